@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The replication link: the connection thread connects (lower node id) or
+ * accepts (higher node id) a data and a meta TCP stream, authenticates the
+ * peer on each, exchanges state, runs the data receiver, and tears down and
+ * reconnects with backoff when anything fails.
+ */
+#include <linux/random.h>
+#include <linux/tcp.h>
+#include <linux/delay.h>
+#include <crypto/algapi.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+#include "hablk.h"
+
+static int send_msg(struct socket *sock, struct msghdr *msg)
+{
+	int ret;
+
+	while (msg_data_left(msg)) {
+		ret = sock_sendmsg(sock, msg);
+		if (ret <= 0)
+			return ret ? ret : -EPIPE;
+	}
+	return 0;
+}
+
+int hablk_sock_send(struct socket *sock, const void *buf, size_t len, int flags)
+{
+	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = flags | MSG_NOSIGNAL };
+
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &kv, 1, len);
+	return send_msg(sock, &msg);
+}
+
+int hablk_sock_send_bvec(struct socket *sock, struct bio_vec *bv, int flags)
+{
+	struct msghdr msg = { .msg_flags = flags | MSG_NOSIGNAL };
+
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bv, 1, bv->bv_len);
+	return send_msg(sock, &msg);
+}
+
+/* Header and fixed body of one packet; @extra bytes of payload follow separately. */
+int hablk_send_pkt(struct socket *sock, unsigned int type, const void *body,
+		   u32 len, u32 extra, int flags)
+{
+	struct {
+		struct hablk_hdr h;
+		u8 body[sizeof(struct hablk_p_hello)];
+	} __packed buf;
+
+	if (WARN_ON_ONCE(len > sizeof(buf.body)))
+		return -EINVAL;
+	hablk_hdr_encode(&buf.h, type, len + extra);
+	memcpy(buf.body, body, len);
+	return hablk_sock_send(sock, &buf, sizeof(buf.h) + len, flags);
+}
+
+/*
+ * Receive exactly @len bytes. Returns 0, -EAGAIN if the receive timeout
+ * passed before the first byte, or another negative error (-ECONNRESET at EOF).
+ */
+int hablk_sock_recv(struct socket *sock, void *buf, size_t len)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	int ret;
+
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, len);
+	while (msg_data_left(&msg)) {
+		ret = sock_recvmsg(sock, &msg, MSG_WAITALL | MSG_NOSIGNAL);
+		if (ret == -EAGAIN && msg_data_left(&msg) < len)
+			continue;	/* partway through a packet: keep reading */
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			return -ECONNRESET;
+	}
+	return 0;
+}
+
+/* Receive a header and a fixed-size body of the expected type. */
+static int recv_pkt(struct socket *sock, unsigned int want, void *body, u32 len)
+{
+	struct hablk_hdr h;
+	u32 plen;
+	int ret, type;
+
+	ret = hablk_sock_recv(sock, &h, sizeof(h));
+	if (ret)
+		return ret;
+	type = hablk_hdr_decode(&h, &plen);
+	if (type != (int)want || plen != len)
+		return -EPROTO;
+	return hablk_sock_recv(sock, body, len);
+}
+
+static void sock_setup(struct socket *sock, long rcvtimeo)
+{
+	struct sock *sk = sock->sk;
+
+	sk->sk_allocation = GFP_NOIO;
+	sk->sk_use_task_frag = false;
+	sk->sk_rcvtimeo = rcvtimeo;
+	sk->sk_sndtimeo = MAX_SCHEDULE_TIMEOUT;
+	tcp_sock_set_nodelay(sk);
+}
+
+static void sock_free(struct socket **sockp)
+{
+	struct socket *s = *sockp;
+
+	if (s) {
+		*sockp = NULL;
+		sock_release(s);
+		hablk_obj_put(HABLK_OBJ_SOCKET);
+	}
+}
+
+/* Free a socket that others may be sending on or shutting down. */
+static void sock_free_shared(struct hablk_resource *res, struct socket **sockp,
+			     struct mutex *send_mutex)
+{
+	struct socket *s;
+
+	mutex_lock(send_mutex);
+	mutex_lock(&res->sock_mutex);
+	s = *sockp;
+	*sockp = NULL;
+	mutex_unlock(&res->sock_mutex);
+	mutex_unlock(send_mutex);
+	sock_free(&s);
+}
+
+static int sock_new(struct hablk_resource *res, struct socket **sockp)
+{
+	int ret;
+
+	ret = sock_create_kern(res->net, res->cfg.local_addr.ss_family, SOCK_STREAM,
+			       IPPROTO_TCP, sockp);
+	if (ret)
+		return ret;
+	hablk_obj_get(HABLK_OBJ_SOCKET);
+	(*sockp)->sk->sk_reuse = SK_CAN_REUSE;
+	return 0;
+}
+
+/* MAC over everything both sides said: proves the secret and binds the session. */
+static int auth_mac(struct hablk_resource *res, u32 from, u32 to, u8 stream,
+		    const u8 *nonce_to, const u8 *nonce_from, u8 *mac)
+{
+	SHASH_DESC_ON_STACK(desc, res->hmac);
+	__be32 ids[2] = { cpu_to_be32(from), cpu_to_be32(to) };
+	static const char label[] = "hablk-auth-v1";
+	char name[HABLK_WIRE_NAME_LEN] = {};
+	int ret;
+
+	strscpy(name, res->cfg.name, sizeof(name));
+	desc->tfm = res->hmac;
+	ret = crypto_shash_init(desc) ?:
+	      crypto_shash_update(desc, label, sizeof(label)) ?:
+	      crypto_shash_update(desc, name, sizeof(name)) ?:
+	      crypto_shash_update(desc, (u8 *)ids, sizeof(ids)) ?:
+	      crypto_shash_update(desc, &stream, 1) ?:
+	      crypto_shash_update(desc, nonce_to, HABLK_NONCE_LEN) ?:
+	      crypto_shash_update(desc, nonce_from, HABLK_NONCE_LEN) ?:
+	      crypto_shash_final(desc, mac);
+	shash_desc_zero(desc);
+	return ret;
+}
+
+/*
+ * Hello and mutual authentication on one stream. @stream is what the
+ * connector opens; the acceptor learns it from the connector's hello.
+ */
+static int handshake(struct hablk_resource *res, struct socket *sock, int *stream)
+{
+	struct hablk_p_hello mine = {}, theirs;
+	struct hablk_p_auth auth, want;
+	u32 pmin, pmax;
+	int ret;
+
+	mine.proto_min = cpu_to_be32(HABLK_PROTO_MIN);
+	mine.proto_max = cpu_to_be32(HABLK_PROTO_MAX);
+	mine.node_id = cpu_to_be32(res->cfg.local_id);
+	mine.peer_id = cpu_to_be32(res->cfg.peer_id);
+	mine.stream = *stream < 0 ? 0xff : *stream;
+	get_random_bytes(mine.nonce, sizeof(mine.nonce));
+	strscpy(mine.res_name, res->cfg.name, sizeof(mine.res_name));
+
+	ret = hablk_send_pkt(sock, HABLK_P_HELLO, &mine, sizeof(mine), 0, 0);
+	if (ret)
+		return ret;
+	ret = recv_pkt(sock, HABLK_P_HELLO, &theirs, sizeof(theirs));
+	if (ret)
+		return ret;
+	pmin = be32_to_cpu(theirs.proto_min);
+	pmax = be32_to_cpu(theirs.proto_max);
+	if (pmin > HABLK_PROTO_MAX || pmax < HABLK_PROTO_MIN || pmin > pmax)
+		return -EPROTONOSUPPORT;
+	theirs.res_name[sizeof(theirs.res_name) - 1] = 0;
+	if (strcmp(theirs.res_name, res->cfg.name) ||
+	    be32_to_cpu(theirs.node_id) != res->cfg.peer_id ||
+	    be32_to_cpu(theirs.peer_id) != res->cfg.local_id)
+		return -EBADMSG;
+	if (*stream < 0) {
+		if (theirs.stream != HABLK_STREAM_DATA && theirs.stream != HABLK_STREAM_META)
+			return -EBADMSG;
+		*stream = theirs.stream;
+	} else if (theirs.stream != 0xff) {
+		return -EBADMSG;
+	}
+
+	ret = auth_mac(res, res->cfg.local_id, res->cfg.peer_id, *stream,
+		       theirs.nonce, mine.nonce, auth.mac);
+	if (ret)
+		return ret;
+	ret = hablk_send_pkt(sock, HABLK_P_AUTH, &auth, sizeof(auth), 0, 0);
+	if (ret)
+		return ret;
+	ret = recv_pkt(sock, HABLK_P_AUTH, &auth, sizeof(auth));
+	if (ret)
+		return ret;
+	ret = auth_mac(res, res->cfg.peer_id, res->cfg.local_id, *stream,
+		       mine.nonce, theirs.nonce, want.mac);
+	if (ret)
+		return ret;
+	if (crypto_memneq(auth.mac, want.mac, HABLK_MAC_LEN))
+		return -EKEYREJECTED;
+	return 0;
+}
+
+static const char *err_why(int err)
+{
+	switch (err) {
+	case -EKEYREJECTED:	return "peer failed authentication (secret mismatch)";
+	case -EBADMSG:		return "peer has a different resource or node id";
+	case -EPROTONOSUPPORT:	return "peer speaks an incompatible protocol version";
+	case -EPROTO:		return "peer sent a malformed packet";
+	case -ECONNREFUSED:	return "connection refused";
+	case -EAGAIN:
+	case -ETIMEDOUT:	return "timed out";
+	default:		return "connection failed";
+	}
+}
+
+static void conn_error(struct hablk_resource *res, int err, const char *what)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&res->state_lock, flags);
+	snprintf(res->last_error, sizeof(res->last_error), "%s: %s", what, err_why(err));
+	spin_unlock_irqrestore(&res->state_lock, flags);
+	if (err == -EKEYREJECTED || err == -EBADMSG || err == -EPROTO ||
+	    err == -EPROTONOSUPPORT)
+		pr_warn_ratelimited("%s: %s: %s (%d), dropped\n", res->cfg.name, what,
+				    err_why(err), err);
+}
+
+static int connect_one(struct hablk_resource *res, struct socket **sockp, int stream)
+{
+	struct sockaddr_storage src = res->cfg.local_addr;
+	struct socket *s;
+	int ret;
+
+	ret = sock_new(res, &s);
+	if (ret)
+		return ret;
+	/* bind to the replication address with any port */
+	if (src.ss_family == AF_INET)
+		((struct sockaddr_in *)&src)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&src)->sin6_port = 0;
+	sock_setup(s, msecs_to_jiffies(res->cfg.ping_timeout_ms));
+	s->sk->sk_sndtimeo = msecs_to_jiffies(res->cfg.ping_timeout_ms);
+	ret = kernel_bind(s, (struct sockaddr *)&src, res->cfg.addr_len);
+	if (!ret)
+		ret = kernel_connect(s, (struct sockaddr *)&res->cfg.peer_addr,
+				     res->cfg.addr_len, 0);
+	s->sk->sk_sndtimeo = MAX_SCHEDULE_TIMEOUT;
+	if (!ret)
+		ret = handshake(res, s, &stream);
+	if (ret) {
+		sock_free(&s);
+		return ret;
+	}
+	mutex_lock(&res->sock_mutex);
+	*sockp = s;
+	mutex_unlock(&res->sock_mutex);
+	return 0;
+}
+
+static int listen_start(struct hablk_resource *res, struct socket **lsock)
+{
+	int ret;
+
+	ret = sock_new(res, lsock);
+	if (ret)
+		return ret;
+	(*lsock)->sk->sk_rcvtimeo = msecs_to_jiffies(200);
+	ret = kernel_bind(*lsock, (struct sockaddr *)&res->cfg.local_addr, res->cfg.addr_len);
+	if (!ret)
+		ret = kernel_listen(*lsock, 4);
+	if (ret)
+		sock_free(lsock);
+	return ret;
+}
+
+/* Accept one authenticated stream; -EAGAIN when nobody came in time. */
+static int accept_one(struct hablk_resource *res, struct socket *lsock,
+		      struct socket **sockp, int *stream)
+{
+	struct socket *s;
+	int ret;
+
+	ret = kernel_accept(lsock, &s, 0);
+	if (ret)
+		return ret;
+	hablk_obj_get(HABLK_OBJ_SOCKET);
+	sock_setup(s, msecs_to_jiffies(res->cfg.ping_timeout_ms));
+	*stream = -1;
+	ret = handshake(res, s, stream);
+	if (ret) {
+		conn_error(res, ret, "accept");
+		sock_release(s);
+		hablk_obj_put(HABLK_OBJ_SOCKET);
+		return ret;
+	}
+	*sockp = s;
+	return 0;
+}
+
+/* Establish both streams, as connector or acceptor. */
+static int establish(struct hablk_resource *res, struct socket *lsock)
+{
+	struct socket *s;
+	int ret, stream;
+
+	if (!lsock) {
+		ret = connect_one(res, &res->data_sock, HABLK_STREAM_DATA);
+		if (ret) {
+			conn_error(res, ret, "connect");
+			return ret;
+		}
+		ret = connect_one(res, &res->meta_sock, HABLK_STREAM_META);
+		if (ret)
+			conn_error(res, ret, "connect meta");
+		return ret;
+	}
+	while (!kthread_should_stop()) {
+		ret = accept_one(res, lsock, &s, &stream);
+		if (ret == -EAGAIN)
+			continue;
+		if (ret)
+			return ret;
+		if (stream == HABLK_STREAM_DATA) {
+			sock_free_shared(res, &res->data_sock, &res->data_send_mutex);
+			mutex_lock(&res->sock_mutex);
+			res->data_sock = s;
+			mutex_unlock(&res->sock_mutex);
+		} else if (res->data_sock) {
+			mutex_lock(&res->sock_mutex);
+			res->meta_sock = s;
+			mutex_unlock(&res->sock_mutex);
+			return 0;
+		} else {
+			sock_release(s);	/* meta before data: out of step, start over */
+			hablk_obj_put(HABLK_OBJ_SOCKET);
+		}
+	}
+	return -EINTR;
+}
+
+struct task_struct *hablk_thread_start(struct hablk_resource *res,
+					int (*fn)(void *), const char *what)
+{
+	struct task_struct *t;
+
+	t = kthread_run(fn, res, "hablk_%s/%u", what, res->cfg.minor);
+	if (!IS_ERR(t)) {
+		get_task_struct(t);
+		hablk_obj_get(HABLK_OBJ_THREAD);
+	}
+	return t;
+}
+
+void hablk_thread_stop(struct task_struct **t)
+{
+	if (*t) {
+		kthread_stop(*t);
+		put_task_struct(*t);
+		*t = NULL;
+		hablk_obj_put(HABLK_OBJ_THREAD);
+	}
+}
+
+/*
+ * Wake everything that waits on the link: called, in process context, by
+ * whoever sees it fail. The connection thread then tears it down.
+ */
+void hablk_conn_fail(struct hablk_resource *res, const char *why)
+{
+	if (atomic_xchg(&res->conn_failed, 1))
+		return;
+	if (why) {
+		unsigned long flags;
+
+		spin_lock_irqsave(&res->state_lock, flags);
+		strscpy(res->last_error, why, sizeof(res->last_error));
+		spin_unlock_irqrestore(&res->state_lock, flags);
+	}
+	mutex_lock(&res->sock_mutex);
+	if (res->data_sock)
+		kernel_sock_shutdown(res->data_sock, SHUT_RDWR);
+	if (res->meta_sock)
+		kernel_sock_shutdown(res->meta_sock, SHUT_RDWR);
+	mutex_unlock(&res->sock_mutex);
+	wake_up_all(&res->send_wait);
+	wake_up_all(&res->peer_wait);
+	wake_up_all(&res->sync_wait);
+	wake_up_all(&res->slot_wait);
+	wake_up_all(&res->role_wait);
+}
+
+/* Undo a connection: stop helpers, give up on the peer's acks, free sockets. */
+static void teardown(struct hablk_resource *res)
+{
+	hablk_conn_fail(res, NULL);
+	hablk_sync_stop(res);
+	hablk_thread_stop(&res->meta_thread);
+	hablk_thread_stop(&res->send_thread);
+	wait_event(res->peer_wait, !atomic_read(&res->peer_inflight));
+	flush_work(&res->ack_work);
+	hablk_state_conn_lost(res);	/* new generation if writes go unreplicated */
+	hablk_req_cancel_all(res);
+	hablk_send_queue_drop(res);
+	sock_free_shared(res, &res->meta_sock, &res->meta_send_mutex);
+	sock_free_shared(res, &res->data_sock, &res->data_send_mutex);
+}
+
+/* Both sides send their state first, then read the peer's, then decide. */
+static int state_exchange(struct hablk_resource *res)
+{
+	struct hablk_p_state st;
+	int ret;
+
+	ret = hablk_send_state(res);
+	if (ret)
+		return ret;
+	ret = recv_pkt(res->data_sock, HABLK_P_STATE, &st, sizeof(st));
+	if (ret)
+		return ret;
+	return hablk_state_peer_update(res, &st, true);
+}
+
+static int run_connected(struct hablk_resource *res)
+{
+	int ret;
+
+	res->send_thread = hablk_thread_start(res, hablk_sender_fn, "send");
+	if (IS_ERR(res->send_thread)) {
+		ret = PTR_ERR(res->send_thread);
+		res->send_thread = NULL;
+		return ret;
+	}
+	res->meta_thread = hablk_thread_start(res, hablk_meta_fn, "meta");
+	if (IS_ERR(res->meta_thread)) {
+		ret = PTR_ERR(res->meta_thread);
+		res->meta_thread = NULL;
+		return ret;
+	}
+	res->data_sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
+	ret = state_exchange(res);
+	if (ret)
+		return ret;
+	return hablk_receive_loop(res);
+}
+
+static int hablk_conn_fn(void *arg)
+{
+	struct hablk_resource *res = arg;
+	struct socket *lsock = NULL;
+	unsigned int backoff = res->cfg.connect_int_ms;
+	bool acceptor = res->cfg.local_id > res->cfg.peer_id;
+	int ret;
+
+	while (!kthread_should_stop() && READ_ONCE(res->want_connect)) {
+		hablk_state_set(res, HABLK_S_CONN, HABLK_CONN_CONNECTING, NULL);
+		atomic_set(&res->conn_failed, 0);
+		if (acceptor && !lsock) {
+			ret = listen_start(res, &lsock);
+			if (ret)
+				conn_error(res, ret, "listen");
+		}
+		if (!acceptor || lsock) {
+			ret = establish(res, lsock);
+			if (!ret) {
+				backoff = res->cfg.connect_int_ms;
+				ret = run_connected(res);
+				pr_info("%s: connection lost: %s\n", res->cfg.name,
+					res->last_error[0] ? res->last_error : "closed");
+			}
+			teardown(res);
+			if (ret == -ECONNABORTED) {
+				/* split-brain, unrelated data, two primaries: an administrator decides */
+				WRITE_ONCE(res->want_connect, false);
+				break;
+			}
+		}
+		if (kthread_should_stop() || !READ_ONCE(res->want_connect))
+			break;
+		if (ret == -EKEYREJECTED || ret == -EPROTO || ret == -EBADMSG)
+			hablk_genl_event(res, "connect-failed");
+		schedule_timeout_interruptible(msecs_to_jiffies(backoff));
+		backoff = min(backoff * 2, res->cfg.connect_max_ms);
+	}
+	sock_free(&lsock);
+	hablk_state_set(res, HABLK_S_CONN, HABLK_CONN_STANDALONE, NULL);
+	/* wait for kthread_stop, so the owner can reap us */
+	set_current_state(TASK_INTERRUPTIBLE);
+	while (!kthread_should_stop()) {
+		schedule();
+		set_current_state(TASK_INTERRUPTIBLE);
+	}
+	__set_current_state(TASK_RUNNING);
+	return 0;
+}
+
+int hablk_conn_start(struct hablk_resource *res)
+{
+	struct task_struct *t;
+
+	if (res->conn_thread && READ_ONCE(res->want_connect))
+		return 0;
+	hablk_thread_stop(&res->conn_thread);	/* one that gave up (split-brain...) */
+	WRITE_ONCE(res->want_connect, true);
+	t = hablk_thread_start(res, hablk_conn_fn, "conn");
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	res->conn_thread = t;
+	return 0;
+}
+
+void hablk_conn_stop(struct hablk_resource *res)
+{
+	if (!res->conn_thread)
+		return;
+	WRITE_ONCE(res->want_connect, false);
+	hablk_conn_fail(res, "disconnected by the administrator");
+	hablk_thread_stop(&res->conn_thread);
+	hablk_state_set(res, HABLK_S_CONN, HABLK_CONN_STANDALONE, NULL);
+}

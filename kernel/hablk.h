@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hablk internal interfaces: the resource object and the functions each file
+ * exports to the others, grouped by file.
+ */
+#ifndef HABLK_H
+#define HABLK_H
+
+#include <linux/blkdev.h>
+#include <linux/bio.h>
+#include <linux/interval_tree.h>
+#include <linux/kthread.h>
+#include <linux/mutex.h>
+#include <linux/net.h>
+#include <linux/socket.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <crypto/hash.h>
+#include <linux/netlink.h>
+
+#include "uapi/linux/hablk.h"
+#include "wire.h"
+#include "meta_format.h"
+#include "sync_rules.h"
+
+#define HABLK_MAX_INFLIGHT_PEER	512	/* peer writes being written on the secondary */
+#define HABLK_SYNC_CHUNK	(256U << 10)
+#define HABLK_SYNC_WINDOW	8	/* sync chunks in flight */
+#define HABLK_SLOT_BITS		10
+#define HABLK_SLOTS		(1U << HABLK_SLOT_BITS)	/* writes in flight to the peer */
+
+/* Counted objects, so a test can prove nothing leaks (module param "objects"). */
+enum hablk_obj {
+	HABLK_OBJ_RESOURCE,
+	HABLK_OBJ_REQ,
+	HABLK_OBJ_PEER_REQ,
+	HABLK_OBJ_SOCKET,
+	HABLK_OBJ_THREAD,
+	__HABLK_OBJ_MAX
+};
+
+void hablk_obj_get(enum hablk_obj o);
+void hablk_obj_put(enum hablk_obj o);
+
+/* Configuration of a resource, fixed from up to down. */
+struct hablk_config {
+	char name[HABLK_NAME_LEN];
+	char peer_name[HABLK_NAME_LEN];
+	char disk_path[256];
+	u32 minor;
+	u32 local_id;
+	u32 peer_id;
+	u8 protocol;			/* 'A' or 'C' */
+	u8 secret[HABLK_SECRET_MAX];
+	u32 secret_len;
+	struct sockaddr_storage local_addr;
+	struct sockaddr_storage peer_addr;
+	int addr_len;
+	u32 ping_int_ms;
+	u32 ping_timeout_ms;
+	u32 connect_int_ms;
+	u32 connect_max_ms;
+};
+
+/* One replicated block device. */
+struct hablk_resource {
+	struct list_head list;		/* in hablk_resources, under hablk_cfg_mutex */
+	struct hablk_config cfg;
+	struct net *net;		/* namespace of the sockets */
+
+	/* state, under state_lock; changed only through hablk_state_change() */
+	spinlock_t state_lock;
+	u8 role;			/* enum hablk_role */
+	u8 disk;			/* enum hablk_disk_state */
+	u8 conn;			/* enum hablk_conn_state */
+	u8 repl;			/* enum hablk_repl_state */
+	u8 peer_role;
+	u8 peer_disk;
+	bool want_connect;
+	bool solo_ready;		/* a generation for writing alone is on disk */
+	bool promoting;			/* waiting for the peer's consent */
+	bool role_replied;
+	u32 role_reply;
+	wait_queue_head_t role_wait;
+	struct mutex solo_mutex;
+	char last_error[96];
+
+	/* block device */
+	struct gendisk *gd;
+	int open_count;			/* under state_lock */
+	struct bio_set req_bs;		/* clones of application bios, front-padded requests */
+	struct bio_set peer_bs;		/* bios of peer writes on the secondary */
+
+	/* backing disk */
+	void *bdev_handle;		/* compat: struct file * or struct block_device * */
+	struct block_device *bdev;
+	sector_t data_sectors;		/* usable sectors on the local disk */
+	sector_t size_sectors;		/* exported size */
+	u64 md_offset;
+	struct mutex md_mutex;		/* serialises superblock writes */
+	struct hablk_md_sb md;		/* in-memory superblock, under md_mutex */
+	struct hablk_gen gen;		/* mirror of md uuids/flags, under state_lock */
+
+	/* write intervals: no two overlapping writes (or sync chunks) at once */
+	spinlock_t iv_lock;
+	struct rb_root_cached iv_tree;
+	wait_queue_head_t iv_wait;
+
+	/* connection */
+	struct task_struct *conn_thread;	/* connects, handshakes, receives data */
+	struct task_struct *meta_thread;	/* receives acks and pings */
+	struct task_struct *send_thread;	/* sends queued requests */
+	struct socket *data_sock;
+	struct socket *meta_sock;
+	struct mutex sock_mutex;	/* socket pointers vs. hablk_conn_fail() */
+	struct mutex data_send_mutex;	/* one packet at a time on each stream */
+	struct mutex meta_send_mutex;
+	atomic_t conn_failed;
+	u64 peer_size_sectors;
+	struct hablk_gen peer_gen;
+
+	/* requests waiting for the sender, and requests waiting for an ack */
+	spinlock_t send_lock;
+	struct list_head send_queue;
+	wait_queue_head_t send_wait;
+	struct hablk_req **slots;	/* under state_lock: id & mask -> request */
+	unsigned int slots_used;
+	unsigned int slot_hint;
+	u32 slot_seq;
+	wait_queue_head_t slot_wait;
+
+	/* peer writes on the secondary */
+	atomic_t peer_inflight;
+	wait_queue_head_t peer_wait;
+	spinlock_t ack_lock;
+	struct list_head ack_queue;
+	struct work_struct ack_work;
+	struct workqueue_struct *wq;
+
+	/* resync */
+	struct mutex sync_mutex;
+	struct task_struct *sync_thread;
+	atomic_t sync_inflight;
+	wait_queue_head_t sync_wait;
+	u64 sync_total;
+	atomic64_t sync_done;
+
+	/* authentication */
+	struct crypto_shash *hmac;
+};
+
+/* What a request is. */
+enum hablk_req_kind {
+	HABLK_REQ_WRITE,		/* application write, flush, discard, zeroes */
+	HABLK_REQ_SYNC,			/* full-sync chunk, owns its pages */
+};
+
+/* Request bits. */
+enum {
+	HABLK_REQF_SENDING,		/* the sender started: an ack may come */
+	HABLK_REQF_SENT,		/* the sender is done with it (or gave up) */
+	HABLK_REQF_NET,			/* replicated: waits for the peer */
+	HABLK_REQF_IV,			/* holds an interval */
+};
+
+/*
+ * A write in flight on the primary (or a sync chunk on the sync source).
+ * It lives in the front pad of the bio submitted to the backing disk.
+ */
+struct hablk_req {
+	struct hablk_resource *res;
+	struct bio *master;		/* the application's bio; NULL for sync */
+	struct interval_tree_node iv;
+	struct list_head send_list;
+	unsigned long flags;
+	u8 kind;			/* enum hablk_req_kind */
+	u64 id;				/* slot | sequence << HABLK_SLOT_BITS */
+	u32 wire_flags;			/* HABLK_WF_* */
+	sector_t sector;
+	u32 size;
+	atomic_t ref;			/* frees the request */
+	atomic_t complete_pending;	/* completes the master bio */
+	blk_status_t local_status;
+	struct bio clone;		/* must be last */
+};
+
+/* A write received from the primary, being written on the secondary. */
+struct hablk_peer_req {
+	struct hablk_resource *res;
+	struct list_head ack_list;
+	u64 id;
+	sector_t sector;
+	int status;
+	bool is_sync;
+	struct bio bio;			/* must be last */
+};
+
+/* main.c */
+extern struct mutex hablk_cfg_mutex;
+struct hablk_resource *hablk_resource_find(const char *name);
+struct hablk_resource *hablk_resource_find_minor(u32 minor);
+int hablk_resource_up(struct hablk_config *cfg, struct net *net,
+		      struct netlink_ext_ack *extack);
+int hablk_resource_down(struct hablk_resource *res, bool force,
+			struct netlink_ext_ack *extack);
+extern struct list_head hablk_resources;
+
+/* device.c */
+int hablk_device_create(struct hablk_resource *res);
+void hablk_device_destroy(struct hablk_resource *res);
+void hablk_device_set_ro(struct hablk_resource *res, bool ro);
+int hablk_device_register(void);
+void hablk_device_unregister(void);
+
+/* backing.c */
+int hablk_backing_open(struct hablk_resource *res, struct netlink_ext_ack *extack);
+void hablk_backing_close(struct hablk_resource *res);
+int hablk_md_write(struct hablk_resource *res);
+void hablk_md_new_generation(struct hablk_resource *res);
+int hablk_md_set_flags(struct hablk_resource *res, u32 set, u32 clear);
+
+/* request.c */
+int hablk_req_init(struct hablk_resource *res);
+void hablk_req_exit(struct hablk_resource *res);
+void hablk_submit_bio(struct bio *bio);
+void hablk_req_net_done(struct hablk_req *req, int status);
+void hablk_req_sent(struct hablk_req *req);
+void hablk_req_put(struct hablk_req *req);
+void hablk_iv_lock(struct hablk_resource *res, struct interval_tree_node *iv,
+		   sector_t sector, u32 size);
+void hablk_iv_unlock(struct hablk_resource *res, struct interval_tree_node *iv);
+struct hablk_req *hablk_slot_take(struct hablk_resource *res, u64 id);
+void hablk_req_cancel_all(struct hablk_resource *res);
+int hablk_req_queue_net(struct hablk_resource *res, struct hablk_req *req);
+
+/* conn.c */
+int hablk_conn_start(struct hablk_resource *res);
+void hablk_conn_stop(struct hablk_resource *res);
+void hablk_conn_fail(struct hablk_resource *res, const char *why);
+struct task_struct *hablk_thread_start(struct hablk_resource *res,
+				       int (*fn)(void *), const char *what);
+void hablk_thread_stop(struct task_struct **t);
+int hablk_sock_send(struct socket *sock, const void *buf, size_t len, int flags);
+int hablk_sock_send_bvec(struct socket *sock, struct bio_vec *bv, int flags);
+int hablk_sock_recv(struct socket *sock, void *buf, size_t len);
+int hablk_send_pkt(struct socket *sock, unsigned int type, const void *body,
+		   u32 len, u32 extra, int flags);
+
+/* send.c */
+void hablk_send_queue_add(struct hablk_resource *res, struct hablk_req *req);
+void hablk_send_queue_drop(struct hablk_resource *res);
+int hablk_sender_fn(void *arg);
+int hablk_send_state(struct hablk_resource *res);
+int hablk_send_data_pkt(struct hablk_resource *res, unsigned int type, const void *body,
+			u32 len);
+int hablk_send_meta(struct hablk_resource *res, unsigned int type, const void *body,
+		    u32 len, int flags);
+void hablk_peer_req_free(struct hablk_peer_req *preq);
+void hablk_ack_work(struct work_struct *work);
+
+/* receive.c */
+int hablk_receive_loop(struct hablk_resource *res);
+int hablk_meta_fn(void *arg);
+
+/* sync.c */
+int hablk_sync_start_source(struct hablk_resource *res);
+void hablk_sync_stop(struct hablk_resource *res);
+int hablk_sync_target_begin(struct hablk_resource *res, u64 total);
+int hablk_sync_target_done(struct hablk_resource *res, u64 uuid);
+void hablk_sync_chunk_acked(struct hablk_req *req, int status);
+
+/* state.c */
+enum hablk_state_field {
+	HABLK_S_ROLE,
+	HABLK_S_DISK,
+	HABLK_S_CONN,
+	HABLK_S_REPL,
+	HABLK_S_PEER_ROLE,
+	HABLK_S_PEER_DISK,
+};
+void hablk_state_set(struct hablk_resource *res, int what, u8 val, const char *why);
+bool hablk_state_may_write(struct hablk_resource *res);
+void hablk_state_write_alone(struct hablk_resource *res);
+void hablk_state_peer_write_failed(struct hablk_resource *res, int status);
+void hablk_state_conn_lost(struct hablk_resource *res);
+int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_state *st,
+			    bool initial);
+int hablk_state_peer_role_request(struct hablk_resource *res, u32 role);
+void hablk_state_role_reply(struct hablk_resource *res, u32 status);
+int hablk_state_primary(struct hablk_resource *res, bool force,
+			struct netlink_ext_ack *extack);
+int hablk_state_secondary(struct hablk_resource *res, struct netlink_ext_ack *extack);
+
+/* netlink.c */
+int hablk_genl_init(void);
+void hablk_genl_exit(void);
+void hablk_genl_event(struct hablk_resource *res, const char *what);
+
+#endif /* HABLK_H */

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hablk module entry: the list of resources, resource up/down, and the
+ * object counters that prove nothing leaks.
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <net/net_namespace.h>
+#include "hablk.h"
+
+DEFINE_MUTEX(hablk_cfg_mutex);
+LIST_HEAD(hablk_resources);
+
+static atomic_t hablk_objs[__HABLK_OBJ_MAX];
+
+void hablk_obj_get(enum hablk_obj o)
+{
+	atomic_inc(&hablk_objs[o]);
+}
+
+void hablk_obj_put(enum hablk_obj o)
+{
+	WARN_ON_ONCE(atomic_dec_return(&hablk_objs[o]) < 0);
+}
+
+static int hablk_objs_total(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < __HABLK_OBJ_MAX; i++)
+		n += atomic_read(&hablk_objs[i]);
+	return n;
+}
+
+static int objects_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d resources %d requests %d peer_requests %d sockets %d threads\n",
+			  atomic_read(&hablk_objs[HABLK_OBJ_RESOURCE]),
+			  atomic_read(&hablk_objs[HABLK_OBJ_REQ]),
+			  atomic_read(&hablk_objs[HABLK_OBJ_PEER_REQ]),
+			  atomic_read(&hablk_objs[HABLK_OBJ_SOCKET]),
+			  atomic_read(&hablk_objs[HABLK_OBJ_THREAD]));
+}
+
+static const struct kernel_param_ops objects_ops = {
+	.get = objects_get,
+};
+module_param_cb(objects, &objects_ops, NULL, 0444);
+MODULE_PARM_DESC(objects, "live objects of each kind (read-only, for leak tests)");
+
+struct hablk_resource *hablk_resource_find(const char *name)
+{
+	struct hablk_resource *res;
+
+	lockdep_assert_held(&hablk_cfg_mutex);
+	list_for_each_entry(res, &hablk_resources, list)
+		if (!strcmp(res->cfg.name, name))
+			return res;
+	return NULL;
+}
+
+struct hablk_resource *hablk_resource_find_minor(u32 minor)
+{
+	struct hablk_resource *res;
+
+	lockdep_assert_held(&hablk_cfg_mutex);
+	list_for_each_entry(res, &hablk_resources, list)
+		if (res->cfg.minor == minor)
+			return res;
+	return NULL;
+}
+
+static struct hablk_resource *resource_alloc(struct hablk_config *cfg, struct net *net)
+{
+	struct hablk_resource *res;
+
+	res = kzalloc(sizeof(*res), GFP_KERNEL);
+	if (!res)
+		return NULL;
+	res->cfg = *cfg;
+	res->net = get_net(net);
+	spin_lock_init(&res->state_lock);
+	res->role = HABLK_ROLE_SECONDARY;
+	res->disk = HABLK_DISK_DISKLESS;
+	res->conn = HABLK_CONN_STANDALONE;
+	res->repl = HABLK_REPL_OFF;
+	res->peer_role = HABLK_ROLE_UNKNOWN;
+	res->peer_disk = HABLK_DISK_UNKNOWN;
+	mutex_init(&res->md_mutex);
+	spin_lock_init(&res->iv_lock);
+	res->iv_tree = RB_ROOT_CACHED;
+	init_waitqueue_head(&res->iv_wait);
+	mutex_init(&res->sock_mutex);
+	mutex_init(&res->data_send_mutex);
+	mutex_init(&res->meta_send_mutex);
+	mutex_init(&res->solo_mutex);
+	mutex_init(&res->sync_mutex);
+	init_waitqueue_head(&res->role_wait);
+	init_waitqueue_head(&res->slot_wait);
+	spin_lock_init(&res->send_lock);
+	INIT_LIST_HEAD(&res->send_queue);
+	init_waitqueue_head(&res->send_wait);
+	init_waitqueue_head(&res->peer_wait);
+	spin_lock_init(&res->ack_lock);
+	INIT_LIST_HEAD(&res->ack_queue);
+	INIT_WORK(&res->ack_work, hablk_ack_work);
+	init_waitqueue_head(&res->sync_wait);
+	hablk_obj_get(HABLK_OBJ_RESOURCE);
+	return res;
+}
+
+static void resource_free(struct hablk_resource *res)
+{
+	put_net(res->net);
+	memzero_explicit(res->cfg.secret, sizeof(res->cfg.secret));
+	kfree(res);
+	hablk_obj_put(HABLK_OBJ_RESOURCE);
+}
+
+int hablk_resource_up(struct hablk_config *cfg, struct net *net,
+		      struct netlink_ext_ack *extack)
+{
+	struct hablk_resource *res;
+	int ret;
+
+	lockdep_assert_held(&hablk_cfg_mutex);
+	if (hablk_resource_find(cfg->name)) {
+		NL_SET_ERR_MSG(extack, "resource is already up");
+		return -EEXIST;
+	}
+	if (hablk_resource_find_minor(cfg->minor)) {
+		NL_SET_ERR_MSG(extack, "minor is used by another resource");
+		return -EEXIST;
+	}
+	res = resource_alloc(cfg, net);
+	if (!res)
+		return -ENOMEM;
+
+	res->hmac = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	if (IS_ERR(res->hmac)) {
+		ret = PTR_ERR(res->hmac);
+		NL_SET_ERR_MSG(extack, "hmac(sha256) is not available");
+		goto err_free;
+	}
+	ret = crypto_shash_setkey(res->hmac, cfg->secret, cfg->secret_len);
+	if (ret)
+		goto err_hmac;
+	res->wq = alloc_workqueue("hablk_%s", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0, cfg->name);
+	if (!res->wq) {
+		ret = -ENOMEM;
+		goto err_hmac;
+	}
+	ret = hablk_req_init(res);
+	if (ret)
+		goto err_wq;
+	ret = hablk_backing_open(res, extack);
+	if (ret)
+		goto err_req;
+	ret = hablk_device_create(res);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "cannot create the block device");
+		goto err_backing;
+	}
+	list_add_tail(&res->list, &hablk_resources);
+	res->want_connect = true;
+	ret = hablk_conn_start(res);
+	if (ret) {
+		list_del(&res->list);
+		goto err_device;
+	}
+	pr_info("%s: up, minor %u, %llu sectors, disk %s\n", cfg->name, cfg->minor,
+		(unsigned long long)res->size_sectors,
+		res->disk == HABLK_DISK_UPTODATE ? "uptodate" : "inconsistent");
+	hablk_genl_event(res, "up");
+	return 0;
+
+err_device:
+	hablk_device_destroy(res);
+err_backing:
+	hablk_backing_close(res);
+err_req:
+	hablk_req_exit(res);
+err_wq:
+	destroy_workqueue(res->wq);
+err_hmac:
+	crypto_free_shash(res->hmac);
+err_free:
+	resource_free(res);
+	return ret;
+}
+
+int hablk_resource_down(struct hablk_resource *res, bool force,
+			struct netlink_ext_ack *extack)
+{
+	lockdep_assert_held(&hablk_cfg_mutex);
+	if (READ_ONCE(res->open_count)) {
+		NL_SET_ERR_MSG(extack, "device is open");
+		return -EBUSY;
+	}
+	if (res->role == HABLK_ROLE_PRIMARY && !force) {
+		NL_SET_ERR_MSG(extack, "resource is primary; make it secondary first");
+		return -EBUSY;
+	}
+	hablk_device_set_ro(res, true);
+	res->want_connect = false;
+	hablk_conn_stop(res);
+	list_del(&res->list);
+	hablk_genl_event(res, "down");
+	hablk_device_destroy(res);
+	hablk_backing_close(res);
+	hablk_req_exit(res);
+	destroy_workqueue(res->wq);
+	crypto_free_shash(res->hmac);
+	pr_info("%s: down\n", res->cfg.name);
+	resource_free(res);
+	return 0;
+}
+
+static int __init hablk_init(void)
+{
+	int ret;
+
+	hablk_wire_build_bug_on();
+	BUILD_BUG_ON(sizeof(struct hablk_md_sb) != 512);
+	ret = hablk_device_register();
+	if (ret)
+		return ret;
+	ret = hablk_genl_init();
+	if (ret) {
+		hablk_device_unregister();
+		return ret;
+	}
+	pr_info("loaded, protocol %u\n", HABLK_PROTO_MAX);
+	return 0;
+}
+
+static void __exit hablk_exit(void)
+{
+	struct hablk_resource *res, *tmp;
+
+	hablk_genl_exit();
+	mutex_lock(&hablk_cfg_mutex);
+	list_for_each_entry_safe(res, tmp, &hablk_resources, list)
+		WARN_ON(hablk_resource_down(res, true, NULL));
+	mutex_unlock(&hablk_cfg_mutex);
+	hablk_device_unregister();
+	pr_info("unloaded, %d objects leaked\n", hablk_objs_total());
+}
+
+module_init(hablk_init);
+module_exit(hablk_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("hablk: replicated block device");
+MODULE_SOFTDEP("pre: hmac sha256");

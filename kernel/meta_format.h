@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * hablk on-disk metadata: layout of the internal metadata area and the
+ * superblock, shared by hablk.ko and hablkadm create-md (docs/metadata.md).
+ */
+#ifndef HABLK_META_FORMAT_H
+#define HABLK_META_FORMAT_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <asm/byteorder.h>
+#else
+#include <stdint.h>
+#include <endian.h>
+#include <linux/types.h>
+#define cpu_to_le32(x) htole32(x)
+#define cpu_to_le64(x) htole64(x)
+#define le32_to_cpu(x) le32toh(x)
+#define le64_to_cpu(x) le64toh(x)
+#endif
+
+#define HABLK_MD_MAGIC		0x314d4b4c42414848ULL	/* "HHABLKM1" little-endian */
+#define HABLK_MD_VERSION	1
+#define HABLK_MD_SB_BYTES	4096ULL		/* superblock slot, at the very end */
+#define HABLK_MD_AL_BYTES	32768ULL	/* activity log, reserved */
+#define HABLK_MD_BM_BLOCK	4096ULL		/* bytes per bitmap bit (default) */
+#define HABLK_MD_ALIGN		(1ULL << 20)	/* metadata area rounded to 1 MiB */
+
+/* Superblock flags. */
+#define HABLK_MDF_CONSISTENT	(1U << 0)	/* data is not half-synced */
+#define HABLK_MDF_UPTODATE	(1U << 1)	/* data was UpToDate when last written */
+#define HABLK_MDF_OUTDATED	(1U << 2)	/* known older than the peer's */
+#define HABLK_MDF_PRIMARY	(1U << 3)	/* node was primary (crash indicator) */
+#define HABLK_MDF_PEER_FULL_SYNC (1U << 4)	/* the peer needs a full sync */
+
+/*
+ * The superblock, little-endian, at offset (disk bytes - 4096). The checksum
+ * is CRC-32 (IEEE 802.3, as zlib's crc32()) over the 512-byte struct with
+ * crc = 0.
+ */
+struct hablk_md_sb {
+	__le64 magic;
+	__le32 version;
+	__le32 flags;
+	__le32 node_id;
+	__le32 bm_block;	/* bytes per bitmap bit */
+	__le64 disk_bytes;	/* backing size when the metadata was created */
+	__le64 data_sectors;	/* usable (exported) sectors from offset 0 */
+	__le64 md_offset;	/* byte offset of the metadata area */
+	__le64 bm_offset;	/* byte offset of the bitmap */
+	__le64 al_offset;	/* byte offset of the activity log */
+	__le64 current_uuid;	/* data generation */
+	__le64 bitmap_uuid;	/* generation the bitmap is relative to, or 0 */
+	__le64 history_uuid[2];
+	__le64 seq;		/* incremented on every write of the superblock */
+	__u8 reserved[404];
+	__le32 crc;
+} __attribute__((packed));
+
+struct hablk_md_layout {
+	__u64 data_sectors;
+	__u64 md_offset;
+	__u64 bm_offset;
+	__u64 al_offset;
+	__u64 sb_offset;
+};
+
+/*
+ * Internal metadata layout for a backing disk of disk_bytes, or -1 when the
+ * disk is too small (less than 2 MiB of data would be left).
+ * [ data ... | bitmap | activity log | superblock ]
+ */
+static inline int hablk_md_layout(__u64 disk_bytes, struct hablk_md_layout *l)
+{
+	__u64 bits = (disk_bytes + HABLK_MD_BM_BLOCK - 1) / HABLK_MD_BM_BLOCK;
+	__u64 bm_bytes = ((bits + 7) / 8 + 4095) & ~4095ULL;
+	__u64 md_bytes = HABLK_MD_SB_BYTES + HABLK_MD_AL_BYTES + bm_bytes;
+
+	md_bytes = (md_bytes + HABLK_MD_ALIGN - 1) & ~(HABLK_MD_ALIGN - 1);
+	disk_bytes &= ~4095ULL;
+	if (disk_bytes < md_bytes + (2ULL << 20))
+		return -1;
+	l->md_offset = disk_bytes - md_bytes;
+	l->data_sectors = l->md_offset >> 9;
+	l->sb_offset = disk_bytes - HABLK_MD_SB_BYTES;
+	l->al_offset = l->sb_offset - HABLK_MD_AL_BYTES;
+	l->bm_offset = l->al_offset - bm_bytes;
+	return 0;
+}
+
+static inline __u32 hablk_md_crc32(const void *buf, unsigned long len)
+{
+	const unsigned char *p = buf;
+	__u32 crc = ~0U;
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320U & (0U - (crc & 1)));
+	}
+	return ~crc;
+}
+
+#endif /* HABLK_META_FORMAT_H */

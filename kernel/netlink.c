@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Generic netlink family "hablk": commands (admin only where they change
+ * state), status as doit or dump, and the "events" multicast group.
+ */
+#include <linux/ctype.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <net/genetlink.h>
+#include "hablk.h"
+
+static struct genl_family hablk_family;
+
+static const struct nla_policy hablk_policy[HABLK_A_MAX + 1] = {
+	[HABLK_A_RES_NAME]	= { .type = NLA_NUL_STRING, .len = HABLK_NAME_LEN - 1 },
+	[HABLK_A_MINOR]		= NLA_POLICY_MAX(NLA_U32, HABLK_MINOR_MAX),
+	[HABLK_A_PROTOCOL]	= { .type = NLA_U8 },
+	[HABLK_A_SECRET]	= { .type = NLA_BINARY, .len = HABLK_SECRET_MAX },
+	[HABLK_A_LOCAL_ID]	= NLA_POLICY_MAX(NLA_U32, HABLK_NODE_ID_MAX),
+	[HABLK_A_PEER_ID]	= NLA_POLICY_MAX(NLA_U32, HABLK_NODE_ID_MAX),
+	[HABLK_A_PEER_NAME]	= { .type = NLA_NUL_STRING, .len = HABLK_NAME_LEN - 1 },
+	[HABLK_A_DISK]		= { .type = NLA_NUL_STRING, .len = 255 },
+	[HABLK_A_META_DISK]	= { .type = NLA_NUL_STRING, .len = 255 },
+	[HABLK_A_LOCAL_ADDR]	= { .type = NLA_BINARY, .len = sizeof(struct sockaddr_in6) },
+	[HABLK_A_PEER_ADDR]	= { .type = NLA_BINARY, .len = sizeof(struct sockaddr_in6) },
+	[HABLK_A_PING_INT_MS]	= { .type = NLA_U32 },
+	[HABLK_A_PING_TIMEOUT_MS] = { .type = NLA_U32 },
+	[HABLK_A_CONNECT_INT_MS] = { .type = NLA_U32 },
+	[HABLK_A_CONNECT_MAX_MS] = { .type = NLA_U32 },
+	[HABLK_A_FORCE]		= { .type = NLA_FLAG },
+};
+
+static const struct genl_multicast_group hablk_mcgrps[] = {
+	{ .name = HABLK_GENL_MCGRP_EVENTS },
+};
+
+static bool valid_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum(*s) && *s != '_' && *s != '.' && *s != '-')
+			return false;
+	return true;
+}
+
+/* A sockaddr_in or sockaddr_in6 with a port; returns its length or 0. */
+static int parse_addr(const struct nlattr *a, struct sockaddr_storage *ss)
+{
+	int len = nla_len(a);
+
+	memset(ss, 0, sizeof(*ss));
+	if (len == sizeof(struct sockaddr_in)) {
+		memcpy(ss, nla_data(a), len);
+		if (ss->ss_family == AF_INET && ((struct sockaddr_in *)ss)->sin_port)
+			return len;
+	} else if (len == sizeof(struct sockaddr_in6)) {
+		memcpy(ss, nla_data(a), len);
+		if (ss->ss_family == AF_INET6 && ((struct sockaddr_in6 *)ss)->sin6_port)
+			return len;
+	}
+	return 0;
+}
+
+static int get_ms(struct genl_info *info, int attr, u32 def, u32 min, u32 max, u32 *out)
+{
+	*out = info->attrs[attr] ? nla_get_u32(info->attrs[attr]) : def;
+	if (*out < min || *out > max) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[attr], "timing out of range");
+		return -ERANGE;
+	}
+	return 0;
+}
+
+static int parse_up(struct genl_info *info, struct hablk_config *cfg)
+{
+	struct nlattr **a = info->attrs;
+	struct netlink_ext_ack *extack = info->extack;
+	int la, pa;
+
+	if (GENL_REQ_ATTR_CHECK(info, HABLK_A_RES_NAME) ||
+	    GENL_REQ_ATTR_CHECK(info, HABLK_A_MINOR) ||
+	    GENL_REQ_ATTR_CHECK(info, HABLK_A_SECRET) ||
+	    GENL_REQ_ATTR_CHECK(info, HABLK_A_LOCAL_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, HABLK_A_PEER_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, HABLK_A_DISK) ||
+	    GENL_REQ_ATTR_CHECK(info, HABLK_A_LOCAL_ADDR) ||
+	    GENL_REQ_ATTR_CHECK(info, HABLK_A_PEER_ADDR))
+		return -EINVAL;
+	nla_strscpy(cfg->name, a[HABLK_A_RES_NAME], sizeof(cfg->name));
+	if (!valid_name(cfg->name)) {
+		NL_SET_ERR_MSG_ATTR(extack, a[HABLK_A_RES_NAME], "invalid resource name");
+		return -EINVAL;
+	}
+	if (a[HABLK_A_PEER_NAME])
+		nla_strscpy(cfg->peer_name, a[HABLK_A_PEER_NAME], sizeof(cfg->peer_name));
+	cfg->minor = nla_get_u32(a[HABLK_A_MINOR]);
+	cfg->local_id = nla_get_u32(a[HABLK_A_LOCAL_ID]);
+	cfg->peer_id = nla_get_u32(a[HABLK_A_PEER_ID]);
+	if (cfg->local_id == cfg->peer_id) {
+		NL_SET_ERR_MSG_ATTR(extack, a[HABLK_A_PEER_ID], "peer has our own node id");
+		return -EINVAL;
+	}
+	cfg->protocol = a[HABLK_A_PROTOCOL] ? nla_get_u8(a[HABLK_A_PROTOCOL]) : 'C';
+	if (cfg->protocol != 'A' && cfg->protocol != 'C') {
+		NL_SET_ERR_MSG_ATTR(extack, a[HABLK_A_PROTOCOL], "protocol must be A or C");
+		return -EINVAL;
+	}
+	cfg->secret_len = nla_len(a[HABLK_A_SECRET]);
+	if (!cfg->secret_len) {
+		NL_SET_ERR_MSG_ATTR(extack, a[HABLK_A_SECRET], "empty secret");
+		return -EINVAL;
+	}
+	memcpy(cfg->secret, nla_data(a[HABLK_A_SECRET]), cfg->secret_len);
+	nla_strscpy(cfg->disk_path, a[HABLK_A_DISK], sizeof(cfg->disk_path));
+	if (cfg->disk_path[0] != '/') {
+		NL_SET_ERR_MSG_ATTR(extack, a[HABLK_A_DISK], "disk must be an absolute path");
+		return -EINVAL;
+	}
+	if (a[HABLK_A_META_DISK] && nla_len(a[HABLK_A_META_DISK]) > 1) {
+		NL_SET_ERR_MSG_ATTR(extack, a[HABLK_A_META_DISK],
+				    "external metadata is not supported yet; use meta-disk internal");
+		return -EOPNOTSUPP;
+	}
+	la = parse_addr(a[HABLK_A_LOCAL_ADDR], &cfg->local_addr);
+	pa = parse_addr(a[HABLK_A_PEER_ADDR], &cfg->peer_addr);
+	if (!la || la != pa) {
+		NL_SET_ERR_MSG(extack, "addresses must be IPv4 or IPv6 of one family, with ports");
+		return -EINVAL;
+	}
+	cfg->addr_len = la;
+	return get_ms(info, HABLK_A_PING_INT_MS, 1000, 10, 600000, &cfg->ping_int_ms) ?:
+	       get_ms(info, HABLK_A_PING_TIMEOUT_MS, 2000, 10, 600000, &cfg->ping_timeout_ms) ?:
+	       get_ms(info, HABLK_A_CONNECT_INT_MS, 200, 10, 600000, &cfg->connect_int_ms) ?:
+	       get_ms(info, HABLK_A_CONNECT_MAX_MS, 5000, 10, 600000, &cfg->connect_max_ms);
+}
+
+static int hablk_nl_up(struct sk_buff *skb, struct genl_info *info)
+{
+	struct hablk_config *cfg;
+	int ret;
+
+	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	if (!cfg)
+		return -ENOMEM;
+	ret = parse_up(info, cfg);
+	if (!ret) {
+		mutex_lock(&hablk_cfg_mutex);
+		ret = hablk_resource_up(cfg, genl_info_net(info), info->extack);
+		mutex_unlock(&hablk_cfg_mutex);
+	}
+	kfree_sensitive(cfg);
+	return ret;
+}
+
+/* Look up the resource the request names; caller holds hablk_cfg_mutex. */
+static struct hablk_resource *named(struct genl_info *info)
+{
+	struct hablk_resource *res;
+
+	if (GENL_REQ_ATTR_CHECK(info, HABLK_A_RES_NAME))
+		return ERR_PTR(-EINVAL);
+	res = hablk_resource_find(nla_data(info->attrs[HABLK_A_RES_NAME]));
+	if (!res) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[HABLK_A_RES_NAME],
+				    "no such resource is up");
+		return ERR_PTR(-ENOENT);
+	}
+	return res;
+}
+
+static int do_down(struct hablk_resource *res, struct genl_info *info)
+{
+	return hablk_resource_down(res, false, info->extack);
+}
+
+static int do_primary(struct hablk_resource *res, struct genl_info *info)
+{
+	return hablk_state_primary(res, nla_get_flag(info->attrs[HABLK_A_FORCE]),
+				   info->extack);
+}
+
+static int do_secondary(struct hablk_resource *res, struct genl_info *info)
+{
+	return hablk_state_secondary(res, info->extack);
+}
+
+static int do_connect(struct hablk_resource *res, struct genl_info *info)
+{
+	return hablk_conn_start(res);
+}
+
+static int do_disconnect(struct hablk_resource *res, struct genl_info *info)
+{
+	hablk_conn_stop(res);
+	return 0;
+}
+
+static int (*const res_cmds[])(struct hablk_resource *, struct genl_info *) = {
+	[HABLK_CMD_DOWN] = do_down,
+	[HABLK_CMD_PRIMARY] = do_primary,
+	[HABLK_CMD_SECONDARY] = do_secondary,
+	[HABLK_CMD_CONNECT] = do_connect,
+	[HABLK_CMD_DISCONNECT] = do_disconnect,
+};
+
+static int hablk_nl_res_cmd(struct sk_buff *skb, struct genl_info *info)
+{
+	u8 cmd = info->genlhdr->cmd;
+	struct hablk_resource *res;
+	int ret;
+
+	mutex_lock(&hablk_cfg_mutex);
+	res = named(info);
+	ret = IS_ERR(res) ? PTR_ERR(res) : res_cmds[cmd](res, info);
+	mutex_unlock(&hablk_cfg_mutex);
+	return ret;
+}
+
+static int fill_res(struct sk_buff *skb, struct hablk_resource *res, u32 portid, u32 seq,
+		    int flags, u8 cmd, const char *what)
+{
+	u8 role, disk, conn, repl, peer_role, peer_disk;
+	u64 current_uuid, total, done, oos;
+	char err[sizeof(res->last_error)];
+	struct nlattr *peer;
+	void *hdr;
+
+	spin_lock_irq(&res->state_lock);
+	role = res->role;
+	disk = res->disk;
+	conn = res->conn;
+	repl = res->repl;
+	peer_role = res->peer_role;
+	peer_disk = res->peer_disk;
+	current_uuid = res->gen.current_uuid;
+	memcpy(err, res->last_error, sizeof(err));
+	total = res->sync_total;
+	done = min_t(u64, atomic64_read(&res->sync_done), total);
+	if (repl == HABLK_REPL_SYNC_SOURCE || repl == HABLK_REPL_SYNC_TARGET)
+		oos = total - done;
+	else if (res->gen.bitmap_uuid || res->gen.dirty)
+		oos = res->size_sectors;	/* a full sync is due */
+	else
+		oos = 0;
+	spin_unlock_irq(&res->state_lock);
+
+	hdr = genlmsg_put(skb, portid, seq, &hablk_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_string(skb, HABLK_A_RES_NAME, res->cfg.name) ||
+	    nla_put_u32(skb, HABLK_A_MINOR, res->cfg.minor) ||
+	    nla_put_u8(skb, HABLK_A_PROTOCOL, res->cfg.protocol) ||
+	    nla_put_u32(skb, HABLK_A_LOCAL_ID, res->cfg.local_id) ||
+	    nla_put_u8(skb, HABLK_A_ROLE, role) ||
+	    nla_put_u8(skb, HABLK_A_DISK_STATE, disk) ||
+	    nla_put_u8(skb, HABLK_A_SUSPENDED, 0) ||
+	    nla_put_u64_64bit(skb, HABLK_A_SIZE_SECTORS, res->size_sectors, HABLK_A_PAD) ||
+	    nla_put_u64_64bit(skb, HABLK_A_CURRENT_UUID, current_uuid, HABLK_A_PAD) ||
+	    (what && nla_put_string(skb, HABLK_A_EVENT_WHAT, what)))
+		goto nla_fail;
+	peer = nla_nest_start(skb, HABLK_A_PEER);
+	if (!peer ||
+	    nla_put_u32(skb, HABLK_A_PEER_ID, res->cfg.peer_id) ||
+	    nla_put_string(skb, HABLK_A_PEER_NAME, res->cfg.peer_name) ||
+	    nla_put_u8(skb, HABLK_A_CONN_STATE, conn) ||
+	    nla_put_u8(skb, HABLK_A_PEER_ROLE, peer_role) ||
+	    nla_put_u8(skb, HABLK_A_PEER_DISK, peer_disk) ||
+	    nla_put_u8(skb, HABLK_A_REPL_STATE, repl) ||
+	    nla_put_u64_64bit(skb, HABLK_A_OOS_SECTORS, oos, HABLK_A_PAD) ||
+	    nla_put_u64_64bit(skb, HABLK_A_SYNC_TOTAL, total, HABLK_A_PAD) ||
+	    nla_put_u64_64bit(skb, HABLK_A_SYNC_DONE, done, HABLK_A_PAD) ||
+	    nla_put_string(skb, HABLK_A_LAST_ERROR, err))
+		goto nla_fail;
+	nla_nest_end(skb, peer);
+	genlmsg_end(skb, hdr);
+	return 0;
+
+nla_fail:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int hablk_nl_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct hablk_resource *res;
+	struct sk_buff *msg;
+	int ret;
+
+	msg = nlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&hablk_cfg_mutex);
+	res = named(info);
+	ret = IS_ERR(res) ? PTR_ERR(res) :
+	      fill_res(msg, res, info->snd_portid, info->snd_seq, 0, HABLK_CMD_GET_STATUS, NULL);
+	mutex_unlock(&hablk_cfg_mutex);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+static int hablk_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct hablk_resource *res;
+	long i = 0, skip = cb->args[0];
+
+	mutex_lock(&hablk_cfg_mutex);
+	list_for_each_entry(res, &hablk_resources, list) {
+		if (i++ < skip)
+			continue;
+		if (fill_res(skb, res, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			     NLM_F_MULTI, HABLK_CMD_GET_STATUS, NULL)) {
+			i--;
+			break;
+		}
+	}
+	mutex_unlock(&hablk_cfg_mutex);
+	cb->args[0] = i;
+	return skb->len;
+}
+
+/* Announce a state change of @res on the events group. */
+void hablk_genl_event(struct hablk_resource *res, const char *what)
+{
+	struct sk_buff *msg;
+
+	msg = nlmsg_new(NLMSG_GOODSIZE, GFP_NOIO);
+	if (!msg)
+		return;
+	if (fill_res(msg, res, 0, 0, 0, HABLK_CMD_EVENT, what)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_multicast_netns(&hablk_family, res->net, msg, 0, 0, GFP_NOIO);
+}
+
+static const struct genl_ops hablk_ops[] = {
+	{ .cmd = HABLK_CMD_UP, .doit = hablk_nl_up, .flags = GENL_ADMIN_PERM },
+	{ .cmd = HABLK_CMD_DOWN, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
+	{ .cmd = HABLK_CMD_PRIMARY, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
+	{ .cmd = HABLK_CMD_SECONDARY, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
+	{ .cmd = HABLK_CMD_CONNECT, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
+	{ .cmd = HABLK_CMD_DISCONNECT, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
+	{ .cmd = HABLK_CMD_GET_STATUS, .doit = hablk_nl_get, .dumpit = hablk_nl_dump },
+};
+
+static struct genl_family hablk_family __ro_after_init = {
+	.name = HABLK_GENL_NAME,
+	.version = HABLK_GENL_VERSION,
+	.maxattr = HABLK_A_MAX,
+	.policy = hablk_policy,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	.ops = hablk_ops,
+	.n_ops = ARRAY_SIZE(hablk_ops),
+	.mcgrps = hablk_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(hablk_mcgrps),
+};
+
+int __init hablk_genl_init(void)
+{
+	return genl_register_family(&hablk_family);
+}
+
+void hablk_genl_exit(void)
+{
+	genl_unregister_family(&hablk_family);
+}

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Receiving: the data stream's packets (writes, sync, state, role requests)
+ * on the connection thread, and the meta stream's (acks, pings, replies) on
+ * the meta thread. Every packet is validated before it is acted on.
+ */
+#include <linux/slab.h>
+#include <net/sock.h>
+#include "hablk.h"
+
+static void peer_endio(struct bio *bio)
+{
+	struct hablk_peer_req *preq = container_of(bio, struct hablk_peer_req, bio);
+	struct hablk_resource *res = preq->res;
+	unsigned long flags;
+
+	preq->status = blk_status_to_errno(bio->bi_status);
+	if (preq->status)
+		pr_err_ratelimited("%s: write from peer failed: %d at sector %llu\n",
+				   res->cfg.name, preq->status,
+				   (unsigned long long)preq->sector);
+	spin_lock_irqsave(&res->ack_lock, flags);
+	list_add_tail(&preq->ack_list, &res->ack_queue);
+	spin_unlock_irqrestore(&res->ack_lock, flags);
+	queue_work(res->wq, &res->ack_work);
+	/* only after the work is queued: teardown waits for this count, then flushes */
+	atomic_dec(&res->peer_inflight);
+	wake_up(&res->peer_wait);
+}
+
+static blk_opf_t wire_to_opf(struct hablk_resource *res, u32 f)
+{
+	blk_opf_t opf = REQ_OP_WRITE;
+
+	if (f & HABLK_WF_DISCARD)
+		opf = REQ_OP_DISCARD;
+	if (f & HABLK_WF_ZEROES)
+		opf = REQ_OP_WRITE_ZEROES | (f & HABLK_WF_NOUNMAP ? REQ_NOUNMAP : 0);
+	if (f & HABLK_WF_PREFLUSH)
+		opf |= REQ_PREFLUSH;
+	if (f & HABLK_WF_FUA)
+		opf |= REQ_FUA;
+	return opf | REQ_SYNC;
+}
+
+/* Read the payload into fresh pages of @bio. */
+static int recv_pages(struct hablk_resource *res, struct bio *bio, u32 len)
+{
+	struct page *page;
+	u32 n;
+	int ret;
+
+	while (len) {
+		n = min_t(u32, len, PAGE_SIZE);
+		page = alloc_page(GFP_NOIO);
+		if (!page)
+			return -ENOMEM;
+		__bio_add_page(bio, page, n, 0);
+		ret = hablk_sock_recv(res->data_sock, page_address(page), n);
+		if (ret)
+			return ret;
+		len -= n;
+	}
+	return 0;
+}
+
+static bool may_receive_write(struct hablk_resource *res, bool is_sync)
+{
+	bool ok;
+
+	spin_lock_irq(&res->state_lock);
+	ok = res->role == HABLK_ROLE_SECONDARY && res->disk != HABLK_DISK_DISKLESS &&
+	     (is_sync ? res->repl == HABLK_REPL_SYNC_TARGET :
+			res->peer_role == HABLK_ROLE_PRIMARY);
+	spin_unlock_irq(&res->state_lock);
+	return ok;
+}
+
+static int recv_write(struct hablk_resource *res, u32 len, bool is_sync)
+{
+	struct hablk_peer_req *preq;
+	struct hablk_p_data d;
+	struct bio *bio;
+	u32 size, flags, payload = len - sizeof(d);
+	bool emulate;
+	int ret;
+
+	ret = hablk_sock_recv(res->data_sock, &d, sizeof(d));
+	if (ret)
+		return ret;
+	if (hablk_data_check(&d, len, res->size_sectors) || !may_receive_write(res, is_sync))
+		return -EPROTO;
+	size = be32_to_cpu(d.size);
+	flags = be32_to_cpu(d.flags);
+	bio = bio_alloc_bioset(res->bdev, DIV_ROUND_UP(payload, PAGE_SIZE),
+			       wire_to_opf(res, flags), GFP_NOIO, &res->peer_bs);
+	preq = container_of(bio, struct hablk_peer_req, bio);
+	preq->res = res;
+	preq->id = be64_to_cpu(d.id);
+	preq->sector = be64_to_cpu(d.sector);
+	preq->is_sync = is_sync;
+	preq->status = 0;
+	hablk_obj_get(HABLK_OBJ_PEER_REQ);
+	bio->bi_iter.bi_sector = preq->sector;
+	bio->bi_end_io = peer_endio;
+	ret = recv_pages(res, bio, payload);
+	if (ret) {
+		hablk_peer_req_free(preq);
+		return ret;
+	}
+	/* a disk without discard or write-zeroes gets explicit zeroes */
+	emulate = ((flags & HABLK_WF_DISCARD) && !bdev_max_discard_sectors(res->bdev)) ||
+		  ((flags & HABLK_WF_ZEROES) && !bdev_write_zeroes_sectors(res->bdev));
+	if (flags & (HABLK_WF_DISCARD | HABLK_WF_ZEROES))
+		bio->bi_iter.bi_size = size;
+
+	wait_event(res->peer_wait, atomic_read(&res->peer_inflight) < HABLK_MAX_INFLIGHT_PEER ||
+		   atomic_read(&res->conn_failed));
+	/* epoch boundary: writes received before a flush are on disk before it */
+	if (flags & HABLK_WF_PREFLUSH)
+		wait_event(res->peer_wait, !atomic_read(&res->peer_inflight) ||
+			   atomic_read(&res->conn_failed));
+	if (is_sync)
+		atomic64_add(size >> SECTOR_SHIFT, &res->sync_done);
+	atomic_inc(&res->peer_inflight);
+	if (emulate) {
+		ret = blkdev_issue_zeroout(res->bdev, preq->sector, size >> SECTOR_SHIFT,
+					   GFP_NOIO, 0);
+		bio->bi_status = errno_to_blk_status(ret);
+		peer_endio(bio);
+	} else {
+		submit_bio(bio);
+	}
+	return 0;
+}
+
+static int recv_body(struct hablk_resource *res, void *body, u32 want, u32 len)
+{
+	if (want != len)
+		return -EPROTO;
+	return hablk_sock_recv(res->data_sock, body, len);
+}
+
+static int recv_role_req(struct hablk_resource *res, u32 len)
+{
+	struct hablk_p_role r;
+	int ret;
+
+	ret = recv_body(res, &r, sizeof(r), len);
+	if (ret)
+		return ret;
+	r.status = cpu_to_be32(hablk_state_peer_role_request(res, be32_to_cpu(r.role)));
+	return hablk_send_meta(res, HABLK_P_ROLE_REPLY, &r, sizeof(r), 0);
+}
+
+/* The data stream, until the connection fails. */
+int hablk_receive_loop(struct hablk_resource *res)
+{
+	union {
+		struct hablk_p_state st;
+		struct hablk_p_sync_start ss;
+		struct hablk_p_sync_done sd;
+	} b;
+	struct hablk_hdr h;
+	u32 len;
+	int ret, type;
+
+	for (;;) {
+		ret = hablk_sock_recv(res->data_sock, &h, sizeof(h));
+		if (ret)
+			break;
+		type = hablk_hdr_decode(&h, &len);
+		switch (type) {
+		case HABLK_P_DATA:
+		case HABLK_P_SYNC_DATA:
+			ret = recv_write(res, len, type == HABLK_P_SYNC_DATA);
+			break;
+		case HABLK_P_STATE:
+			ret = recv_body(res, &b.st, sizeof(b.st), len) ?:
+			      hablk_state_peer_update(res, &b.st, false);
+			break;
+		case HABLK_P_SYNC_START:
+			ret = recv_body(res, &b.ss, sizeof(b.ss), len) ?:
+			      hablk_sync_target_begin(res, be64_to_cpu(b.ss.total_sectors));
+			break;
+		case HABLK_P_SYNC_DONE:
+			ret = recv_body(res, &b.sd, sizeof(b.sd), len);
+			if (ret)
+				break;
+			wait_event(res->peer_wait, !atomic_read(&res->peer_inflight) ||
+				   atomic_read(&res->conn_failed));
+			ret = hablk_sync_target_done(res, be64_to_cpu(b.sd.uuid));
+			break;
+		case HABLK_P_ROLE_REQ:
+			ret = recv_role_req(res, len);
+			break;
+		default:
+			ret = -EPROTO;
+		}
+		if (ret)
+			break;
+	}
+	if (ret == -EPROTO) {
+		pr_warn_ratelimited("%s: malformed or unexpected packet from peer (type %d)\n",
+				    res->cfg.name, type);
+		hablk_conn_fail(res, "peer sent a malformed or unexpected packet");
+	} else {
+		hablk_conn_fail(res, "connection closed");
+	}
+	return ret;
+}
+
+static int meta_ack(struct hablk_resource *res, const struct hablk_p_ack *a)
+{
+	struct hablk_req *req = hablk_slot_take(res, be64_to_cpu(a->id));
+	u32 status = be32_to_cpu(a->status);
+
+	if (!req)
+		return -EPROTO;
+	if (a->is_sync != (req->kind == HABLK_REQ_SYNC) || status > MAX_ERRNO) {
+		/* out of its slot already: give up on it like on a lost link */
+		hablk_req_net_done(req, -ENOTCONN);
+		return -EPROTO;
+	}
+	hablk_req_net_done(req, -(int)status);
+	return 0;
+}
+
+/* The meta stream: acks, pings, role replies; detects a dead peer. */
+int hablk_meta_fn(void *arg)
+{
+	struct hablk_resource *res = arg;
+	struct socket *sock = res->meta_sock;
+	long ping_int = msecs_to_jiffies(res->cfg.ping_int_ms);
+	long ping_timeout = msecs_to_jiffies(res->cfg.ping_timeout_ms);
+	union {
+		struct hablk_p_ack a;
+		struct hablk_p_role r;
+	} b;
+	unsigned long ping_sent = 0;
+	bool ping_out = false;
+	struct hablk_hdr h;
+	const char *why = "meta connection closed";
+	int ret, type;
+	u32 len;
+
+	sock->sk->sk_rcvtimeo = ping_int;
+	while (!kthread_should_stop() && !atomic_read(&res->conn_failed)) {
+		ret = hablk_sock_recv(sock, &h, sizeof(h));
+		if (ret == -EAGAIN) {
+			if (ping_out) {
+				if (time_after(jiffies, ping_sent + ping_timeout)) {
+					why = "peer did not answer pings";
+					break;
+				}
+				continue;
+			}
+			if (hablk_send_meta(res, HABLK_P_PING, NULL, 0, 0))
+				break;
+			ping_out = true;
+			ping_sent = jiffies;
+			sock->sk->sk_rcvtimeo = min(ping_int, ping_timeout) / 4 + 1;
+			continue;
+		}
+		if (ret)
+			break;
+		type = hablk_hdr_decode(&h, &len);
+		if (type < 0 || len > sizeof(b)) {
+			why = "peer sent a malformed meta packet";
+			break;
+		}
+		ret = hablk_sock_recv(sock, &b, len);
+		if (ret)
+			break;
+		ping_out = false;
+		sock->sk->sk_rcvtimeo = ping_int;
+		switch (type) {
+		case HABLK_P_PING:
+			ret = hablk_send_meta(res, HABLK_P_PING_ACK, NULL, 0, 0);
+			break;
+		case HABLK_P_PING_ACK:
+			break;
+		case HABLK_P_ACK:
+			ret = meta_ack(res, &b.a);
+			break;
+		case HABLK_P_ROLE_REPLY:
+			hablk_state_role_reply(res, be32_to_cpu(b.r.status));
+			break;
+		default:
+			ret = -EPROTO;
+		}
+		if (ret) {
+			if (ret == -EPROTO)
+				why = "peer sent a bogus ack or meta packet";
+			break;
+		}
+	}
+	if (!kthread_should_stop())
+		hablk_conn_fail(res, why);
+	return 0;
+}

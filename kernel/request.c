@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The primary's data path: reads go to the backing disk; writes go to the
+ * backing disk and, through a slot and the send queue, to the peer. A write
+ * completes per protocol (C: both disks; A: local disk and sent).
+ */
+#include <linux/slab.h>
+#include "hablk.h"
+
+int hablk_req_init(struct hablk_resource *res)
+{
+	int ret;
+
+	ret = bioset_init(&res->req_bs, 64, offsetof(struct hablk_req, clone),
+			  BIOSET_NEED_BVECS);
+	if (ret)
+		return ret;
+	ret = bioset_init(&res->peer_bs, 64, offsetof(struct hablk_peer_req, bio),
+			  BIOSET_NEED_BVECS);
+	if (ret)
+		goto err_req;
+	res->slots = kvcalloc(HABLK_SLOTS, sizeof(*res->slots), GFP_KERNEL);
+	if (!res->slots) {
+		ret = -ENOMEM;
+		goto err_peer;
+	}
+	return 0;
+
+err_peer:
+	bioset_exit(&res->peer_bs);
+err_req:
+	bioset_exit(&res->req_bs);
+	return ret;
+}
+
+void hablk_req_exit(struct hablk_resource *res)
+{
+	WARN_ON(res->slots_used);
+	kvfree(res->slots);
+	bioset_exit(&res->peer_bs);
+	bioset_exit(&res->req_bs);
+}
+
+/* --- write intervals: overlapping writes wait for each other --- */
+
+static bool iv_try_insert(struct hablk_resource *res, struct interval_tree_node *iv,
+			  sector_t sector, u32 size)
+{
+	bool ok = false;
+
+	spin_lock_irq(&res->iv_lock);
+	if (!interval_tree_iter_first(&res->iv_tree, sector,
+				      sector + (size >> SECTOR_SHIFT) - 1)) {
+		iv->start = sector;
+		iv->last = sector + (size >> SECTOR_SHIFT) - 1;
+		interval_tree_insert(iv, &res->iv_tree);
+		ok = true;
+	}
+	spin_unlock_irq(&res->iv_lock);
+	return ok;
+}
+
+void hablk_iv_lock(struct hablk_resource *res, struct interval_tree_node *iv,
+		   sector_t sector, u32 size)
+{
+	wait_event(res->iv_wait, iv_try_insert(res, iv, sector, size));
+}
+
+void hablk_iv_unlock(struct hablk_resource *res, struct interval_tree_node *iv)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&res->iv_lock, flags);
+	interval_tree_remove(iv, &res->iv_tree);
+	spin_unlock_irqrestore(&res->iv_lock, flags);
+	if (wq_has_sleeper(&res->iv_wait))
+		wake_up_all(&res->iv_wait);
+}
+
+/* --- slots: requests that wait for the peer's ack, found by the ack's id --- */
+
+/* Caller holds state_lock. Returns false when all slots are taken. */
+static bool slot_get(struct hablk_resource *res, struct hablk_req *req)
+{
+	unsigned int slot;
+
+	lockdep_assert_held(&res->state_lock);
+	if (res->slots_used >= HABLK_SLOTS)
+		return false;
+	slot = res->slot_hint;
+	while (res->slots[slot])
+		slot = (slot + 1) & (HABLK_SLOTS - 1);
+	res->slot_hint = (slot + 1) & (HABLK_SLOTS - 1);
+	res->slots[slot] = req;
+	res->slots_used++;
+	req->id = ((u64)++res->slot_seq << HABLK_SLOT_BITS) | slot;
+	return true;
+}
+
+/* Take the request an ack names out of its slot; NULL if the id is not in flight. */
+struct hablk_req *hablk_slot_take(struct hablk_resource *res, u64 id)
+{
+	unsigned int slot = id & (HABLK_SLOTS - 1);
+	struct hablk_req *req;
+	unsigned long flags;
+
+	spin_lock_irqsave(&res->state_lock, flags);
+	req = res->slots[slot];
+	if (req && req->id == id && test_bit(HABLK_REQF_SENDING, &req->flags)) {
+		res->slots[slot] = NULL;
+		res->slots_used--;
+	} else {
+		req = NULL;
+	}
+	spin_unlock_irqrestore(&res->state_lock, flags);
+	if (req && wq_has_sleeper(&res->slot_wait))
+		wake_up_all(&res->slot_wait);
+	return req;
+}
+
+/* Completion rules of one request. */
+static void req_complete_put(struct hablk_req *req)
+{
+	struct bio *master = req->master;
+
+	if (!atomic_dec_and_test(&req->complete_pending))
+		return;
+	if (master) {
+		master->bi_status = req->local_status;
+		bio_endio(master);
+	}
+}
+
+void hablk_req_put(struct hablk_req *req)
+{
+	struct hablk_resource *res = req->res;
+	struct bio_vec *bv;
+	struct bvec_iter_all iter;
+
+	if (!atomic_dec_and_test(&req->ref))
+		return;
+	if (test_bit(HABLK_REQF_IV, &req->flags))
+		hablk_iv_unlock(res, &req->iv);
+	if (req->kind == HABLK_REQ_SYNC)
+		bio_for_each_segment_all(bv, &req->clone, iter)
+			__free_page(bv->bv_page);
+	bio_put(&req->clone);
+	hablk_obj_put(HABLK_OBJ_REQ);
+}
+
+/*
+ * The socket has the request's data and the sender no longer touches the
+ * application's bio. Protocol A completes here.
+ */
+void hablk_req_sent(struct hablk_req *req)
+{
+	if (!test_and_set_bit(HABLK_REQF_SENT, &req->flags))
+		req_complete_put(req);
+}
+
+/* The peer acked (status 0), failed (errno), or is gone (-ENOTCONN). */
+void hablk_req_net_done(struct hablk_req *req, int status)
+{
+	struct hablk_resource *res = req->res;
+
+	if (req->kind == HABLK_REQ_SYNC) {
+		hablk_sync_chunk_acked(req, status);
+		return;
+	}
+	if (status && status != -ENOTCONN)
+		hablk_state_peer_write_failed(res, status);
+	if (!test_and_set_bit(HABLK_REQF_SENT, &req->flags))
+		req_complete_put(req);	/* given up before it was sent */
+	if (res->cfg.protocol == 'C')
+		req_complete_put(req);
+	hablk_req_put(req);
+}
+
+/* The connection is gone: every request still waiting for the peer gives up. */
+void hablk_req_cancel_all(struct hablk_resource *res)
+{
+	struct hablk_req *req;
+	unsigned int slot;
+
+	for (slot = 0; slot < HABLK_SLOTS; slot++) {
+		spin_lock_irq(&res->state_lock);
+		req = res->slots[slot];
+		if (req) {
+			res->slots[slot] = NULL;
+			res->slots_used--;
+		}
+		spin_unlock_irq(&res->state_lock);
+		if (req)
+			hablk_req_net_done(req, -ENOTCONN);
+	}
+	wake_up_all(&res->slot_wait);
+}
+
+static void req_local_endio(struct bio *clone)
+{
+	struct hablk_req *req = container_of(clone, struct hablk_req, clone);
+
+	if (clone->bi_status) {
+		req->local_status = clone->bi_status;
+		pr_err_ratelimited("%s: local write error %d at sector %llu\n",
+				   req->res->cfg.name, blk_status_to_errno(clone->bi_status),
+				   (unsigned long long)req->sector);
+	}
+	req_complete_put(req);
+	hablk_req_put(req);
+}
+
+static void read_endio(struct bio *clone)
+{
+	struct hablk_req *req = container_of(clone, struct hablk_req, clone);
+	struct bio *master = req->master;
+
+	master->bi_status = clone->bi_status;
+	bio_put(clone);
+	hablk_obj_put(HABLK_OBJ_REQ);
+	bio_endio(master);
+}
+
+static u32 bio_wire_flags(struct bio *bio)
+{
+	u32 f = 0;
+
+	if (bio->bi_opf & REQ_PREFLUSH)
+		f |= HABLK_WF_PREFLUSH;
+	if (bio->bi_opf & REQ_FUA)
+		f |= HABLK_WF_FUA;
+	if (bio_op(bio) == REQ_OP_DISCARD)
+		f |= HABLK_WF_DISCARD;
+	if (bio_op(bio) == REQ_OP_WRITE_ZEROES) {
+		f |= HABLK_WF_ZEROES;
+		if (bio->bi_opf & REQ_NOUNMAP)
+			f |= HABLK_WF_NOUNMAP;
+	}
+	return f;
+}
+
+/*
+ * Decide, atomically with the connection state, whether the request goes to
+ * the peer; if so it gets a slot and a place in the send queue. Returns
+ * false if the write must wait (no free slot) and should be retried.
+ */
+static bool req_route(struct hablk_resource *res, struct hablk_req *req, bool *net)
+{
+	bool ok = true;
+
+	spin_lock_irq(&res->state_lock);
+	*net = res->conn == HABLK_CONN_CONNECTED && !atomic_read(&res->conn_failed) &&
+	       (res->repl == HABLK_REPL_ESTABLISHED || res->repl == HABLK_REPL_SYNC_SOURCE);
+	if (*net) {
+		ok = slot_get(res, req);
+		if (ok)
+			hablk_send_queue_add(res, req);
+	}
+	spin_unlock_irq(&res->state_lock);
+	return ok;
+}
+
+/* Queue a sync chunk for the peer; -ENOTCONN if the link is gone. */
+int hablk_req_queue_net(struct hablk_resource *res, struct hablk_req *req)
+{
+	bool queued = false;
+
+	for (;;) {
+		spin_lock_irq(&res->state_lock);
+		if (res->conn != HABLK_CONN_CONNECTED || atomic_read(&res->conn_failed)) {
+			spin_unlock_irq(&res->state_lock);
+			return -ENOTCONN;
+		}
+		queued = slot_get(res, req);
+		if (queued)
+			hablk_send_queue_add(res, req);
+		spin_unlock_irq(&res->state_lock);
+		if (queued)
+			break;
+		wait_event(res->slot_wait, res->slots_used < HABLK_SLOTS ||
+			   atomic_read(&res->conn_failed));
+	}
+	wake_up(&res->send_wait);
+	return 0;
+}
+
+static void submit_read(struct hablk_resource *res, struct bio *bio)
+{
+	struct bio *clone;
+	struct hablk_req *req;
+
+	clone = bio_alloc_clone(res->bdev, bio, GFP_NOIO, &res->req_bs);
+	req = container_of(clone, struct hablk_req, clone);
+	req->res = res;
+	req->master = bio;
+	clone->bi_end_io = read_endio;
+	hablk_obj_get(HABLK_OBJ_REQ);
+	submit_bio_noacct(clone);
+}
+
+static void submit_write(struct hablk_resource *res, struct bio *bio)
+{
+	struct hablk_req *req;
+	struct bio *clone;
+	bool net;
+
+	if (!hablk_state_may_write(res)) {
+		bio_io_error(bio);
+		return;
+	}
+	clone = bio_alloc_clone(res->bdev, bio, GFP_NOIO, &res->req_bs);
+	req = container_of(clone, struct hablk_req, clone);
+	req->res = res;
+	req->master = bio;
+	req->kind = HABLK_REQ_WRITE;
+	req->flags = 0;
+	req->local_status = BLK_STS_OK;
+	req->sector = bio->bi_iter.bi_sector;
+	req->size = bio->bi_iter.bi_size;
+	req->wire_flags = bio_wire_flags(bio);
+	INIT_LIST_HEAD(&req->send_list);
+	clone->bi_end_io = req_local_endio;
+	hablk_obj_get(HABLK_OBJ_REQ);
+
+	if (req->size) {
+		hablk_iv_lock(res, &req->iv, req->sector, req->size);
+		__set_bit(HABLK_REQF_IV, &req->flags);
+	}
+	/*
+	 * References: submit, local I/O, and if replicated the peer's ack and
+	 * the sender. Completion waits for: submit, local I/O, and if
+	 * replicated the sender being done with the bio, and (protocol C) the ack.
+	 */
+	atomic_set(&req->ref, 4);
+	atomic_set(&req->complete_pending, res->cfg.protocol == 'C' ? 4 : 3);
+	while (!req_route(res, req, &net))
+		wait_event(res->slot_wait, res->slots_used < HABLK_SLOTS ||
+			   atomic_read(&res->conn_failed));
+	if (!net) {
+		atomic_set(&req->ref, 2);
+		atomic_set(&req->complete_pending, 2);
+		hablk_state_write_alone(res);
+	} else {
+		wake_up(&res->send_wait);
+	}
+	submit_bio_noacct(clone);
+	req_complete_put(req);
+	hablk_req_put(req);
+}
+
+void hablk_submit_bio(struct bio *bio)
+{
+	struct hablk_resource *res = bio->bi_bdev->bd_disk->private_data;
+
+	bio = bio_split_to_limits(bio);
+	if (!bio)
+		return;
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		submit_read(res, bio);
+		break;
+	case REQ_OP_WRITE:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		submit_write(res, bio);
+		break;
+	default:
+		bio->bi_status = BLK_STS_NOTSUPP;
+		bio_endio(bio);
+	}
+}

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sending: the sender thread writes queued requests to the data stream,
+ * corked with MSG_MORE while more are queued; the ack work sends the
+ * secondary's acks on the meta stream.
+ */
+#include <linux/slab.h>
+#include "hablk.h"
+
+/* Caller holds state_lock (so the queue and the connection state agree). */
+void hablk_send_queue_add(struct hablk_resource *res, struct hablk_req *req)
+{
+	spin_lock(&res->send_lock);
+	list_add_tail(&req->send_list, &res->send_queue);
+	spin_unlock(&res->send_lock);
+}
+
+/* After the sender stopped: drop its hold on requests it never took. */
+void hablk_send_queue_drop(struct hablk_resource *res)
+{
+	struct hablk_req *req, *tmp;
+	LIST_HEAD(list);
+
+	spin_lock_irq(&res->send_lock);
+	list_splice_init(&res->send_queue, &list);
+	spin_unlock_irq(&res->send_lock);
+	list_for_each_entry_safe(req, tmp, &list, send_list) {
+		list_del_init(&req->send_list);
+		hablk_req_put(req);
+	}
+}
+
+/* The bio's data; all but the last segment corked, the last one with @flags. */
+static int send_payload(struct socket *sock, struct bio *bio, int flags)
+{
+	struct bio_vec bv, prev = {};
+	struct bvec_iter iter;
+	int ret;
+
+	bio_for_each_segment(bv, bio, iter) {
+		if (prev.bv_len) {
+			ret = hablk_sock_send_bvec(sock, &prev, MSG_MORE);
+			if (ret)
+				return ret;
+		}
+		prev = bv;
+	}
+	return prev.bv_len ? hablk_sock_send_bvec(sock, &prev, flags) : 0;
+}
+
+static int send_req(struct hablk_resource *res, struct hablk_req *req, bool more)
+{
+	struct hablk_p_data d;
+	bool payload = req->size &&
+		       !(req->wire_flags & (HABLK_WF_DISCARD | HABLK_WF_ZEROES));
+	int flags = more ? MSG_MORE : 0;
+	int ret;
+
+	d.id = cpu_to_be64(req->id);
+	d.sector = cpu_to_be64(req->sector);
+	d.size = cpu_to_be32(req->size);
+	d.flags = cpu_to_be32(req->wire_flags);
+	set_bit(HABLK_REQF_SENDING, &req->flags);
+	mutex_lock(&res->data_send_mutex);
+	ret = hablk_send_pkt(res->data_sock,
+			     req->kind == HABLK_REQ_SYNC ? HABLK_P_SYNC_DATA : HABLK_P_DATA,
+			     &d, sizeof(d), payload ? req->size : 0,
+			     payload ? MSG_MORE : flags);
+	if (!ret && payload)
+		ret = send_payload(res->data_sock, req->kind == HABLK_REQ_SYNC ?
+				   &req->clone : req->master, flags);
+	mutex_unlock(&res->data_send_mutex);
+	return ret;
+}
+
+int hablk_sender_fn(void *arg)
+{
+	struct hablk_resource *res = arg;
+	struct hablk_req *req, *tmp;
+	LIST_HEAD(batch);
+	int ret = 0;
+
+	while (!kthread_should_stop()) {
+		wait_event_interruptible(res->send_wait, kthread_should_stop() ||
+					 !list_empty(&res->send_queue));
+		spin_lock_irq(&res->send_lock);
+		list_splice_init(&res->send_queue, &batch);
+		spin_unlock_irq(&res->send_lock);
+		list_for_each_entry_safe(req, tmp, &batch, send_list) {
+			list_del_init(&req->send_list);
+			if (!ret && !atomic_read(&res->conn_failed)) {
+				ret = send_req(res, req, !list_empty(&batch));
+				if (ret)
+					hablk_conn_fail(res, "sending failed");
+			}
+			/* sent, or given up: either way the sender is done with it */
+			hablk_req_sent(req);
+			hablk_req_put(req);
+		}
+	}
+	return 0;
+}
+
+/* Tell the peer our role, disk state and generations. */
+int hablk_send_state(struct hablk_resource *res)
+{
+	struct hablk_p_state st = {};
+
+	spin_lock_irq(&res->state_lock);
+	st.size_sectors = cpu_to_be64(res->data_sectors);
+	st.current_uuid = cpu_to_be64(res->gen.current_uuid);
+	st.bitmap_uuid = cpu_to_be64(res->gen.bitmap_uuid);
+	st.history_uuid = cpu_to_be64(res->gen.history_uuid);
+	st.role = res->role;
+	st.disk = res->disk;
+	st.dirty = res->gen.dirty;
+	spin_unlock_irq(&res->state_lock);
+	return hablk_send_data_pkt(res, HABLK_P_STATE, &st, sizeof(st));
+}
+
+/* A small packet on the data stream, between whole requests. */
+int hablk_send_data_pkt(struct hablk_resource *res, unsigned int type, const void *body,
+			u32 len)
+{
+	int ret;
+
+	mutex_lock(&res->data_send_mutex);
+	ret = res->data_sock ? hablk_send_pkt(res->data_sock, type, body, len, 0, 0) :
+			       -ENOTCONN;
+	mutex_unlock(&res->data_send_mutex);
+	return ret;
+}
+
+/* Send on the meta stream (acks, pings, replies). */
+int hablk_send_meta(struct hablk_resource *res, unsigned int type, const void *body,
+		    u32 len, int flags)
+{
+	int ret;
+
+	mutex_lock(&res->meta_send_mutex);
+	ret = res->meta_sock ? hablk_send_pkt(res->meta_sock, type, body, len, 0, flags) :
+			       -ENOTCONN;
+	mutex_unlock(&res->meta_send_mutex);
+	return ret;
+}
+
+void hablk_peer_req_free(struct hablk_peer_req *preq)
+{
+	struct bio_vec *bv;
+	struct bvec_iter_all iter;
+
+	bio_for_each_segment_all(bv, &preq->bio, iter)
+		__free_page(bv->bv_page);
+	bio_put(&preq->bio);
+	hablk_obj_put(HABLK_OBJ_PEER_REQ);
+}
+
+/* Send the acks of completed peer writes, corked, then free the writes. */
+void hablk_ack_work(struct work_struct *work)
+{
+	struct hablk_resource *res = container_of(work, struct hablk_resource, ack_work);
+	struct hablk_peer_req *preq, *tmp;
+	struct hablk_p_ack a = {};
+	LIST_HEAD(list);
+	bool failed = false;
+
+	spin_lock_irq(&res->ack_lock);
+	list_splice_init(&res->ack_queue, &list);
+	spin_unlock_irq(&res->ack_lock);
+	list_for_each_entry_safe(preq, tmp, &list, ack_list) {
+		list_del(&preq->ack_list);
+		a.id = cpu_to_be64(preq->id);
+		a.status = cpu_to_be32(-preq->status);
+		a.is_sync = preq->is_sync;
+		if (!failed && hablk_send_meta(res, HABLK_P_ACK, &a, sizeof(a),
+					       list_empty(&list) ? 0 : MSG_MORE))
+			failed = true;
+		hablk_peer_req_free(preq);
+	}
+	if (failed)
+		hablk_conn_fail(res, "sending acks failed");
+}

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Role, disk and connection state: every change goes through here, is
+ * persisted before it takes effect where a crash could make it matter, and
+ * is announced on the events multicast group.
+ */
+#include <linux/random.h>
+#include "hablk.h"
+
+static const char * const field_names[] = {
+	[HABLK_S_ROLE] = "role",
+	[HABLK_S_DISK] = "disk",
+	[HABLK_S_CONN] = "connection",
+	[HABLK_S_REPL] = "replication",
+	[HABLK_S_PEER_ROLE] = "peer-role",
+	[HABLK_S_PEER_DISK] = "peer-disk",
+};
+
+static u8 *field(struct hablk_resource *res, int what)
+{
+	switch (what) {
+	case HABLK_S_ROLE:	return &res->role;
+	case HABLK_S_DISK:	return &res->disk;
+	case HABLK_S_CONN:	return &res->conn;
+	case HABLK_S_REPL:	return &res->repl;
+	case HABLK_S_PEER_ROLE:	return &res->peer_role;
+	default:		return &res->peer_disk;
+	}
+}
+
+/* Set one state field; announce it if it changed. */
+void hablk_state_set(struct hablk_resource *res, int what, u8 val, const char *why)
+{
+	bool changed;
+	u8 *f;
+
+	spin_lock_irq(&res->state_lock);
+	f = field(res, what);
+	changed = *f != val;
+	*f = val;
+	spin_unlock_irq(&res->state_lock);
+	if (changed)
+		hablk_genl_event(res, why ? why : field_names[what]);
+}
+
+bool hablk_state_may_write(struct hablk_resource *res)
+{
+	return READ_ONCE(res->role) == HABLK_ROLE_PRIMARY &&
+	       READ_ONCE(res->disk) == HABLK_DISK_UPTODATE;
+}
+
+/*
+ * A write is about to reach only the local disk. Before the first such write
+ * completes, a new data generation must be on disk, so that the peer is known
+ * to be behind after any crash.
+ */
+void hablk_state_write_alone(struct hablk_resource *res)
+{
+	if (READ_ONCE(res->solo_ready))
+		return;
+	mutex_lock(&res->solo_mutex);
+	if (!res->solo_ready) {
+		spin_lock_irq(&res->state_lock);
+		hablk_md_new_generation(res);
+		spin_unlock_irq(&res->state_lock);
+		if (!hablk_md_set_flags(res, 0, 0))
+			WRITE_ONCE(res->solo_ready, true);
+		pr_info("%s: writing without the peer, new generation %016llx\n",
+			res->cfg.name, (unsigned long long)res->gen.current_uuid);
+	}
+	mutex_unlock(&res->solo_mutex);
+}
+
+/* The peer could not write a block we sent: it needs a resync. */
+void hablk_state_peer_write_failed(struct hablk_resource *res, int status)
+{
+	bool first;
+
+	spin_lock_irq(&res->state_lock);
+	first = !res->gen.dirty;
+	res->gen.dirty = true;
+	spin_unlock_irq(&res->state_lock);
+	if (first) {
+		pr_warn("%s: peer failed a write (%d); it will be resynced\n",
+			res->cfg.name, status);
+		hablk_md_set_flags(res, HABLK_MDF_PEER_FULL_SYNC, 0);
+	}
+}
+
+/* The connection is gone (teardown, before requests are given up). */
+void hablk_state_conn_lost(struct hablk_resource *res)
+{
+	bool writing;
+
+	spin_lock_irq(&res->state_lock);
+	res->repl = HABLK_REPL_OFF;
+	res->peer_role = HABLK_ROLE_UNKNOWN;
+	res->peer_disk = HABLK_DISK_UNKNOWN;
+	if (res->conn == HABLK_CONN_CONNECTED)
+		res->conn = HABLK_CONN_CONNECTING;
+	writing = res->role == HABLK_ROLE_PRIMARY && res->slots_used;
+	spin_unlock_irq(&res->state_lock);
+	if (writing)
+		hablk_state_write_alone(res);
+	hablk_genl_event(res, "connection");
+}
+
+static void set_error(struct hablk_resource *res, const char *msg)
+{
+	spin_lock_irq(&res->state_lock);
+	strscpy(res->last_error, msg, sizeof(res->last_error));
+	spin_unlock_irq(&res->state_lock);
+}
+
+/* Agree on the size both disks can hold. */
+static int agree_size(struct hablk_resource *res)
+{
+	sector_t agreed = min_t(u64, res->data_sectors, res->peer_size_sectors);
+
+	if (agreed == res->size_sectors)
+		return 0;
+	if (agreed < res->size_sectors &&
+	    (res->role == HABLK_ROLE_PRIMARY || READ_ONCE(res->open_count))) {
+		set_error(res, "peer's disk is smaller than this device");
+		return -EMSGSIZE;
+	}
+	res->size_sectors = agreed;
+	set_capacity_and_notify(res->gd, agreed);
+	return 0;
+}
+
+/* First state of the peer on a new connection: decide what to do. */
+static int connected_decide(struct hablk_resource *res)
+{
+	enum hablk_sync_decision d;
+	int rule, ret;
+
+	ret = agree_size(res);
+	if (ret)
+		return ret;
+	spin_lock_irq(&res->state_lock);
+	d = hablk_sync_decide(&res->gen, &res->peer_gen, &rule);
+	spin_unlock_irq(&res->state_lock);
+	pr_info("%s: connected to %s: %s (rule %d)\n", res->cfg.name, res->cfg.peer_name,
+		hablk_sync_decision_name(d), rule);
+
+	if (res->role == HABLK_ROLE_PRIMARY && res->peer_role == HABLK_ROLE_PRIMARY) {
+		set_error(res, "both nodes are primary");
+		return -ECONNABORTED;
+	}
+	switch (d) {
+	case HABLK_SYNC_NONE:
+	case HABLK_SYNC_BOTH_INCONSISTENT:
+		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED, NULL);
+		break;
+	case HABLK_SYNC_SOURCE:
+	case HABLK_SYNC_SOURCE_FULL:
+		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_SYNC_SOURCE, NULL);
+		return hablk_sync_start_source(res);
+	case HABLK_SYNC_TARGET:
+	case HABLK_SYNC_TARGET_FULL:
+		if (res->role == HABLK_ROLE_PRIMARY) {
+			set_error(res, "peer has newer data; this primary must not become sync target");
+			return -ECONNABORTED;
+		}
+		return hablk_sync_target_begin(res, 0);
+	case HABLK_SYNC_SPLIT_BRAIN:
+		pr_alert("%s: split-brain detected: both nodes wrote since they parted\n",
+			 res->cfg.name);
+		set_error(res, "split-brain detected: both nodes wrote since they parted");
+		hablk_genl_event(res, "split-brain");
+		return -ECONNABORTED;
+	default:
+		set_error(res, "peer's data is unrelated to ours");
+		return -ECONNABORTED;
+	}
+	return 0;
+}
+
+/* A P_STATE from the peer: at connect (@initial) or after a change. */
+int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_state *st,
+			    bool initial)
+{
+	u8 role = st->role, disk = st->disk;
+	bool changed;
+
+	if (role > HABLK_ROLE_PRIMARY || disk > HABLK_DISK_UPTODATE || st->dirty > 1)
+		return -EPROTO;
+	spin_lock_irq(&res->state_lock);
+	if (!initial && role == HABLK_ROLE_PRIMARY && res->role == HABLK_ROLE_PRIMARY) {
+		spin_unlock_irq(&res->state_lock);
+		return -EPROTO;
+	}
+	changed = res->peer_role != role || res->peer_disk != disk;
+	res->peer_role = role;
+	res->peer_disk = disk;
+	res->peer_size_sectors = be64_to_cpu(st->size_sectors);
+	res->peer_gen.current_uuid = be64_to_cpu(st->current_uuid);
+	res->peer_gen.bitmap_uuid = be64_to_cpu(st->bitmap_uuid);
+	res->peer_gen.history_uuid = be64_to_cpu(st->history_uuid);
+	res->peer_gen.consistent = disk == HABLK_DISK_UPTODATE || disk == HABLK_DISK_OUTDATED;
+	res->peer_gen.dirty = st->dirty;
+	if (initial) {
+		res->conn = HABLK_CONN_CONNECTED;
+		res->last_error[0] = 0;
+		res->solo_ready = false;
+	}
+	spin_unlock_irq(&res->state_lock);
+	if (initial) {
+		hablk_genl_event(res, "connection");
+		return connected_decide(res);
+	}
+	if (changed)
+		hablk_genl_event(res, "peer");
+	return 0;
+}
+
+/* The peer asks to become primary. Returns 0 to grant, or a positive errno. */
+int hablk_state_peer_role_request(struct hablk_resource *res, u32 role)
+{
+	int status = 0;
+
+	if (role != HABLK_ROLE_PRIMARY)
+		return EINVAL;
+	spin_lock_irq(&res->state_lock);
+	if (res->role == HABLK_ROLE_PRIMARY ||
+	    (res->promoting && res->cfg.local_id < res->cfg.peer_id))
+		status = EBUSY;
+	else
+		res->peer_role = HABLK_ROLE_PRIMARY;
+	spin_unlock_irq(&res->state_lock);
+	if (!status)
+		hablk_genl_event(res, "peer");
+	return status;
+}
+
+void hablk_state_role_reply(struct hablk_resource *res, u32 status)
+{
+	spin_lock_irq(&res->state_lock);
+	if (res->promoting) {
+		res->role_reply = status > MAX_ERRNO ? EIO : status;
+		res->role_replied = true;
+	}
+	spin_unlock_irq(&res->state_lock);
+	wake_up_all(&res->role_wait);
+}
+
+/* Ask a connected peer's consent to become primary. */
+static int ask_peer(struct hablk_resource *res, struct netlink_ext_ack *extack)
+{
+	struct hablk_p_role r = { .role = cpu_to_be32(HABLK_ROLE_PRIMARY) };
+	long left;
+	int ret;
+
+	ret = hablk_send_data_pkt(res, HABLK_P_ROLE_REQ, &r, sizeof(r));
+	if (ret)
+		goto fail;
+	left = wait_event_timeout(res->role_wait, READ_ONCE(res->role_replied) ||
+				  atomic_read(&res->conn_failed),
+				  msecs_to_jiffies(res->cfg.ping_timeout_ms * 2));
+	if (!READ_ONCE(res->role_replied)) {
+		ret = left ? -ENOTCONN : -ETIMEDOUT;
+		goto fail;
+	}
+	if (res->role_reply) {
+		NL_SET_ERR_MSG(extack, "peer is primary (or is becoming primary)");
+		return -EBUSY;
+	}
+	return 0;
+fail:
+	NL_SET_ERR_MSG(extack, "peer did not answer the role request");
+	return ret;
+}
+
+int hablk_state_primary(struct hablk_resource *res, bool force,
+			struct netlink_ext_ack *extack)
+{
+	bool connected, forced = false, start_sync;
+	int ret;
+
+	if (res->role == HABLK_ROLE_PRIMARY)
+		return 0;
+	if (res->disk != HABLK_DISK_UPTODATE) {
+		if (!force) {
+			NL_SET_ERR_MSG(extack, "local disk is not UpToDate (use --force only on first start)");
+			return -EINVAL;
+		}
+		if (res->repl == HABLK_REPL_SYNC_TARGET || res->disk == HABLK_DISK_DISKLESS) {
+			NL_SET_ERR_MSG(extack, "disk is being synced from the peer");
+			return -EBUSY;
+		}
+		forced = true;
+	}
+	spin_lock_irq(&res->state_lock);
+	connected = res->conn == HABLK_CONN_CONNECTED;
+	if (connected && res->peer_role == HABLK_ROLE_PRIMARY) {
+		spin_unlock_irq(&res->state_lock);
+		NL_SET_ERR_MSG(extack, "peer is primary");
+		return -EBUSY;
+	}
+	res->promoting = true;
+	res->role_replied = false;
+	spin_unlock_irq(&res->state_lock);
+
+	ret = connected ? ask_peer(res, extack) : 0;
+	if (ret)
+		goto out;
+
+	spin_lock_irq(&res->state_lock);
+	if (forced) {
+		get_random_bytes(&res->gen.current_uuid, sizeof(res->gen.current_uuid));
+		res->gen.current_uuid |= 1;
+		res->gen.bitmap_uuid = 0;
+		res->gen.consistent = true;
+		res->gen.dirty = false;
+	}
+	spin_unlock_irq(&res->state_lock);
+	if (!connected)
+		hablk_state_write_alone(res);
+	ret = hablk_md_set_flags(res, HABLK_MDF_PRIMARY | HABLK_MDF_CONSISTENT |
+				 HABLK_MDF_UPTODATE, HABLK_MDF_OUTDATED);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "cannot write the metadata");
+		goto out;
+	}
+	spin_lock_irq(&res->state_lock);
+	res->role = HABLK_ROLE_PRIMARY;
+	res->disk = HABLK_DISK_UPTODATE;
+	start_sync = connected && res->conn == HABLK_CONN_CONNECTED &&
+		     res->peer_disk == HABLK_DISK_INCONSISTENT &&
+		     res->repl == HABLK_REPL_ESTABLISHED;
+	spin_unlock_irq(&res->state_lock);
+	hablk_device_set_ro(res, false);
+	pr_info("%s: primary%s\n", res->cfg.name, forced ? " (forced)" : "");
+	hablk_genl_event(res, "role");
+	if (connected && hablk_send_state(res))
+		hablk_conn_fail(res, "sending state failed");
+	if (start_sync) {
+		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_SYNC_SOURCE, NULL);
+		if (hablk_sync_start_source(res))
+			hablk_conn_fail(res, "cannot start the sync");
+	}
+out:
+	spin_lock_irq(&res->state_lock);
+	res->promoting = false;
+	spin_unlock_irq(&res->state_lock);
+	return ret;
+}
+
+int hablk_state_secondary(struct hablk_resource *res, struct netlink_ext_ack *extack)
+{
+	if (res->role == HABLK_ROLE_SECONDARY)
+		return 0;
+	spin_lock_irq(&res->state_lock);
+	if (res->open_count) {
+		spin_unlock_irq(&res->state_lock);
+		NL_SET_ERR_MSG(extack, "device is open");
+		return -EBUSY;
+	}
+	res->role = HABLK_ROLE_SECONDARY;
+	spin_unlock_irq(&res->state_lock);
+	hablk_device_set_ro(res, true);
+	hablk_md_set_flags(res, 0, HABLK_MDF_PRIMARY);
+	pr_info("%s: secondary\n", res->cfg.name);
+	hablk_genl_event(res, "role");
+	if (READ_ONCE(res->conn) == HABLK_CONN_CONNECTED && hablk_send_state(res))
+		hablk_conn_fail(res, "sending state failed");
+	return 0;
+}

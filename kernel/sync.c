@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Full sync: the source reads its disk in chunks, each holding its interval
+ * until the peer acked it so application writes never race a chunk; the
+ * target writes the chunks and takes the source's generation when done.
+ */
+#include <linux/slab.h>
+#include "hablk.h"
+
+static struct hablk_req *chunk_alloc(struct hablk_resource *res, sector_t sector, u32 size)
+{
+	unsigned int i, nr = DIV_ROUND_UP(size, PAGE_SIZE);
+	struct hablk_req *req;
+	struct bio *bio;
+	struct page *page;
+
+	bio = bio_alloc_bioset(res->bdev, nr, REQ_OP_READ, GFP_KERNEL, &res->req_bs);
+	req = container_of(bio, struct hablk_req, clone);
+	memset(req, 0, offsetof(struct hablk_req, clone));
+	req->res = res;
+	req->kind = HABLK_REQ_SYNC;
+	req->sector = sector;
+	req->size = size;
+	INIT_LIST_HEAD(&req->send_list);
+	atomic_set(&req->ref, 1);
+	atomic_set(&req->complete_pending, 1);
+	hablk_obj_get(HABLK_OBJ_REQ);
+	bio->bi_iter.bi_sector = sector;
+	for (i = 0; i < nr; i++) {
+		page = alloc_page(GFP_KERNEL);
+		if (!page) {
+			hablk_req_put(req);
+			return NULL;
+		}
+		__bio_add_page(bio, page, min_t(u32, PAGE_SIZE, size - i * PAGE_SIZE), 0);
+	}
+	return req;
+}
+
+/* Read one chunk and queue it for the sender. */
+static int sync_chunk(struct hablk_resource *res, sector_t sector, u32 size)
+{
+	struct hablk_req *req;
+	int ret;
+
+	req = chunk_alloc(res, sector, size);
+	if (!req)
+		return -ENOMEM;
+	hablk_iv_lock(res, &req->iv, sector, size);
+	__set_bit(HABLK_REQF_IV, &req->flags);
+	ret = submit_bio_wait(&req->clone);
+	if (ret) {
+		hablk_req_put(req);
+		return ret;
+	}
+	/* the read consumed the iterator: rewind it for the sender */
+	req->clone.bi_iter.bi_sector = sector;
+	req->clone.bi_iter.bi_size = size;
+	req->clone.bi_iter.bi_idx = 0;
+	req->clone.bi_iter.bi_bvec_done = 0;
+
+	atomic_set(&req->ref, 2);	/* the ack (or cancel), and the sender */
+	atomic_inc(&res->sync_inflight);
+	ret = hablk_req_queue_net(res, req);
+	if (ret) {
+		atomic_dec(&res->sync_inflight);
+		atomic_set(&req->ref, 1);
+		hablk_req_put(req);
+	}
+	return ret;
+}
+
+static void sync_finish(struct hablk_resource *res)
+{
+	spin_lock_irq(&res->state_lock);
+	if (res->gen.bitmap_uuid)
+		res->gen.history_uuid = res->gen.bitmap_uuid;
+	res->gen.bitmap_uuid = 0;
+	res->gen.dirty = false;
+	res->peer_disk = HABLK_DISK_UPTODATE;
+	res->repl = HABLK_REPL_ESTABLISHED;
+	spin_unlock_irq(&res->state_lock);
+	hablk_md_set_flags(res, 0, HABLK_MDF_PEER_FULL_SYNC);
+	pr_info("%s: sync done (%llu sectors)\n", res->cfg.name,
+		(unsigned long long)res->sync_total);
+	hablk_genl_event(res, "sync-done");
+}
+
+static int sync_source_fn(void *arg)
+{
+	struct hablk_resource *res = arg;
+	struct hablk_p_sync_start ss;
+	struct hablk_p_sync_done sd;
+	sector_t sector, total = res->size_sectors;
+	u32 n;
+	int ret;
+
+	res->sync_total = total;
+	atomic64_set(&res->sync_done, 0);
+	ss.uuid = cpu_to_be64(READ_ONCE(res->gen.current_uuid));
+	ss.total_sectors = cpu_to_be64(total);
+	ret = hablk_send_data_pkt(res, HABLK_P_SYNC_START, &ss, sizeof(ss));
+	pr_info("%s: sync to peer started, %llu sectors\n", res->cfg.name,
+		(unsigned long long)total);
+	for (sector = 0; !ret && sector < total; sector += n) {
+		n = min_t(u64, HABLK_SYNC_CHUNK >> SECTOR_SHIFT, total - sector);
+		wait_event(res->sync_wait, kthread_should_stop() || atomic_read(&res->conn_failed) ||
+			   atomic_read(&res->sync_inflight) < HABLK_SYNC_WINDOW);
+		if (kthread_should_stop() || atomic_read(&res->conn_failed))
+			return 0;
+		ret = sync_chunk(res, sector, n << SECTOR_SHIFT);
+	}
+	if (ret) {
+		hablk_conn_fail(res, "sync failed");
+		return 0;
+	}
+	wait_event(res->sync_wait, kthread_should_stop() || atomic_read(&res->conn_failed) ||
+		   !atomic_read(&res->sync_inflight));
+	if (kthread_should_stop() || atomic_read(&res->conn_failed))
+		return 0;
+	sd.uuid = ss.uuid;
+	if (hablk_send_data_pkt(res, HABLK_P_SYNC_DONE, &sd, sizeof(sd))) {
+		hablk_conn_fail(res, "sending failed");
+		return 0;
+	}
+	sync_finish(res);
+	return 0;
+}
+
+/* Start a full sync to the peer (from the connection thread or from primary --force). */
+int hablk_sync_start_source(struct hablk_resource *res)
+{
+	struct task_struct *t;
+	int ret = 0;
+
+	mutex_lock(&res->sync_mutex);
+	hablk_thread_stop(&res->sync_thread);	/* a finished one */
+	if (atomic_read(&res->conn_failed)) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	t = hablk_thread_start(res, sync_source_fn, "sync");
+	if (IS_ERR(t))
+		ret = PTR_ERR(t);
+	else
+		res->sync_thread = t;
+out:
+	mutex_unlock(&res->sync_mutex);
+	return ret;
+}
+
+void hablk_sync_stop(struct hablk_resource *res)
+{
+	mutex_lock(&res->sync_mutex);
+	hablk_thread_stop(&res->sync_thread);
+	mutex_unlock(&res->sync_mutex);
+}
+
+/* The peer acked a chunk, or the link is gone. */
+void hablk_sync_chunk_acked(struct hablk_req *req, int status)
+{
+	struct hablk_resource *res = req->res;
+
+	if (status && status != -ENOTCONN) {
+		pr_err("%s: peer failed a sync write (%d)\n", res->cfg.name, status);
+		hablk_conn_fail(res, "peer failed a sync write");
+	} else if (!status) {
+		atomic64_add(req->size >> SECTOR_SHIFT, &res->sync_done);
+	}
+	atomic_dec(&res->sync_inflight);
+	wake_up(&res->sync_wait);
+	hablk_req_put(req);
+}
+
+/* This node's disk is about to be overwritten by the peer's. */
+int hablk_sync_target_begin(struct hablk_resource *res, u64 total)
+{
+	int ret;
+
+	spin_lock_irq(&res->state_lock);
+	if (res->role == HABLK_ROLE_PRIMARY) {
+		spin_unlock_irq(&res->state_lock);
+		return -EPROTO;
+	}
+	res->repl = HABLK_REPL_SYNC_TARGET;
+	res->disk = HABLK_DISK_INCONSISTENT;
+	res->gen.consistent = false;
+	if (total) {
+		res->sync_total = min_t(u64, total, res->size_sectors);
+		atomic64_set(&res->sync_done, 0);
+	}
+	spin_unlock_irq(&res->state_lock);
+	ret = hablk_md_set_flags(res, 0, HABLK_MDF_CONSISTENT | HABLK_MDF_UPTODATE |
+				 HABLK_MDF_OUTDATED);
+	hablk_genl_event(res, total ? "sync-started" : "disk");
+	return ret;
+}
+
+/* The source sent everything and every write is on our disk. */
+int hablk_sync_target_done(struct hablk_resource *res, u64 uuid)
+{
+	int ret;
+
+	if (READ_ONCE(res->repl) != HABLK_REPL_SYNC_TARGET || !uuid)
+		return -EPROTO;
+	ret = blkdev_issue_flush(res->bdev);
+	if (ret)
+		return ret;
+	spin_lock_irq(&res->state_lock);
+	res->gen.current_uuid = uuid;
+	res->gen.bitmap_uuid = 0;
+	res->gen.dirty = false;
+	res->gen.consistent = true;
+	res->disk = HABLK_DISK_UPTODATE;
+	res->repl = HABLK_REPL_ESTABLISHED;
+	spin_unlock_irq(&res->state_lock);
+	ret = hablk_md_set_flags(res, HABLK_MDF_CONSISTENT | HABLK_MDF_UPTODATE,
+				 HABLK_MDF_OUTDATED | HABLK_MDF_PEER_FULL_SYNC);
+	if (ret)
+		return ret;
+	pr_info("%s: sync from peer done\n", res->cfg.name);
+	hablk_genl_event(res, "sync-done");
+	return hablk_send_state(res);
+}

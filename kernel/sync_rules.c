@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The connect-time sync decision as a table of rules, evaluated in order;
+ * the first rule whose condition holds decides. docs/protocol.md lists them.
+ */
+#include "sync_rules.h"
+
+#ifndef __KERNEL__
+#include <stddef.h>
+#endif
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+typedef bool (*hablk_rule_fn)(const struct hablk_gen *l, const struct hablk_gen *p);
+
+/* Neither side has consistent data. */
+static bool both_inconsistent(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return !l->consistent && !p->consistent;
+}
+
+static bool local_inconsistent(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return !l->consistent && p->consistent && p->current_uuid;
+}
+
+static bool peer_inconsistent(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return l->consistent && !p->consistent && l->current_uuid;
+}
+
+static bool same_generation(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return l->current_uuid == p->current_uuid;
+}
+
+static bool same_both_dirty(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return same_generation(l, p) && l->dirty && p->dirty;
+}
+
+static bool same_local_dirty(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return same_generation(l, p) && l->dirty;
+}
+
+static bool same_peer_dirty(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return same_generation(l, p) && p->dirty;
+}
+
+/* Both moved on from the same generation: both wrote while apart. */
+static bool both_diverged(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return l->bitmap_uuid && l->bitmap_uuid == p->bitmap_uuid;
+}
+
+/* Local wrote since the peer's generation; the peer did not. */
+static bool local_ahead(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return l->bitmap_uuid && l->bitmap_uuid == p->current_uuid;
+}
+
+static bool peer_ahead(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return p->bitmap_uuid && p->bitmap_uuid == l->current_uuid;
+}
+
+/* The peer's generation is in our history: we are ahead, but no bitmap covers it. */
+static bool local_ahead_history(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return p->current_uuid &&
+	       (l->history_uuid == p->current_uuid ||
+		(l->bitmap_uuid && l->bitmap_uuid == p->history_uuid));
+}
+
+static bool peer_ahead_history(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return l->current_uuid &&
+	       (p->history_uuid == l->current_uuid ||
+		(p->bitmap_uuid && p->bitmap_uuid == l->history_uuid));
+}
+
+static bool always(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return true;
+}
+
+static const struct {
+	hablk_rule_fn when;
+	enum hablk_sync_decision then;
+} hablk_rules[] = {
+	{ both_inconsistent,	HABLK_SYNC_BOTH_INCONSISTENT },	/* rule 0 */
+	{ local_inconsistent,	HABLK_SYNC_TARGET_FULL },	/* rule 1 */
+	{ peer_inconsistent,	HABLK_SYNC_SOURCE_FULL },	/* rule 2 */
+	{ same_both_dirty,	HABLK_SYNC_SPLIT_BRAIN },	/* rule 3 */
+	{ same_local_dirty,	HABLK_SYNC_SOURCE_FULL },	/* rule 4 */
+	{ same_peer_dirty,	HABLK_SYNC_TARGET_FULL },	/* rule 5 */
+	{ same_generation,	HABLK_SYNC_NONE },		/* rule 6 */
+	{ both_diverged,	HABLK_SYNC_SPLIT_BRAIN },	/* rule 7 */
+	{ local_ahead,		HABLK_SYNC_SOURCE },		/* rule 8 */
+	{ peer_ahead,		HABLK_SYNC_TARGET },		/* rule 9 */
+	{ local_ahead_history,	HABLK_SYNC_SOURCE_FULL },	/* rule 10 */
+	{ peer_ahead_history,	HABLK_SYNC_TARGET_FULL },	/* rule 11 */
+	{ always,		HABLK_SYNC_UNRELATED },		/* rule 12 */
+};
+
+enum hablk_sync_decision hablk_sync_decide(const struct hablk_gen *local,
+					   const struct hablk_gen *peer,
+					   int *rule)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_LEN(hablk_rules); i++) {
+		if (hablk_rules[i].when(local, peer)) {
+			if (rule)
+				*rule = (int)i;
+			return hablk_rules[i].then;
+		}
+	}
+	return HABLK_SYNC_UNRELATED;	/* not reached: the last rule always holds */
+}
+
+const char *hablk_sync_decision_name(enum hablk_sync_decision d)
+{
+	static const char * const names[] = {
+		[HABLK_SYNC_NONE] = "in-sync",
+		[HABLK_SYNC_BOTH_INCONSISTENT] = "both-inconsistent",
+		[HABLK_SYNC_SOURCE] = "source",
+		[HABLK_SYNC_TARGET] = "target",
+		[HABLK_SYNC_SOURCE_FULL] = "source-full",
+		[HABLK_SYNC_TARGET_FULL] = "target-full",
+		[HABLK_SYNC_SPLIT_BRAIN] = "split-brain",
+		[HABLK_SYNC_UNRELATED] = "unrelated",
+	};
+
+	if ((unsigned int)d >= ARRAY_LEN(names) || !names[d])
+		return "?";
+	return names[d];
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Pure decision of what two nodes must do when they connect, from their data
+ * generation identifiers. Shared by hablk.ko and the userspace unit tests.
+ */
+#ifndef HABLK_SYNC_RULES_H
+#define HABLK_SYNC_RULES_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdint.h>
+#include <stdbool.h>
+#include <linux/types.h>
+#endif
+
+/* What one side knows about itself when the nodes meet. */
+struct hablk_gen {
+	__u64 current_uuid;	/* 0: never been UpToDate (fresh metadata) */
+	__u64 bitmap_uuid;	/* != 0: wrote since it lost the peer at this generation */
+	__u64 history_uuid;	/* the previous bitmap_uuid, after a resync */
+	bool consistent;	/* UpToDate or Outdated; false: Inconsistent */
+	bool dirty;		/* may hold writes the peer lacks in this generation
+				 * (crashed primary, failed peer write) */
+};
+
+enum hablk_sync_decision {
+	HABLK_SYNC_NONE,		/* in sync, nothing to do */
+	HABLK_SYNC_BOTH_INCONSISTENT,	/* no good data anywhere: needs primary --force */
+	HABLK_SYNC_SOURCE,		/* local -> peer, blocks changed since bitmap_uuid */
+	HABLK_SYNC_TARGET,		/* peer -> local, blocks changed since bitmap_uuid */
+	HABLK_SYNC_SOURCE_FULL,		/* local -> peer, every block */
+	HABLK_SYNC_TARGET_FULL,		/* peer -> local, every block */
+	HABLK_SYNC_SPLIT_BRAIN,		/* both wrote since they parted */
+	HABLK_SYNC_UNRELATED,		/* no common history: refuse */
+};
+
+enum hablk_sync_decision hablk_sync_decide(const struct hablk_gen *local,
+					   const struct hablk_gen *peer,
+					   int *rule);
+const char *hablk_sync_decision_name(enum hablk_sync_decision d);
+
+#endif /* HABLK_SYNC_RULES_H */

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * hablk generic netlink interface, shared by hablk.ko and hablkadm.
+ *
+ * Family "hablk", version HABLK_GENL_VERSION, multicast group "events".
+ * Every command that changes state needs CAP_NET_ADMIN (GENL_ADMIN_PERM).
+ *
+ * HABLK_CMD_UP: create a resource and its device, attach the backing disk,
+ *               start connecting to the peer.
+ *    HABLK_A_RES_NAME       string, required
+ *    HABLK_A_MINOR          u32, required (0..255)
+ *    HABLK_A_PROTOCOL       u8, 'A' or 'C' (default 'C')
+ *    HABLK_A_SECRET         binary, 1..128 bytes, required
+ *    HABLK_A_LOCAL_ID       u32, 0..31, required
+ *    HABLK_A_PEER_ID        u32, 0..31, required, != LOCAL_ID
+ *    HABLK_A_PEER_NAME      string, for status
+ *    HABLK_A_DISK           string, path of the backing block device, required
+ *    HABLK_A_META_DISK      string, empty or absent: internal metadata
+ *    HABLK_A_LOCAL_ADDR     binary, struct sockaddr_in or sockaddr_in6
+ *    HABLK_A_PEER_ADDR      binary, same family as LOCAL_ADDR
+ *    HABLK_A_PING_INT_MS    u32, 100..60000
+ *    HABLK_A_PING_TIMEOUT_MS u32, 100..60000
+ *    HABLK_A_CONNECT_INT_MS u32, 10..60000
+ *    HABLK_A_CONNECT_MAX_MS u32, 10..600000
+ *
+ * HABLK_CMD_DOWN, HABLK_CMD_CONNECT, HABLK_CMD_DISCONNECT,
+ * HABLK_CMD_SECONDARY:          HABLK_A_RES_NAME
+ * HABLK_CMD_PRIMARY:            HABLK_A_RES_NAME, HABLK_A_FORCE (flag)
+ *
+ * HABLK_CMD_GET_STATUS (dump, or doit with HABLK_A_RES_NAME) and the
+ * HABLK_CMD_EVENT multicast messages carry one resource per message:
+ *    HABLK_A_RES_NAME, HABLK_A_MINOR, HABLK_A_PROTOCOL, HABLK_A_LOCAL_ID,
+ *    HABLK_A_ROLE           u8, enum hablk_role
+ *    HABLK_A_DISK_STATE     u8, enum hablk_disk_state
+ *    HABLK_A_SUSPENDED      u8, 0/1
+ *    HABLK_A_SIZE_SECTORS   u64, exported size in 512-byte sectors
+ *    HABLK_A_CURRENT_UUID   u64, current data generation
+ *    HABLK_A_PEER           nested:
+ *        HABLK_A_PEER_ID, HABLK_A_PEER_NAME,
+ *        HABLK_A_CONN_STATE     u8, enum hablk_conn_state
+ *        HABLK_A_PEER_ROLE      u8, enum hablk_role
+ *        HABLK_A_PEER_DISK      u8, enum hablk_disk_state
+ *        HABLK_A_REPL_STATE     u8, enum hablk_repl_state
+ *        HABLK_A_OOS_SECTORS    u64, sectors the peer lacks (or we lack)
+ *        HABLK_A_SYNC_TOTAL     u64, sectors of the running sync
+ *        HABLK_A_SYNC_DONE      u64, sectors done of the running sync
+ *        HABLK_A_LAST_ERROR     string, why the last connection failed
+ *    HABLK_A_EVENT_WHAT     string (events only): what changed, e.g. "role"
+ */
+#ifndef _UAPI_LINUX_HABLK_H
+#define _UAPI_LINUX_HABLK_H
+
+#define HABLK_GENL_NAME		"hablk"
+#define HABLK_GENL_VERSION	1
+#define HABLK_GENL_MCGRP_EVENTS	"events"
+
+#define HABLK_SECRET_MAX	128
+#define HABLK_NAME_LEN		64
+#define HABLK_MINOR_MAX		255
+#define HABLK_NODE_ID_MAX	31
+
+enum hablk_cmd {
+	HABLK_CMD_UNSPEC,
+	HABLK_CMD_UP,
+	HABLK_CMD_DOWN,
+	HABLK_CMD_PRIMARY,
+	HABLK_CMD_SECONDARY,
+	HABLK_CMD_CONNECT,
+	HABLK_CMD_DISCONNECT,
+	HABLK_CMD_GET_STATUS,
+	HABLK_CMD_EVENT,
+	__HABLK_CMD_MAX
+};
+#define HABLK_CMD_MAX (__HABLK_CMD_MAX - 1)
+
+enum hablk_attr {
+	HABLK_A_UNSPEC,
+	HABLK_A_RES_NAME,
+	HABLK_A_MINOR,
+	HABLK_A_PROTOCOL,
+	HABLK_A_SECRET,
+	HABLK_A_LOCAL_ID,
+	HABLK_A_PEER_ID,
+	HABLK_A_PEER_NAME,
+	HABLK_A_DISK,
+	HABLK_A_META_DISK,
+	HABLK_A_LOCAL_ADDR,
+	HABLK_A_PEER_ADDR,
+	HABLK_A_PING_INT_MS,
+	HABLK_A_PING_TIMEOUT_MS,
+	HABLK_A_CONNECT_INT_MS,
+	HABLK_A_CONNECT_MAX_MS,
+	HABLK_A_FORCE,
+	HABLK_A_ROLE,
+	HABLK_A_DISK_STATE,
+	HABLK_A_SUSPENDED,
+	HABLK_A_SIZE_SECTORS,
+	HABLK_A_CURRENT_UUID,
+	HABLK_A_PEER,
+	HABLK_A_CONN_STATE,
+	HABLK_A_PEER_ROLE,
+	HABLK_A_PEER_DISK,
+	HABLK_A_REPL_STATE,
+	HABLK_A_OOS_SECTORS,
+	HABLK_A_SYNC_TOTAL,
+	HABLK_A_SYNC_DONE,
+	HABLK_A_LAST_ERROR,
+	HABLK_A_EVENT_WHAT,
+	HABLK_A_PAD,
+	__HABLK_A_MAX
+};
+#define HABLK_A_MAX (__HABLK_A_MAX - 1)
+
+enum hablk_role {
+	HABLK_ROLE_SECONDARY,
+	HABLK_ROLE_PRIMARY,
+	HABLK_ROLE_UNKNOWN,
+};
+
+enum hablk_disk_state {
+	HABLK_DISK_DISKLESS,
+	HABLK_DISK_FAILED,
+	HABLK_DISK_INCONSISTENT,
+	HABLK_DISK_OUTDATED,
+	HABLK_DISK_UPTODATE,
+	HABLK_DISK_UNKNOWN,
+};
+
+enum hablk_conn_state {
+	HABLK_CONN_STANDALONE,
+	HABLK_CONN_CONNECTING,
+	HABLK_CONN_CONNECTED,
+};
+
+enum hablk_repl_state {
+	HABLK_REPL_OFF,
+	HABLK_REPL_ESTABLISHED,
+	HABLK_REPL_SYNC_SOURCE,
+	HABLK_REPL_SYNC_TARGET,
+	HABLK_REPL_VERIFY_SOURCE,
+	HABLK_REPL_VERIFY_TARGET,
+	HABLK_REPL_PAUSED,
+};
+
+#endif /* _UAPI_LINUX_HABLK_H */

@@ -1,0 +1,441 @@
+/* test_sync_rules.c - check(3) unit tests of kernel/sync_rules.c (the connect-time sync decision). */
+#include <check.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../kernel/sync_rules.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define NR_RULES	13
+
+/* Data generations: random 64-bit identifiers in real life. */
+#define A	0x1111aaaa2222aaaaULL
+#define B	0x3333bbbb4444bbbbULL
+#define C	0x5555cccc6666ccccULL
+#define D	0x7777dddd8888ddddULL
+
+/* current, bitmap, history uuid; consistent, dirty */
+#define GEN(cur, bm, hist, cons, drt) \
+	{ .current_uuid = (cur), .bitmap_uuid = (bm), .history_uuid = (hist), \
+	  .consistent = (cons), .dirty = (drt) }
+
+static const struct hablk_gen fresh = GEN(0, 0, 0, false, false);
+
+/* The decision the peer must reach for the same meeting, seen from its side. */
+static enum hablk_sync_decision mirror(enum hablk_sync_decision d)
+{
+	switch (d) {
+	case HABLK_SYNC_SOURCE:		return HABLK_SYNC_TARGET;
+	case HABLK_SYNC_TARGET:		return HABLK_SYNC_SOURCE;
+	case HABLK_SYNC_SOURCE_FULL:	return HABLK_SYNC_TARGET_FULL;
+	case HABLK_SYNC_TARGET_FULL:	return HABLK_SYNC_SOURCE_FULL;
+	default:			return d;
+	}
+}
+
+static void fmt_gen(char *buf, size_t len, const struct hablk_gen *g)
+{
+	snprintf(buf, len, "{cur %llx bm %llx hist %llx%s%s}",
+		 (unsigned long long)g->current_uuid, (unsigned long long)g->bitmap_uuid,
+		 (unsigned long long)g->history_uuid,
+		 g->consistent ? " consistent" : " inconsistent", g->dirty ? " dirty" : "");
+}
+
+/* Decide for both sides; assert each decision and rule, and that they mirror. */
+static void assert_meeting(const struct hablk_gen *l, const struct hablk_gen *p,
+			   enum hablk_sync_decision want, int want_rule)
+{
+	enum hablk_sync_decision got, back;
+	int rule = -1, back_rule = -1;
+
+	got = hablk_sync_decide(l, p, &rule);
+	ck_assert_msg(got == want && rule == want_rule, "got %s (rule %d), want %s (rule %d)",
+		      hablk_sync_decision_name(got), rule, hablk_sync_decision_name(want),
+		      want_rule);
+	back = hablk_sync_decide(p, l, &back_rule);
+	ck_assert_msg(back == mirror(want), "peer side: got %s (rule %d), want %s",
+		      hablk_sync_decision_name(back), back_rule,
+		      hablk_sync_decision_name(mirror(want)));
+}
+
+/* One row per rule: an input where that rule is the first to match. */
+static const struct {
+	const char *what;
+	struct hablk_gen local, peer;
+	enum hablk_sync_decision decision;
+	int rule;
+} rows[] = {
+	{ "both inconsistent", GEN(A, 0, 0, false, false), GEN(B, A, 0, false, true),
+	  HABLK_SYNC_BOTH_INCONSISTENT, 0 },
+	{ "local inconsistent, peer has data", GEN(0, 0, 0, false, false),
+	  GEN(A, 0, 0, true, false), HABLK_SYNC_TARGET_FULL, 1 },
+	{ "peer inconsistent, local has data", GEN(A, 0, 0, true, false),
+	  GEN(0, 0, 0, false, false), HABLK_SYNC_SOURCE_FULL, 2 },
+	{ "same generation, both dirty", GEN(A, 0, 0, true, true), GEN(A, 0, 0, true, true),
+	  HABLK_SYNC_SPLIT_BRAIN, 3 },
+	{ "same generation, local dirty", GEN(A, 0, 0, true, true), GEN(A, 0, 0, true, false),
+	  HABLK_SYNC_SOURCE_FULL, 4 },
+	{ "same generation, peer dirty", GEN(A, 0, 0, true, false), GEN(A, 0, 0, true, true),
+	  HABLK_SYNC_TARGET_FULL, 5 },
+	{ "same generation", GEN(A, B, C, true, false), GEN(A, 0, 0, true, false),
+	  HABLK_SYNC_NONE, 6 },
+	{ "both diverged", GEN(B, A, 0, true, false), GEN(C, A, 0, true, false),
+	  HABLK_SYNC_SPLIT_BRAIN, 7 },
+	{ "local ahead", GEN(B, A, 0, true, false), GEN(A, 0, 0, true, false),
+	  HABLK_SYNC_SOURCE, 8 },
+	{ "peer ahead", GEN(A, 0, 0, true, false), GEN(B, A, 0, true, false),
+	  HABLK_SYNC_TARGET, 9 },
+	{ "peer's generation in local history", GEN(B, 0, A, true, false),
+	  GEN(A, 0, 0, true, false), HABLK_SYNC_SOURCE_FULL, 10 },
+	{ "local bitmap is peer's history", GEN(C, B, 0, true, false),
+	  GEN(A, 0, B, true, false), HABLK_SYNC_SOURCE_FULL, 10 },
+	{ "local generation in peer history", GEN(A, 0, 0, true, false),
+	  GEN(B, 0, A, true, false), HABLK_SYNC_TARGET_FULL, 11 },
+	{ "peer bitmap is local history", GEN(A, 0, B, true, false),
+	  GEN(C, B, 0, true, false), HABLK_SYNC_TARGET_FULL, 11 },
+	{ "unrelated", GEN(A, 0, 0, true, false), GEN(B, 0, 0, true, false),
+	  HABLK_SYNC_UNRELATED, 12 },
+};
+
+START_TEST(rule)
+{
+	enum hablk_sync_decision got;
+	int r = -1;
+
+	got = hablk_sync_decide(&rows[_i].local, &rows[_i].peer, &r);
+	ck_assert_msg(got == rows[_i].decision && r == rows[_i].rule,
+		      "%s: got %s (rule %d), want %s (rule %d)", rows[_i].what,
+		      hablk_sync_decision_name(got), r,
+		      hablk_sync_decision_name(rows[_i].decision), rows[_i].rule);
+}
+END_TEST
+
+/* The table above names every rule at least once. */
+START_TEST(rows_cover_every_rule)
+{
+	bool seen[NR_RULES] = { false };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		ck_assert_int_ge(rows[i].rule, 0);
+		ck_assert_int_lt(rows[i].rule, NR_RULES);
+		seen[rows[i].rule] = true;
+	}
+	for (i = 0; i < NR_RULES; i++)
+		ck_assert_msg(seen[i], "no row for rule %zu", i);
+}
+END_TEST
+
+START_TEST(rule_pointer_optional)
+{
+	struct hablk_gen l = GEN(B, A, 0, true, false), p = GEN(A, 0, 0, true, false);
+
+	ck_assert_int_eq(hablk_sync_decide(&l, &p, NULL), HABLK_SYNC_SOURCE);
+	ck_assert_int_eq(hablk_sync_decide(&fresh, &fresh, NULL), HABLK_SYNC_BOTH_INCONSISTENT);
+}
+END_TEST
+
+static bool same_gen(const struct hablk_gen *a, const struct hablk_gen *b)
+{
+	return a->current_uuid == b->current_uuid && a->bitmap_uuid == b->bitmap_uuid &&
+	       a->history_uuid == b->history_uuid && a->consistent == b->consistent &&
+	       a->dirty == b->dirty;
+}
+
+/* The decision does not touch its inputs. */
+START_TEST(inputs_untouched)
+{
+	struct hablk_gen l = GEN(B, A, C, true, true), p = GEN(A, D, B, false, true);
+	struct hablk_gen l0 = l, p0 = p;
+	int r;
+
+	hablk_sync_decide(&l, &p, &r);
+	ck_assert(same_gen(&l, &l0));
+	ck_assert(same_gen(&p, &p0));
+}
+END_TEST
+
+/*
+ * Every combination of uuids {0, A, B, C} for each of the three fields and
+ * both booleans: 256 generations, 65536 meetings.
+ */
+#define NR_GENS 256
+
+static struct hablk_gen gen_nr(unsigned int n)
+{
+	static const __u64 v[] = { 0, A, B, C };
+	struct hablk_gen g = GEN(v[n & 3], v[(n >> 2) & 3], v[(n >> 4) & 3],
+				 (n >> 6) & 1, (n >> 7) & 1);
+
+	return g;
+}
+
+/*
+ * Each side's generation is an ancestor (bitmap or history uuid) of the
+ * other's: with random uuids a cycle no pair of honest nodes can reach.
+ */
+static bool mutual_ancestry(const struct hablk_gen *a, const struct hablk_gen *b)
+{
+	bool a_from_b = b->current_uuid &&
+		(a->bitmap_uuid == b->current_uuid || a->history_uuid == b->current_uuid);
+	bool b_from_a = a->current_uuid &&
+		(b->bitmap_uuid == a->current_uuid || b->history_uuid == a->current_uuid);
+	bool shared_past = (a->bitmap_uuid && a->bitmap_uuid == b->history_uuid) ||
+		(b->bitmap_uuid && b->bitmap_uuid == a->history_uuid);
+
+	return (a_from_b && b_from_a) || (shared_past && (a_from_b || b_from_a));
+}
+
+/*
+ * Check decide(a, b) mirrors decide(b, a); returns the number of pairs that
+ * do not, and describes in first[] the first of them for each rule that
+ * decided a side.
+ */
+static unsigned int check_symmetry(bool skip_mutual, char *first, size_t len)
+{
+	bool shown[NR_RULES] = { false };
+	unsigned int x, y, bad = 0;
+	size_t used = 0;
+
+	for (x = 0; x < NR_GENS; x++) {
+		for (y = 0; y < NR_GENS; y++) {
+			struct hablk_gen a = gen_nr(x), b = gen_nr(y);
+			enum hablk_sync_decision ab, ba;
+			int rab = -1, rba = -1;
+			char ga[128], gb[128];
+
+			if (skip_mutual && mutual_ancestry(&a, &b))
+				continue;
+			ab = hablk_sync_decide(&a, &b, &rab);
+			ba = hablk_sync_decide(&b, &a, &rba);
+			ck_assert_int_ge(rab, 0);
+			ck_assert_int_lt(rab, NR_RULES);
+			if (ab == mirror(ba))
+				continue;
+			bad++;
+			if (shown[rab] || used >= len)
+				continue;
+			shown[rab] = true;
+			fmt_gen(ga, sizeof(ga), &a);
+			fmt_gen(gb, sizeof(gb), &b);
+			used += (size_t)snprintf(first + used, len - used,
+						 "\n  a=%s b=%s: decide(a,b)=%s (rule %d), "
+						 "decide(b,a)=%s (rule %d)", ga, gb,
+						 hablk_sync_decision_name(ab), rab,
+						 hablk_sync_decision_name(ba), rba);
+		}
+	}
+	return bad;
+}
+
+/* Both nodes must reach the same conclusion, each from its own side. */
+START_TEST(symmetry_all)
+{
+	char first[2048] = "";
+	unsigned int bad = check_symmetry(false, first, sizeof(first));
+
+	ck_assert_msg(bad == 0, "%u of %u meetings not symmetric, e.g.:%s", bad,
+		      NR_GENS * NR_GENS, first);
+}
+END_TEST
+
+/* The same, leaving out the impossible histories of mutual_ancestry(). */
+START_TEST(symmetry_acyclic)
+{
+	char first[2048] = "";
+	unsigned int bad = check_symmetry(true, first, sizeof(first));
+
+	ck_assert_msg(bad == 0, "%u meetings not symmetric, e.g.:%s", bad, first);
+}
+END_TEST
+
+/* The generated set reaches every rule. */
+START_TEST(generated_set_reaches_every_rule)
+{
+	unsigned int x, y, hits[NR_RULES] = { 0 };
+	int r;
+
+	for (x = 0; x < NR_GENS; x++) {
+		for (y = 0; y < NR_GENS; y++) {
+			struct hablk_gen a = gen_nr(x), b = gen_nr(y);
+
+			r = -1;
+			hablk_sync_decide(&a, &b, &r);
+			ck_assert_int_ge(r, 0);
+			ck_assert_int_lt(r, NR_RULES);
+			hits[r]++;
+		}
+	}
+	for (r = 0; r < NR_RULES; r++)
+		ck_assert_msg(hits[r], "rule %d never reached", r);
+}
+END_TEST
+
+/* The sequence of a cluster's life, as the nodes see it when they connect. */
+START_TEST(story_fresh_pair)
+{
+	assert_meeting(&fresh, &fresh, HABLK_SYNC_BOTH_INCONSISTENT, 0);
+}
+END_TEST
+
+START_TEST(story_forced_primary)
+{
+	/* `primary --force` on alpha: a new random generation, UpToDate */
+	struct hablk_gen alpha = GEN(A, 0, 0, true, false);
+
+	assert_meeting(&alpha, &fresh, HABLK_SYNC_SOURCE_FULL, 2);
+	assert_meeting(&fresh, &alpha, HABLK_SYNC_TARGET_FULL, 1);
+}
+END_TEST
+
+START_TEST(story_initial_sync_done)
+{
+	/* the full sync is over: beta takes alpha's generation */
+	struct hablk_gen alpha = GEN(A, 0, 0, true, false), beta = GEN(A, 0, 0, true, false);
+
+	assert_meeting(&alpha, &beta, HABLK_SYNC_NONE, 6);
+}
+END_TEST
+
+START_TEST(story_interrupted_sync)
+{
+	/* beta reconnects while still Inconsistent, half-way through the full sync */
+	struct hablk_gen alpha = GEN(A, 0, 0, true, false), beta = GEN(0, 0, 0, false, false);
+
+	assert_meeting(&beta, &alpha, HABLK_SYNC_TARGET_FULL, 1);
+	/* `invalidate` on an in-sync node: its data is Inconsistent, same generation */
+	beta = (struct hablk_gen)GEN(A, 0, 0, false, false);
+	assert_meeting(&beta, &alpha, HABLK_SYNC_TARGET_FULL, 1);
+}
+END_TEST
+
+START_TEST(story_primary_wrote_alone)
+{
+	/* alpha lost beta and wrote: bitmap = old current, current = new */
+	struct hablk_gen alpha = GEN(B, A, 0, true, false), beta = GEN(A, 0, 0, true, false);
+
+	assert_meeting(&alpha, &beta, HABLK_SYNC_SOURCE, 8);
+	assert_meeting(&beta, &alpha, HABLK_SYNC_TARGET, 9);
+	/* alpha crashed after that: its in-flight writes are in the bitmap too */
+	alpha.dirty = true;
+	assert_meeting(&alpha, &beta, HABLK_SYNC_SOURCE, 8);
+}
+END_TEST
+
+START_TEST(story_split_brain)
+{
+	/* both were promoted while apart and wrote */
+	struct hablk_gen alpha = GEN(B, A, 0, true, false), beta = GEN(C, A, 0, true, false);
+
+	assert_meeting(&alpha, &beta, HABLK_SYNC_SPLIT_BRAIN, 7);
+	assert_meeting(&beta, &alpha, HABLK_SYNC_SPLIT_BRAIN, 7);
+}
+END_TEST
+
+START_TEST(story_crashed_primary)
+{
+	/* alpha crashed as primary in the same generation: its in-flight writes */
+	struct hablk_gen alpha = GEN(A, 0, 0, true, true), beta = GEN(A, 0, 0, true, false);
+
+	assert_meeting(&alpha, &beta, HABLK_SYNC_SOURCE_FULL, 4);
+	assert_meeting(&beta, &alpha, HABLK_SYNC_TARGET_FULL, 5);
+	/* both dirty (dual-primary crash): nobody knows who is right */
+	beta.dirty = true;
+	assert_meeting(&alpha, &beta, HABLK_SYNC_SPLIT_BRAIN, 3);
+}
+END_TEST
+
+START_TEST(story_peer_restored_from_backup)
+{
+	/* alpha resynced beta after writing alone (history = that bitmap uuid);
+	 * beta's disk is then restored to the older generation */
+	struct hablk_gen alpha = GEN(B, 0, A, true, false), beta = GEN(A, 0, 0, true, false);
+
+	assert_meeting(&alpha, &beta, HABLK_SYNC_SOURCE_FULL, 10);
+	assert_meeting(&beta, &alpha, HABLK_SYNC_TARGET_FULL, 11);
+}
+END_TEST
+
+START_TEST(story_unrelated)
+{
+	/* two clusters' disks, each forced primary on its own */
+	struct hablk_gen alpha = GEN(A, 0, 0, true, false), beta = GEN(B, 0, 0, true, false);
+
+	assert_meeting(&alpha, &beta, HABLK_SYNC_UNRELATED, 12);
+	/* with unrelated histories too */
+	alpha = (struct hablk_gen)GEN(A, C, D, true, false);
+	beta = (struct hablk_gen)GEN(B, 0, 0, true, false);
+	assert_meeting(&alpha, &beta, HABLK_SYNC_UNRELATED, 12);
+}
+END_TEST
+
+START_TEST(names)
+{
+	static const struct {
+		enum hablk_sync_decision d;
+		const char *name;
+	} want[] = {
+		{ HABLK_SYNC_NONE, "in-sync" },
+		{ HABLK_SYNC_BOTH_INCONSISTENT, "both-inconsistent" },
+		{ HABLK_SYNC_SOURCE, "source" },
+		{ HABLK_SYNC_TARGET, "target" },
+		{ HABLK_SYNC_SOURCE_FULL, "source-full" },
+		{ HABLK_SYNC_TARGET_FULL, "target-full" },
+		{ HABLK_SYNC_SPLIT_BRAIN, "split-brain" },
+		{ HABLK_SYNC_UNRELATED, "unrelated" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(want); i++)
+		ck_assert_str_eq(hablk_sync_decision_name(want[i].d), want[i].name);
+	ck_assert_str_eq(hablk_sync_decision_name((enum hablk_sync_decision)(HABLK_SYNC_UNRELATED + 1)), "?");
+	ck_assert_str_eq(hablk_sync_decision_name((enum hablk_sync_decision)1000), "?");
+	ck_assert_str_eq(hablk_sync_decision_name((enum hablk_sync_decision)-1), "?");
+}
+END_TEST
+
+static Suite *sync_rules_suite(void)
+{
+	Suite *s = suite_create("sync_rules");
+	TCase *tc;
+
+	tc = tcase_create("rules");
+	tcase_add_loop_test(tc, rule, 0, ARRAY_SIZE(rows));
+	tcase_add_test(tc, rows_cover_every_rule);
+	tcase_add_test(tc, rule_pointer_optional);
+	tcase_add_test(tc, inputs_untouched);
+	tcase_add_test(tc, names);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("symmetry");
+	tcase_add_test(tc, symmetry_all);
+	tcase_add_test(tc, symmetry_acyclic);
+	tcase_add_test(tc, generated_set_reaches_every_rule);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("stories");
+	tcase_add_test(tc, story_fresh_pair);
+	tcase_add_test(tc, story_forced_primary);
+	tcase_add_test(tc, story_initial_sync_done);
+	tcase_add_test(tc, story_interrupted_sync);
+	tcase_add_test(tc, story_primary_wrote_alone);
+	tcase_add_test(tc, story_split_brain);
+	tcase_add_test(tc, story_crashed_primary);
+	tcase_add_test(tc, story_peer_restored_from_backup);
+	tcase_add_test(tc, story_unrelated);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(sync_rules_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,116 @@
+/* cmds.c - hablkadm subcommands that change state: create-md, up, and the
+ * per-resource commands (down, primary, secondary, connect, disconnect). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <netinet/in.h>
+#include "../kernel/uapi/linux/hablk.h"
+#include "hablkadm.h"
+#include "md.h"
+
+int cmd_create_md(const struct opts *o)
+{
+	const struct hablk_node *self, *peer;
+	const struct hablk_res *res;
+	struct hablk_config cfg;
+	char err[512];
+	int ret;
+
+	ret = load_res(o, &cfg, &res, &self, &peer);
+	if (ret)
+		goto out;
+	if (self->meta_disk[0]) {
+		errorf("%s: external metadata (meta-disk %s) is not supported yet", o->res,
+		       self->meta_disk);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	ret = hablk_md_create(self->disk, self->id, o->force, err, sizeof(err));
+	if (ret) {
+		errorf("create-md %s: %s", o->res, err);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	printf("%s: metadata written on %s (node %s, id %u)\n", o->res, self->disk,
+	       self->name, self->id);
+out:
+	hablk_config_free(&cfg);
+	return ret;
+}
+
+static int put_up_attrs(struct nl_msg *m, const struct hablk_res *r,
+			const struct hablk_node *self, const struct hablk_node *peer)
+{
+	return nla_put_string(m, HABLK_A_RES_NAME, r->name) ||
+	       nla_put_u32(m, HABLK_A_MINOR, r->minor) ||
+	       nla_put_u8(m, HABLK_A_PROTOCOL, (uint8_t)r->protocol) ||
+	       nla_put(m, HABLK_A_SECRET, (int)strlen(r->secret), r->secret) ||
+	       nla_put_u32(m, HABLK_A_LOCAL_ID, self->id) ||
+	       nla_put_u32(m, HABLK_A_PEER_ID, peer->id) ||
+	       nla_put_string(m, HABLK_A_PEER_NAME, peer->name) ||
+	       nla_put_string(m, HABLK_A_DISK, self->disk) ||
+	       nla_put_string(m, HABLK_A_META_DISK, self->meta_disk) ||
+	       nla_put(m, HABLK_A_LOCAL_ADDR, (int)self->addr_len, &self->addr) ||
+	       nla_put(m, HABLK_A_PEER_ADDR, (int)peer->addr_len, &peer->addr) ||
+	       nla_put_u32(m, HABLK_A_PING_INT_MS, r->timing.ping_interval_ms) ||
+	       nla_put_u32(m, HABLK_A_PING_TIMEOUT_MS, r->timing.ping_timeout_ms) ||
+	       nla_put_u32(m, HABLK_A_CONNECT_INT_MS, r->timing.connect_interval_ms) ||
+	       nla_put_u32(m, HABLK_A_CONNECT_MAX_MS, r->timing.connect_interval_max_ms);
+}
+
+int cmd_up(const struct opts *o)
+{
+	const struct hablk_node *self, *peer;
+	const struct hablk_res *res;
+	struct hablk_config cfg;
+	struct hablk_nl nl = { 0 };
+	struct nl_msg *m;
+	int ret;
+
+	ret = load_res(o, &cfg, &res, &self, &peer);
+	if (ret)
+		goto out;
+	if (self->meta_disk[0]) {
+		errorf("%s: external metadata (meta-disk %s) is not supported yet", o->res,
+		       self->meta_disk);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	ret = nl_open_or_explain(&nl);
+	if (ret)
+		goto out;
+	m = hablk_nl_msg(&nl, HABLK_CMD_UP, 0);
+	if (!m || put_up_attrs(m, res, self, peer)) {
+		errorf("up %s: cannot build the request", o->res);
+		nlmsg_free(m);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	ret = hablk_nl_do(&nl, m) ? nl_failed(&nl, o->res) : EXIT_DONE;
+out:
+	hablk_nl_close(&nl);
+	hablk_config_free(&cfg);
+	return ret;
+}
+
+int cmd_simple(const struct opts *o, int cmd)
+{
+	struct hablk_nl nl;
+	struct nl_msg *m;
+	int ret;
+
+	ret = nl_open_or_explain(&nl);
+	if (ret)
+		return ret;
+	m = hablk_nl_msg(&nl, cmd, 0);
+	if (!m || nla_put_string(m, HABLK_A_RES_NAME, o->res) ||
+	    (o->force && nla_put_flag(m, HABLK_A_FORCE))) {
+		nlmsg_free(m);
+		hablk_nl_close(&nl);
+		errorf("%s: cannot build the request", o->res);
+		return EXIT_REFUSED;
+	}
+	ret = hablk_nl_do(&nl, m) ? nl_failed(&nl, o->res) : EXIT_DONE;
+	hablk_nl_close(&nl);
+	return ret;
+}

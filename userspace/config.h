@@ -1,0 +1,116 @@
+/* config.h - hablk.conf(5) resources, nodes, arbiters; loading and lookup. */
+#ifndef HABLK_CONFIG_H
+#define HABLK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#define HABLK_CONFIG_DIR	"/etc/hablk"	/* default for hablk_config_load_dir() */
+#define HABLK_NAME_MAX		63	/* resource/node names: 1..63 of [A-Za-z0-9_.-] */
+#define HABLK_SECRET_MAX	128	/* shared secret: 1..128 bytes */
+#define HABLK_MINOR_MAX		255	/* minor N -> /dev/hablkN, 0..255 */
+#define HABLK_NODE_ID_MAX	31	/* node and arbiter ids: 0..31 */
+#define HABLK_ADDRSTRLEN	64	/* enough for "[ipv6]:port" plus NUL */
+
+enum hablk_on_no_quorum {
+	HABLK_ONQ_SUSPEND_IO,	/* freeze new I/O until quorum returns (default) */
+	HABLK_ONQ_IO_ERROR,	/* fail new writes with EIO */
+};
+
+/* Timings in milliseconds; each 10..600000. */
+struct hablk_timing {
+	unsigned int ping_interval_ms;		/* heartbeat period (1000) */
+	unsigned int ping_timeout_ms;		/* no answer for this long: peer dead (2000) */
+	unsigned int connect_interval_ms;	/* first reconnect delay, doubles (200) */
+	unsigned int connect_interval_max_ms;	/* cap of that backoff (5000) */
+};
+
+/* A data node or the arbiter of one resource. */
+struct hablk_node {
+	char name[HABLK_NAME_MAX + 1];
+	unsigned int id;			/* 0..31, unique in the resource */
+	struct sockaddr_storage addr;		/* replication link (IPv4 or IPv6) */
+	socklen_t addr_len;
+	struct sockaddr_storage control;	/* hablkd; default addr with port+1 */
+	socklen_t control_len;
+	char *disk;		/* absolute path; "" for the arbiter */
+	char *meta_disk;	/* absolute path; "" for internal metadata/arbiter */
+	bool is_arbiter;
+	unsigned int line;	/* line of "node NAME {" / "arbiter NAME {" */
+};
+
+/* One "resource NAME { ... }" block. */
+struct hablk_res {
+	char name[HABLK_NAME_MAX + 1];
+	unsigned int minor;			/* /dev/hablkN */
+	char protocol;				/* 'A' or 'C' (default 'C') */
+	char secret[HABLK_SECRET_MAX + 1];	/* NUL-terminated, never empty */
+	enum hablk_on_no_quorum on_no_quorum;
+	bool allow_two_primaries;		/* only with protocol C */
+	struct hablk_timing timing;
+	struct hablk_node nodes[2];		/* the data nodes, in file order */
+	bool has_arbiter;
+	struct hablk_node arbiter;		/* valid if has_arbiter */
+	char *file;				/* file it was declared in */
+	unsigned int line;			/* line of "resource NAME {" */
+};
+
+/*
+ * Everything loaded, in file order (files of a directory in sorted order).
+ * Zero-initialise it or leave it; the loaders overwrite it without freeing.
+ */
+struct hablk_config {
+	struct hablk_res *res;
+	size_t nr_res;
+};
+
+/* hablk_res_local() results */
+enum hablk_local {
+	HABLK_LOCAL_NONE = -1,		/* the name is not in the resource */
+	HABLK_LOCAL_DATA = 0,		/* a data node: *self and *peer set */
+	HABLK_LOCAL_ARBITER = 1,	/* the arbiter: *self set, *peer NULL */
+};
+
+/*
+ * Loaders: fill *c from one file, from text in memory (name is the file name
+ * used in messages), or from every "*.res" file of dir (NULL: HABLK_CONFIG_DIR)
+ * in strcmp() order, all checked together. Return 0, or -1 with *c empty
+ * ({NULL, 0}) and one line in err: "FILE:LINE: what is wrong", or
+ * "PATH: reason" when a file or directory cannot be read.
+ * Free a loaded config with hablk_config_free().
+ */
+int hablk_config_load_file(struct hablk_config *c, const char *path,
+			   char *err, size_t errlen);
+int hablk_config_load_string(struct hablk_config *c, const char *name,
+			     const char *text, char *err, size_t errlen);
+int hablk_config_load_dir(struct hablk_config *c, const char *dir,
+			  char *err, size_t errlen);
+void hablk_config_free(struct hablk_config *c);
+
+/* The resource called name, or NULL. Valid until hablk_config_free(). */
+const struct hablk_res *hablk_config_find(const struct hablk_config *c,
+					  const char *name);
+
+/*
+ * Find nodename in r. Returns enum hablk_local; self and peer may be NULL,
+ * and whatever is not found is set to NULL.
+ */
+int hablk_res_local(const struct hablk_res *r, const char *nodename,
+		    const struct hablk_node **self,
+		    const struct hablk_node **peer);
+
+/*
+ * "a.b.c.d:port" or "[ipv6]:port" (port 1..65535; no host names, no zone
+ * ids) to a sockaddr_in/sockaddr_in6. Returns 0, or -1 (errno EINVAL).
+ */
+int hablk_addr_parse(const char *s, struct sockaddr_storage *ss,
+		     socklen_t *len);
+/*
+ * The reverse, into buf (HABLK_ADDRSTRLEN is enough). Returns buf, or NULL
+ * (errno EAFNOSUPPORT or ENOSPC) for another family or a short buffer.
+ */
+const char *hablk_addr_format(const struct sockaddr_storage *ss, socklen_t len,
+			      char *buf, size_t buflen);
+
+#endif /* HABLK_CONFIG_H */

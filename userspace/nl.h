@@ -1,0 +1,54 @@
+/* nl.h - talking to hablk.ko over generic netlink (libnl-3): commands with
+ * the kernel's error message, status snapshots, and the events group. */
+#ifndef HABLK_NL_H
+#define HABLK_NL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netlink/genl/genl.h>
+
+/* One resource as the kernel reports it (status and events). */
+struct hablk_status {
+	char name[64];
+	unsigned int minor;
+	char protocol;
+	unsigned int local_id;
+	int role, disk;
+	bool suspended;
+	uint64_t size_sectors;
+	uint64_t current_uuid;
+	unsigned int peer_id;
+	char peer_name[64];
+	int conn, peer_role, peer_disk, repl;
+	uint64_t oos_sectors, sync_total, sync_done;
+	char last_error[128];
+	char what[32];		/* events: what changed */
+};
+
+struct hablk_nl {
+	struct nl_sock *sk;
+	int family;
+	int err;		/* last error, negative errno */
+	char errmsg[256];	/* the kernel's reason, if it gave one */
+};
+
+int hablk_nl_open(struct hablk_nl *nl);
+void hablk_nl_close(struct hablk_nl *nl);
+/* A message for cmd, to add attributes to; NULL on allocation failure. */
+struct nl_msg *hablk_nl_msg(struct hablk_nl *nl, int cmd, int flags);
+/* Send and wait for the ack. 0, or a negative errno with nl->errmsg set. */
+int hablk_nl_do(struct hablk_nl *nl, struct nl_msg *msg);
+/* Status of every resource (name NULL) or one; *out malloc()ed, *n entries. */
+int hablk_nl_status(struct hablk_nl *nl, const char *name,
+		    struct hablk_status **out, size_t *n);
+/* Join the events group; then hablk_nl_next_event() returns them one by one. */
+int hablk_nl_subscribe(struct hablk_nl *nl);
+/* Wait up to timeout_ms (-1: forever) for an event. 1 got one, 0 timeout, <0 error. */
+int hablk_nl_next_event(struct hablk_nl *nl, struct hablk_status *ev, int timeout_ms);
+
+const char *hablk_role_name(int role);
+const char *hablk_disk_name(int disk);
+const char *hablk_conn_name(int conn);
+const char *hablk_repl_name(int repl);
+
+#endif /* HABLK_NL_H */

@@ -1,0 +1,229 @@
+/* status.c - hablkadm status (text and JSON), events, and the wait-*
+ * commands, which subscribe to events before they look, so nothing is missed. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "../kernel/uapi/linux/hablk.h"
+#include "hablkadm.h"
+
+static double sync_percent(const struct hablk_status *s)
+{
+	if (s->repl != HABLK_REPL_SYNC_SOURCE && s->repl != HABLK_REPL_SYNC_TARGET)
+		return s->oos_sectors ? 0.0 : 100.0;
+	if (!s->sync_total)
+		return 0.0;
+	return 100.0 * (double)s->sync_done / (double)s->sync_total;
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void print_json(FILE *f, const struct hablk_status *s, bool event)
+{
+	fprintf(f, "{");
+	if (event) {
+		fprintf(f, "\"event\":");
+		json_string(f, s->what);
+		fprintf(f, ",");
+	}
+	fprintf(f, "\"name\":");
+	json_string(f, s->name);
+	fprintf(f, ",\"minor\":%u,\"device\":\"/dev/hablk%u\",\"role\":\"%s\",\"disk\":\"%s\","
+		"\"quorum\":true,\"suspended\":%s,\"protocol\":\"%c\",\"size_kib\":%llu,"
+		"\"current_uuid\":\"%016llx\",",
+		s->minor, s->minor, hablk_role_name(s->role), hablk_disk_name(s->disk),
+		s->suspended ? "true" : "false", s->protocol,
+		(unsigned long long)s->size_sectors / 2, (unsigned long long)s->current_uuid);
+	fprintf(f, "\"peers\":[{\"name\":");
+	json_string(f, s->peer_name);
+	fprintf(f, ",\"node_id\":%u,\"connection\":\"%s\",\"role\":\"%s\",\"disk\":\"%s\","
+		"\"replication\":\"%s\",\"out_of_sync_kib\":%llu,\"sync_done_percent\":%.1f,"
+		"\"last_error\":",
+		s->peer_id, hablk_conn_name(s->conn), hablk_role_name(s->peer_role),
+		hablk_disk_name(s->peer_disk), hablk_repl_name(s->repl),
+		(unsigned long long)s->oos_sectors / 2, sync_percent(s));
+	json_string(f, s->last_error);
+	fprintf(f, "}]}");
+}
+
+static void print_text(FILE *f, const struct hablk_status *s)
+{
+	fprintf(f, "%s role:%s disk:%s size:%lluKiB device:/dev/hablk%u protocol:%c\n",
+		s->name, hablk_role_name(s->role), hablk_disk_name(s->disk),
+		(unsigned long long)s->size_sectors / 2, s->minor, s->protocol);
+	fprintf(f, "  %s connection:%s role:%s disk:%s replication:%s out-of-sync:%lluKiB",
+		s->peer_name[0] ? s->peer_name : "peer", hablk_conn_name(s->conn),
+		hablk_role_name(s->peer_role), hablk_disk_name(s->peer_disk),
+		hablk_repl_name(s->repl), (unsigned long long)s->oos_sectors / 2);
+	if (s->repl == HABLK_REPL_SYNC_SOURCE || s->repl == HABLK_REPL_SYNC_TARGET)
+		fprintf(f, " done:%.1f%%", sync_percent(s));
+	fputc('\n', f);
+	if (s->last_error[0] && s->conn != HABLK_CONN_CONNECTED)
+		fprintf(f, "  last error: %s\n", s->last_error);
+}
+
+int cmd_status(const struct opts *o)
+{
+	struct hablk_status *v = NULL;
+	struct hablk_nl nl;
+	size_t i, n = 0;
+	int ret;
+
+	ret = nl_open_or_explain(&nl);
+	if (ret)
+		return ret;
+	if (hablk_nl_status(&nl, o->res, &v, &n)) {
+		ret = nl_failed(&nl, o->res ? o->res : "status");
+		goto out;
+	}
+	if (o->json) {
+		printf("{\"resources\":[");
+		for (i = 0; i < n; i++) {
+			if (i)
+				printf(",");
+			print_json(stdout, &v[i], false);
+		}
+		printf("]}\n");
+	} else {
+		for (i = 0; i < n; i++)
+			print_text(stdout, &v[i]);
+	}
+out:
+	free(v);
+	hablk_nl_close(&nl);
+	return ret;
+}
+
+int cmd_events(const struct opts *o)
+{
+	struct hablk_status ev;
+	struct hablk_nl nl;
+	int ret;
+
+	ret = nl_open_or_explain(&nl);
+	if (ret)
+		return ret;
+	if (hablk_nl_subscribe(&nl)) {
+		errorf("events: cannot join the events group");
+		hablk_nl_close(&nl);
+		return EXIT_REFUSED;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((ret = hablk_nl_next_event(&nl, &ev, -1)) > 0) {
+		if (o->json) {
+			print_json(stdout, &ev, true);
+			putchar('\n');
+		} else {
+			printf("%s %s role:%s disk:%s connection:%s peer-role:%s peer-disk:%s "
+			       "replication:%s\n", ev.what, ev.name, hablk_role_name(ev.role),
+			       hablk_disk_name(ev.disk), hablk_conn_name(ev.conn),
+			       hablk_role_name(ev.peer_role), hablk_disk_name(ev.peer_disk),
+			       hablk_repl_name(ev.repl));
+		}
+	}
+	hablk_nl_close(&nl);
+	errorf("events: lost the kernel connection");
+	return EXIT_REFUSED;
+}
+
+/* 1: reached, 0: not yet, -1: cannot happen without an administrator. */
+static int wait_reached(const struct hablk_status *s, bool sync)
+{
+	if (s->conn == HABLK_CONN_STANDALONE)
+		return -1;
+	if (s->conn != HABLK_CONN_CONNECTED)
+		return 0;
+	if (!sync)
+		return 1;
+	return s->disk == HABLK_DISK_UPTODATE && s->peer_disk == HABLK_DISK_UPTODATE &&
+	       s->repl == HABLK_REPL_ESTABLISHED;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int cmd_wait(const struct opts *o, bool sync)
+{
+	const char *what = sync ? "wait-sync" : "wait-connect";
+	struct hablk_status *v = NULL, ev;
+	struct hablk_nl nl, events;
+	double deadline = o->timeout >= 0 ? now() + o->timeout : -1;
+	size_t n;
+	int ret, r, ms;
+
+	ret = nl_open_or_explain(&nl);
+	if (ret)
+		return ret;
+	ret = nl_open_or_explain(&events);
+	if (ret)
+		goto out_nl;
+	if (hablk_nl_subscribe(&events)) {
+		errorf("%s: cannot join the events group", what);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (hablk_nl_status(&nl, o->res, &v, &n) || n != 1) {
+		ret = nl_failed(&nl, o->res);
+		goto out;
+	}
+	ev = v[0];
+	for (;;) {
+		r = wait_reached(&ev, sync);
+		if (r > 0) {
+			ret = EXIT_DONE;
+			break;
+		}
+		if (r < 0) {
+			errorf("%s %s: connection is standalone%s%s", what, o->res,
+			       ev.last_error[0] ? ": " : "", ev.last_error);
+			ret = EXIT_REFUSED;
+			break;
+		}
+		ms = deadline < 0 ? -1 : (int)((deadline - now()) * 1000);
+		if (deadline >= 0 && ms <= 0) {
+			errorf("%s %s: timed out (connection:%s disk:%s peer-disk:%s replication:%s)",
+			       what, o->res, hablk_conn_name(ev.conn), hablk_disk_name(ev.disk),
+			       hablk_disk_name(ev.peer_disk), hablk_repl_name(ev.repl));
+			ret = EXIT_REFUSED;
+			break;
+		}
+		do {
+			r = hablk_nl_next_event(&events, &ev, ms);
+		} while (r > 0 && strcmp(ev.name, o->res));
+		if (r < 0) {
+			errorf("%s: lost the kernel connection", what);
+			ret = EXIT_REFUSED;
+			break;
+		}
+		if (r > 0 && !strcmp(ev.what, "down")) {
+			errorf("%s %s: resource went down", what, o->res);
+			ret = EXIT_REFUSED;
+			break;
+		}
+	}
+out:
+	free(v);
+	hablk_nl_close(&events);
+out_nl:
+	hablk_nl_close(&nl);
+	return ret;
+}
