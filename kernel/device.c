@@ -80,7 +80,7 @@ int hablk_device_create(struct hablk_resource *res)
 		.max_write_zeroes_sectors = min_t(u32, bdev_write_zeroes_sectors(b),
 						  HABLK_MAX_DISCARD >> SECTOR_SHIFT),
 #ifdef COMPAT_BLK_FEAT
-		.features = BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA,
+		.features = BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA | BLK_FEAT_IO_STAT,
 #endif
 	};
 
@@ -106,6 +106,7 @@ int hablk_device_create(struct hablk_resource *res)
 #endif
 #ifndef COMPAT_BLK_FEAT
 	blk_queue_write_cache(gd->queue, true, true);
+	blk_queue_flag_set(QUEUE_FLAG_IO_STAT, gd->queue);
 #endif
 	gd->major = hablk_major;
 	gd->first_minor = res->cfg.minor;

@@ -182,6 +182,7 @@ struct hablk_req {
 	atomic_t ref;			/* frees the request */
 	atomic_t complete_pending;	/* completes the master bio */
 	blk_status_t local_status;
+	unsigned long start_time;	/* I/O accounting */
 	struct bio clone;		/* must be last */
 };
 

@@ -127,6 +127,7 @@ static void req_complete_put(struct hablk_req *req)
 		return;
 	if (master) {
 		master->bi_status = req->local_status;
+		bio_end_io_acct(master, req->start_time);
 		bio_endio(master);
 	}
 }
@@ -216,6 +217,7 @@ static void read_endio(struct bio *clone)
 	struct bio *master = req->master;
 
 	master->bi_status = clone->bi_status;
+	bio_end_io_acct(master, req->start_time);
 	bio_put(clone);
 	hablk_obj_put(HABLK_OBJ_REQ);
 	bio_endio(master);
@@ -293,6 +295,7 @@ static void submit_read(struct hablk_resource *res, struct bio *bio)
 	req = container_of(clone, struct hablk_req, clone);
 	req->res = res;
 	req->master = bio;
+	req->start_time = bio_start_io_acct(bio);
 	clone->bi_end_io = read_endio;
 	hablk_obj_get(HABLK_OBJ_REQ);
 	submit_bio_noacct(clone);
@@ -312,6 +315,7 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 	req = container_of(clone, struct hablk_req, clone);
 	req->res = res;
 	req->master = bio;
+	req->start_time = bio_start_io_acct(bio);
 	req->kind = HABLK_REQ_WRITE;
 	req->flags = 0;
 	req->local_status = BLK_STS_OK;

@@ -81,8 +81,24 @@ static bool peer_ahead_history(const struct hablk_gen *l, const struct hablk_gen
 		(p->bitmap_uuid && p->bitmap_uuid == l->history_uuid));
 }
 
+/*
+ * Histories that cannot come from honest nodes: a generation that is its own
+ * ancestor, or two generations each descending from the other. Refuse.
+ */
+static bool contradictory(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return (l->bitmap_uuid && l->bitmap_uuid == l->current_uuid) ||
+	       (p->bitmap_uuid && p->bitmap_uuid == p->current_uuid) ||
+	       (l->history_uuid && l->history_uuid == l->current_uuid) ||
+	       (p->history_uuid && p->history_uuid == p->current_uuid) ||
+	       (local_ahead(l, p) && peer_ahead(l, p)) ||
+	       (local_ahead_history(l, p) && peer_ahead_history(l, p));
+}
+
 static bool always(const struct hablk_gen *l, const struct hablk_gen *p)
 {
+	(void)l;
+	(void)p;
 	return true;
 }
 
@@ -98,11 +114,12 @@ static const struct {
 	{ same_peer_dirty,	HABLK_SYNC_TARGET_FULL },	/* rule 5 */
 	{ same_generation,	HABLK_SYNC_NONE },		/* rule 6 */
 	{ both_diverged,	HABLK_SYNC_SPLIT_BRAIN },	/* rule 7 */
-	{ local_ahead,		HABLK_SYNC_SOURCE },		/* rule 8 */
-	{ peer_ahead,		HABLK_SYNC_TARGET },		/* rule 9 */
-	{ local_ahead_history,	HABLK_SYNC_SOURCE_FULL },	/* rule 10 */
-	{ peer_ahead_history,	HABLK_SYNC_TARGET_FULL },	/* rule 11 */
-	{ always,		HABLK_SYNC_UNRELATED },		/* rule 12 */
+	{ contradictory,	HABLK_SYNC_UNRELATED },		/* rule 8 */
+	{ local_ahead,		HABLK_SYNC_SOURCE },		/* rule 9 */
+	{ peer_ahead,		HABLK_SYNC_TARGET },		/* rule 10 */
+	{ local_ahead_history,	HABLK_SYNC_SOURCE_FULL },	/* rule 11 */
+	{ peer_ahead_history,	HABLK_SYNC_TARGET_FULL },	/* rule 12 */
+	{ always,		HABLK_SYNC_UNRELATED },		/* rule 13 */
 };
 
 enum hablk_sync_decision hablk_sync_decide(const struct hablk_gen *local,

@@ -102,10 +102,11 @@ int hablk_md_create(const char *disk, unsigned int node_id, bool force, char *er
 
 	fd = open(disk, O_RDWR | O_EXCL | O_CLOEXEC);
 	if (fd < 0) {
+		int e = errno;
+
 		snprintf(err, errlen, "%s: %s", disk,
-			 errno == EBUSY ? "device is in use (mounted, or hablk is up on it)" :
-			 strerror(errno));
-		return errno == EBUSY ? 1 : -1;
+			 e == EBUSY ? "device is in use (mounted, or hablk is up on it)" : strerror(e));
+		return e == EBUSY ? 1 : -1;
 	}
 	if (disk_size(fd, &size)) {
 		snprintf(err, errlen, "%s: %s", disk, strerror(errno));

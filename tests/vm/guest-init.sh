@@ -9,6 +9,9 @@
 # Protocol on ttyS1 (raw; one request at a time from the host, see vmctl.c):
 #   host -> guest: "HABLK ID TIMEOUT BASE64" | "HABLK ID ping" | "HABLK ID poweroff"   (one line)
 #   guest -> host: "@@HABLK BEGIN ID LEN@@\n" LEN bytes of stdout+stderr "@@HABLK END ID RC@@\n"
+# The serial line moves ~300 KB/s under TCG, so big payloads go through the /shared 9p share:
+# BASE64 "@" = script is /shared/.hablk-agent/ID.sh; "@@HABLK BEGIN ID LEN file@@" = output is
+# /shared/.hablk-agent/ID.out (the host removes it).
 # Each script runs in its own background process (a hung one does not block the next request);
 # its reply goes out in a single write() so replies never interleave.
 # Bash (not dash) because as PID 1 it reaps orphaned background jobs.  Internal helpers use the
@@ -67,11 +70,19 @@ for spec in ${ips//,/ }; do
 	$bb ip addr add "${spec#*:}" dev "${spec%%:*}" || log "cannot set $spec"
 	$bb ip link set "${spec%%:*}" up
 done
+for spec in ${ips//,/ }; do # operstate follows "up" a little later (linkwatch): wait <= 2 s
+	for ((i = 0; i < 100; i++)); do
+		read -r state <"/sys/class/net/${spec%%:*}/operstate" && [[ $state == up ]] && break
+		$bb usleep 20000
+	done
+done
 
 # Writable results share from the host.
 $bb mkdir -p /shared
 $bb mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 shared /shared ||
 	log "cannot mount /shared"
+big=/shared/.hablk-agent
+$bb mkdir -p "$big" || big=''
 
 # Control channel: kept open for good (closing the last fd would shut the UART down).
 tty=/dev/ttyS1
@@ -81,31 +92,46 @@ spool=/run/hablk-agent
 $bb mkdir -p "$spool"
 
 run() { # run ID TIMEOUT BASE64: run the script, then reply in one write()
-	local s=$spool/$1 rc=0 len first=
-	if ! printf '%s' "$3" | $bb base64 -d >"$s.sh" 2>"$s.out"; then
+	local s=$spool/$1 rc=0 len first='' file=''
+	if [[ $3 == @ ]]; then
+		$bb mv "$big/$1.sh" "$s.sh" 2>"$s.out" || rc=254
+	elif ! printf '%s' "$3" | $bb base64 -d >"$s.sh" 2>"$s.out"; then
 		rc=254
-	else
-		local interp=(/bin/sh) # absolute: busybox timeout would run its own "sh" applet
+	fi
+	if ((rc == 0)); then
+		local interp=(/bin/sh) # absolute: busybox would run its own "sh" applet
 		read -r -N 2 first <"$s.sh"
 		[[ $first == '#!' ]] && { $bb chmod +x "$s.sh"; interp=(); }
-		local tmo=()
-		[[ $2 != 0 ]] && tmo=($bb timeout -s KILL "$2")
-		(cd / && exec "${tmo[@]}" "${interp[@]}" "$s.sh") </dev/null >"$s.out" 2>&1 3>&- || rc=$?
+		# Own session and process group (setsid does not fork here: we are no group leader),
+		# so a watchdog can kill the script and everything it started once TIMEOUT is over.
+		(cd / && exec "$bb" setsid "${interp[@]}" "$s.sh") </dev/null >"$s.out" 2>&1 3>&- &
+		local pid=$! wd=''
+		if (($2)); then
+			# shellcheck disable=SC2016 # (dash's kill: no "--"; "-KILL -PGID" kills the group)
+			"$bb" setsid /bin/sh -c 'sleep "$1"; kill -KILL -"$2"' - "$2" "$pid" </dev/null >/dev/null 2>&1 3>&- &
+			wd=$!
+		fi
+		wait "$pid" || rc=$?
+		[[ -z $wd ]] || kill -- "-$wd" 2>/dev/null
 	fi
 	# Background jobs may still append to $s.out: send exactly the LEN bytes announced.
 	len=$($bb stat -c %s "$s.out")
+	if ((len > 8192)) && [[ -n $big ]] && $bb cp "$s.out" "$big/$1.out" &&
+		$bb truncate -s "$len" "$big/$1.out"; then
+		file=' file'
+	fi
 	{
-		printf '@@HABLK BEGIN %s %s@@\n' "$1" "$len"
-		$bb head -c "$len" "$s.out"
+		printf '@@HABLK BEGIN %s %s%s@@\n' "$1" "$len" "$file"
+		[[ -n $file ]] || $bb head -c "$len" "$s.out"
 		printf '@@HABLK END %s %s@@\n' "$1" "$rc"
 	} >"$s.reply"
-	$bb dd if="$s.reply" bs=64M count=1 2>/dev/null >&3
+	$bb dd if="$s.reply" bs=16M count=1 2>/dev/null >&3
 	$bb rm -f "$s.sh" "$s.out" "$s.reply"
 }
 
 log "ready on $tty (host ${host:-?}, kernel $(</proc/sys/kernel/osrelease))"
 while :; do
-	IFS=' ' read -r magic id tmo b64 <&3 || continue
+	IFS=' ' read -r magic id tmo b64 <&3 || { $bb usleep 100000; continue; }
 	[[ $magic == HABLK && $id =~ ^[A-Za-z0-9_.-]+$ ]] || continue
 	case $tmo in
 	ping) printf '@@HABLK BEGIN %s 0@@\n@@HABLK END %s 0@@\n' "$id" "$id" >&3 ;;

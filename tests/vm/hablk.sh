@@ -104,3 +104,47 @@ hablk_check_logs() {
 	local n
 	for n in "$@"; do vm_check_log "$n"; done
 }
+
+# wait_st NODE FIELD VALUE [SECONDS]: poll the status until FIELD is VALUE (default 30 s).
+# For states that have no wait-* command; fails with the last value seen.
+wait_st() {
+	local n=$1 f=$2 want=$3 t=${4:-30} v='' end
+	end=$((SECONDS + t))
+	while ((SECONDS < end)); do
+		v=$(st "$n" "$f") || true
+		[[ $v == "$want" ]] && return 0
+		sleep 0.2
+	done
+	fail "$n: $f is '$v', not '$want' after $t s"
+}
+
+# bg_start NODE NAME SCRIPT: run SCRIPT in the background on NODE; its output goes to
+# /shared/NAME.log and its exit code to /shared/NAME.rc when it ends.
+bg_start() {
+	rm -f "$VM_SHARED/$2.rc"
+	printf '(\n%s\n) >/shared/%s.log 2>&1 </dev/null\necho $? >/shared/%s.rc.tmp\nmv /shared/%s.rc.tmp /shared/%s.rc\n' \
+		"$3" "$2" "$2" "$2" "$2" >"$VM_SHARED/$2.sh"
+	vm_run "$1" "setsid bash /shared/$2.sh </dev/null >/dev/null 2>&1 &"
+}
+
+# bg_wait NAME [SECONDS]: wait for a bg_start job; returns its exit code.
+bg_wait() {
+	local end=$((SECONDS + ${2:-300}))
+	until [[ -e $VM_SHARED/$1.rc ]]; do
+		((SECONDS < end)) || fail "$1 did not finish in ${2:-300} s"
+		sleep 0.2
+	done
+	return "$(cat "$VM_SHARED/$1.rc")"
+}
+
+# writes_done NODE: completed write requests of the hablk device (from /sys/block).
+writes_done() { vm "$1" awk '{ print $5 }' /sys/block/hablk0/stat; }
+
+# wait_writes NODE N: until the device has completed at least N writes (bounded).
+wait_writes() {
+	local end=$((SECONDS + 60))
+	until (($(writes_done "$1") >= $2)); do
+		((SECONDS < end)) || fail "$1: fewer than $2 writes after 60 s"
+		sleep 0.2
+	done
+}

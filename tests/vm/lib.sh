@@ -226,9 +226,9 @@ vm_start() {
 		-nodefaults -nographic -no-reboot
 		-kernel "$kernel" -initrd "$initrd"
 		-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
-		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
+		-device "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot"
 		-fsdev "local,id=shared,path=$VM_SHARED,security_model=none,multidevs=remap"
-		-device virtio-9p-pci,fsdev=shared,mount_tag=shared
+		-device "virtio-9p-pci,fsdev=shared,mount_tag=shared"
 		-chardev "file,id=console,path=$VM_WORK/$name.console.log,append=on" -serial chardev:console
 		-chardev "socket,id=ctl,path=$(vm_sock "$name"),server=on,wait=off" -serial chardev:ctl
 		-monitor "unix:$VM_SOCKDIR/$name.mon,server=on,wait=off")
@@ -239,7 +239,7 @@ vm_start() {
 		if ((i == 0)); then size=16; else size=${disks[i - 1]}; fi
 		f=$(vm_disk "$name" "vd${letters:i:1}")
 		[[ -e $f ]] || truncate -s "${size}M" "$f"
-		cmd+=(-drive "file=$f,format=raw,if=none,id=vd${letters:i:1},cache=unsafe"
+		cmd+=(-drive "file=$f,format=raw,if=none,id=vd${letters:i:1},cache=unsafe,discard=unmap"
 			-device "virtio-blk-pci,drive=vd${letters:i:1},serial=vd${letters:i:1}")
 	done
 
@@ -263,6 +263,7 @@ vm_start() {
 	printf '===== hablk-vm: %s booting kernel %s at %s =====\n' "$name" "$kver" "$(date '+%F %T')" \
 		>>"$VM_WORK/$name.console.log"
 	printf '%q ' "${cmd[@]}" >"$(_vm_st "$name.cmd")"
+	echo "${EPOCHREALTIME/./}" >"$(_vm_st "$name.t0")"
 	"${cmd[@]}" </dev/null >>"$VM_WORK/$name.qemu.log" 2>&1 &
 	echo $! >"$(_vm_st "$name.pid")"
 	disown $!
@@ -285,6 +286,9 @@ vm_wait() {
 			fi
 			return 1
 		fi
+		local t0 dt
+		t0=$(cat "$(_vm_st "$name.t0")") dt=$((${EPOCHREALTIME/./} - t0))
+		vm_note "$name up in $((dt / 1000000)).$(printf %02d $((dt % 1000000 / 10000))) s"
 	done
 }
 
@@ -337,7 +341,7 @@ vm_run() {
 	shift
 	if [[ ${1:-} == --timeout ]]; then timeout=$2; shift 2; fi
 	[[ $# -eq 1 ]] || { echo "usage: vm_run NAME [--timeout SEC] SCRIPT" >&2; return 2; }
-	printf '%s\n' "$1" | "$VMCTL" "$(vm_sock "$name")" --timeout "$timeout"
+	printf '%s\n' "$1" | "$VMCTL" "$(vm_sock "$name")" --timeout "$timeout" --shared "$VM_SHARED"
 }
 
 # vm NAME CMD [ARG...]: run one command (arguments passed as they are, like ssh with quoting).

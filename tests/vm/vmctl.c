@@ -1,9 +1,13 @@
 /* vmctl: host client of the hablk VM guest agent (guest-init.sh).  Sends a shell script over the
  * VM's control serial port (a QEMU unix socket), prints its output, exits with its exit code.
  *
- *   vmctl SOCKET [--timeout SEC] [-- WORDS...]   run WORDS (joined by spaces) or stdin as a script
+ *   vmctl SOCKET [--timeout SEC] [--shared DIR] [-- WORDS...]
+ *                                                 run WORDS (joined by spaces) or stdin as a script
  *   vmctl SOCKET --ping [--timeout SEC]           wait until the agent answers (VM booted)
  *   ... --pid PID                                 give up at once when process PID (QEMU) exits
+ *   ... --shared DIR                              host dir of the guest's /shared: big scripts and
+ *                                                 outputs travel through DIR/.hablk-agent (fast 9p)
+ *                                                 instead of the serial line (~300 KB/s under TCG)
  *   vmctl SOCKET --poweroff [--timeout SEC]       power the guest off (returns once it acknowledged)
  *   vmctl --udp-ports N                           print N currently free UDP ports on 127.0.0.1
  *
@@ -11,6 +15,7 @@
  * Wire format: see guest-init.sh.  Output before our own BEGIN marker (stale replies) is skipped. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -165,6 +171,28 @@ static int udp_ports(int n)
 	return 0;
 }
 
+/* Copy the agent's big output file to stdout and remove it. */
+static void copy_out_file(const char *path, long long len)
+{
+	char buf[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		die("cannot open %s: %s", path, strerror(errno));
+	while (len > 0) {
+		ssize_t r = read(fd, buf, len < (long long)sizeof(buf) ? (size_t)len : sizeof(buf));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			die("short output file %s", path);
+		write_all(1, buf, r, 0);
+		len -= r;
+	}
+	close(fd);
+	unlink(path);
+}
+
 static char *read_stdin(size_t *n)
 {
 	size_t cap = 4096;
@@ -188,7 +216,8 @@ static char *read_stdin(size_t *n)
 
 static void usage(void)
 {
-	fputs("usage: vmctl SOCKET [--timeout SEC] [--pid QEMU_PID] [--ping|--poweroff] [-- WORDS...]\n"
+	fputs("usage: vmctl SOCKET [--timeout SEC] [--pid QEMU_PID] [--shared DIR] [--ping|--poweroff]\n"
+	      "             [-- WORDS...]\n"
 	      "       vmctl --udp-ports N\n",
 	      stderr);
 	exit(2);
@@ -196,7 +225,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *sock = NULL, *mode = NULL;
+	const char *sock = NULL, *mode = NULL, *shared = NULL;
 	double timeout = 300;
 	char **words = NULL;
 	int nwords = -1, i;
@@ -213,6 +242,8 @@ int main(int argc, char **argv)
 			timeout = atof(argv[++i]);
 		} else if (!strcmp(argv[i], "--pid") && i + 1 < argc) {
 			qemu_pid = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--shared") && i + 1 < argc) {
+			shared = argv[++i];
 		} else if (!strcmp(argv[i], "--ping")) {
 			mode = "ping";
 		} else if (!strcmp(argv[i], "--poweroff")) {
@@ -229,7 +260,9 @@ int main(int argc, char **argv)
 	/* The request line. */
 	char id[64], *req;
 	size_t reqlen;
-	snprintf(id, sizeof(id), "%d-%ld", (int)getpid(), (long)time(NULL));
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(id, sizeof(id), "%d-%ld.%09ld", (int)getpid(), (long)ts.tv_sec, ts.tv_nsec);
 	if (mode) {
 		if (asprintf(&req, "\nHABLK %s %s\n", id, mode) < 0)
 			die("out of memory");
@@ -251,7 +284,24 @@ int main(int argc, char **argv)
 		} else {
 			script = read_stdin(&n);
 		}
-		b64 = base64((unsigned char *)script, n);
+		/* The serial line is slow: a big script goes through the shared directory. */
+		if (shared && n > 2048) {
+			char *dir, *path;
+			int fd;
+
+			if (asprintf(&dir, "%s/.hablk-agent", shared) < 0 ||
+			    asprintf(&path, "%s/%s.sh", dir, id) < 0)
+				die("out of memory");
+			mkdir(dir, 0755);
+			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			if (fd < 0)
+				die("cannot create %s: %s", path, strerror(errno));
+			write_all(fd, script, n, 1);
+			close(fd);
+			b64 = strdup("@");
+		} else {
+			b64 = base64((unsigned char *)script, n);
+		}
 		/* Guest-side kill a little after we give up; 0 = no limit on either side. */
 		if (asprintf(&req, "\nHABLK %s %ld %s\n", id, timeout > 0 ? (long)timeout + 5 : 0L,
 			     b64) < 0)
@@ -327,12 +377,26 @@ int main(int argc, char **argv)
 				if (!nl)
 					break;
 				long long v = atoll(p + strlen(mark));
+				/* "@@HABLK BEGIN ID LEN file@@": the output is in the shared dir. */
+				int in_file = nl - p > 7 && !memcmp(nl - 7, " file@@", 7);
 				size_t used = nl + 1 - buf;
 				memmove(buf, nl + 1, len - used);
 				len -= used;
 				if (state == 2) {
 					fflush(stdout);
 					return (int)(v & 255);
+				}
+				if (in_file) {
+					char *path;
+
+					if (!shared)
+						die("the guest sent its output through /shared; use --shared DIR");
+					if (asprintf(&path, "%s/.hablk-agent/%s.out", shared, id) < 0)
+						die("out of memory");
+					copy_out_file(path, v);
+					free(path);
+					state = 2;
+					continue;
 				}
 				left = v;
 				state = 1;
