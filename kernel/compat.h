@@ -11,7 +11,7 @@
 #include <linux/blkdev.h>
 
 #ifndef COMPAT_OPEN_GENDISK
-typedef fmode_t blk_mode_t;
+#define blk_mode_t	fmode_t
 #define BLK_OPEN_READ	FMODE_READ
 #define BLK_OPEN_WRITE	FMODE_WRITE
 #define BLK_OPEN_EXCL	FMODE_EXCL

@@ -355,20 +355,20 @@ static int establish(struct hablk_resource *res, struct socket *lsock)
 			continue;
 		if (ret)
 			return ret;
-		if (stream == HABLK_STREAM_DATA) {
-			sock_free_shared(res, &res->data_sock, &res->data_send_mutex);
-			mutex_lock(&res->sock_mutex);
-			res->data_sock = s;
-			mutex_unlock(&res->sock_mutex);
-		} else if (res->data_sock) {
+		if (stream == HABLK_STREAM_META && res->data_sock) {
 			mutex_lock(&res->sock_mutex);
 			res->meta_sock = s;
 			mutex_unlock(&res->sock_mutex);
 			return 0;
-		} else {
-			sock_release(s);	/* meta before data: out of step, start over */
-			hablk_obj_put(HABLK_OBJ_SOCKET);
 		}
+		if (stream == HABLK_STREAM_META) {
+			sock_free(&s);	/* meta before data: out of step, start over */
+			continue;
+		}
+		sock_free_shared(res, &res->data_sock, &res->data_send_mutex);
+		mutex_lock(&res->sock_mutex);
+		res->data_sock = s;
+		mutex_unlock(&res->sock_mutex);
 	}
 	return -EINTR;
 }
@@ -422,6 +422,7 @@ void hablk_conn_fail(struct hablk_resource *res, const char *why)
 	wake_up_all(&res->sync_wait);
 	wake_up_all(&res->slot_wait);
 	wake_up_all(&res->role_wait);
+	wake_up_all(&res->iv_wait);
 }
 
 /* Undo a connection: stop helpers, give up on the peer's acks, free sockets. */

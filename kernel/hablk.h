@@ -231,6 +231,8 @@ void hablk_req_put(struct hablk_req *req);
 void hablk_iv_lock(struct hablk_resource *res, struct interval_tree_node *iv,
 		   sector_t sector, u32 size);
 void hablk_iv_unlock(struct hablk_resource *res, struct interval_tree_node *iv);
+int hablk_iv_lock_net(struct hablk_resource *res, struct interval_tree_node *iv,
+		      sector_t sector, u32 size);
 struct hablk_req *hablk_slot_take(struct hablk_resource *res, u64 id);
 void hablk_req_cancel_all(struct hablk_resource *res);
 int hablk_req_queue_net(struct hablk_resource *res, struct hablk_req *req);

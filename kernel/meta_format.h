@@ -10,6 +10,9 @@
 #include <linux/types.h>
 #include <asm/byteorder.h>
 #else
+#ifndef __packed
+#error "userspace builds define __packed (see userspace/Makefile)"
+#endif
 #include <stdint.h>
 #include <endian.h>
 #include <linux/types.h>
@@ -55,7 +58,7 @@ struct hablk_md_sb {
 	__le64 seq;		/* incremented on every write of the superblock */
 	__u8 reserved[404];
 	__le32 crc;
-} __attribute__((packed));
+} __packed;
 
 struct hablk_md_layout {
 	__u64 data_sectors;

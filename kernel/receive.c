@@ -149,7 +149,7 @@ static int recv_role_req(struct hablk_resource *res, u32 len)
 	ret = recv_body(res, &r, sizeof(r), len);
 	if (ret)
 		return ret;
-	r.status = cpu_to_be32(hablk_state_peer_role_request(res, be32_to_cpu(r.role)));
+	r.status = cpu_to_be32(-hablk_state_peer_role_request(res, be32_to_cpu(r.role)));
 	return hablk_send_meta(res, HABLK_P_ROLE_REPLY, &r, sizeof(r), 0);
 }
 

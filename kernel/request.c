@@ -66,6 +66,24 @@ void hablk_iv_lock(struct hablk_resource *res, struct interval_tree_node *iv,
 	wait_event(res->iv_wait, iv_try_insert(res, iv, sector, size));
 }
 
+/*
+ * For sync chunks: give up when the link fails, because the write holding
+ * the interval may wait for an ack that only the teardown will cancel.
+ */
+int hablk_iv_lock_net(struct hablk_resource *res, struct interval_tree_node *iv,
+		      sector_t sector, u32 size)
+{
+	wait_event(res->iv_wait, atomic_read(&res->conn_failed) ||
+		   iv_try_insert(res, iv, sector, size));
+	if (!atomic_read(&res->conn_failed))
+		return 0;
+	/* it may have got the interval just as the link failed */
+	if (RB_EMPTY_NODE(&iv->rb))
+		return -ENOTCONN;
+	hablk_iv_unlock(res, iv);
+	return -ENOTCONN;
+}
+
 void hablk_iv_unlock(struct hablk_resource *res, struct interval_tree_node *iv)
 {
 	unsigned long flags;
@@ -93,7 +111,8 @@ static bool slot_get(struct hablk_resource *res, struct hablk_req *req)
 	res->slot_hint = (slot + 1) & (HABLK_SLOTS - 1);
 	res->slots[slot] = req;
 	res->slots_used++;
-	req->id = ((u64)++res->slot_seq << HABLK_SLOT_BITS) | slot;
+	res->slot_seq++;
+	req->id = ((u64)res->slot_seq << HABLK_SLOT_BITS) | slot;
 	return true;
 }
 

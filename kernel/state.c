@@ -215,17 +215,17 @@ int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_sta
 	return 0;
 }
 
-/* The peer asks to become primary. Returns 0 to grant, or a positive errno. */
+/* The peer asks to become primary. Returns 0 to grant, or a negative errno. */
 int hablk_state_peer_role_request(struct hablk_resource *res, u32 role)
 {
 	int status = 0;
 
 	if (role != HABLK_ROLE_PRIMARY)
-		return EINVAL;
+		return -EINVAL;
 	spin_lock_irq(&res->state_lock);
 	if (res->role == HABLK_ROLE_PRIMARY ||
 	    (res->promoting && res->cfg.local_id < res->cfg.peer_id))
-		status = EBUSY;
+		status = -EBUSY;
 	else
 		res->peer_role = HABLK_ROLE_PRIMARY;
 	spin_unlock_irq(&res->state_lock);

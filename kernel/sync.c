@@ -46,7 +46,12 @@ static int sync_chunk(struct hablk_resource *res, sector_t sector, u32 size)
 	req = chunk_alloc(res, sector, size);
 	if (!req)
 		return -ENOMEM;
-	hablk_iv_lock(res, &req->iv, sector, size);
+	RB_CLEAR_NODE(&req->iv.rb);
+	ret = hablk_iv_lock_net(res, &req->iv, sector, size);
+	if (ret) {
+		hablk_req_put(req);
+		return ret;
+	}
 	__set_bit(HABLK_REQF_IV, &req->flags);
 	ret = submit_bio_wait(&req->clone);
 	if (ret) {
@@ -110,6 +115,8 @@ static int sync_source_fn(void *arg)
 			return 0;
 		ret = sync_chunk(res, sector, n << SECTOR_SHIFT);
 	}
+	if (ret == -ENOTCONN)
+		return 0;
 	if (ret) {
 		hablk_conn_fail(res, "sync failed");
 		return 0;

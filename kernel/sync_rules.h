@@ -20,8 +20,8 @@ struct hablk_gen {
 	__u64 bitmap_uuid;	/* != 0: wrote since it lost the peer at this generation */
 	__u64 history_uuid;	/* the previous bitmap_uuid, after a resync */
 	bool consistent;	/* UpToDate or Outdated; false: Inconsistent */
-	bool dirty;		/* may hold writes the peer lacks in this generation
-				 * (crashed primary, failed peer write) */
+	/* may hold writes the peer lacks in this generation (crashed primary, failed peer write) */
+	bool dirty;
 };
 
 enum hablk_sync_decision {

@@ -11,6 +11,9 @@
 #include <linux/build_bug.h>
 #include <asm/byteorder.h>
 #else
+#ifndef __packed
+#error "userspace builds define __packed (see userspace/Makefile)"
+#endif
 #include <stdint.h>
 #include <stddef.h>
 #include <endian.h>
@@ -75,7 +78,7 @@ struct hablk_hdr {
 	__be16 reserved;
 	__be32 len;
 	__be32 reserved2;
-} __attribute__((packed));
+} __packed;
 
 struct hablk_p_hello {
 	__be32 proto_min;
@@ -86,11 +89,11 @@ struct hablk_p_hello {
 	__u8 pad[7];
 	__u8 nonce[HABLK_NONCE_LEN];
 	char res_name[HABLK_WIRE_NAME_LEN];	/* NUL padded */
-} __attribute__((packed));
+} __packed;
 
 struct hablk_p_auth {
 	__u8 mac[HABLK_MAC_LEN];
-} __attribute__((packed));
+} __packed;
 
 struct hablk_p_state {
 	__be64 size_sectors;	/* usable size of the sender's disk */
@@ -101,36 +104,36 @@ struct hablk_p_state {
 	__u8 disk;		/* enum hablk_disk_state */
 	__u8 dirty;		/* 1: holds writes the peer may lack (same generation) */
 	__u8 pad[5];
-} __attribute__((packed));
+} __packed;
 
 /* A node asks its peer's consent before it becomes primary. */
 struct hablk_p_role {
 	__be32 role;		/* the role asked for */
 	__be32 status;		/* reply: 0 granted, or a positive errno */
-} __attribute__((packed));
+} __packed;
 
 struct hablk_p_data {
 	__be64 id;		/* echoed in the ack */
 	__be64 sector;
 	__be32 size;		/* bytes written; payload follows unless DISCARD/ZEROES */
 	__be32 flags;		/* HABLK_WF_* */
-} __attribute__((packed));
+} __packed;
 
 struct hablk_p_sync_start {
 	__be64 uuid;		/* the source's current uuid */
 	__be64 total_sectors;
-} __attribute__((packed));
+} __packed;
 
 struct hablk_p_sync_done {
 	__be64 uuid;
-} __attribute__((packed));
+} __packed;
 
 struct hablk_p_ack {
 	__be64 id;
 	__be32 status;		/* 0, or a positive errno */
 	__u8 is_sync;
 	__u8 pad[3];
-} __attribute__((packed));
+} __packed;
 
 static inline void hablk_wire_build_bug_on(void)
 {

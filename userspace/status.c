@@ -108,36 +108,56 @@ out:
 	return ret;
 }
 
+static void print_event(const struct opts *o, const struct hablk_status *ev)
+{
+	if (o->json) {
+		print_json(stdout, ev, true);
+		putchar('\n');
+		return;
+	}
+	printf("%s %s role:%s disk:%s connection:%s peer-role:%s peer-disk:%s replication:%s\n",
+	       ev->what, ev->name, hablk_role_name(ev->role), hablk_disk_name(ev->disk),
+	       hablk_conn_name(ev->conn), hablk_role_name(ev->peer_role),
+	       hablk_disk_name(ev->peer_disk), hablk_repl_name(ev->repl));
+}
+
+/* First one "exists" line per resource, then one line per change. */
 int cmd_events(const struct opts *o)
 {
-	struct hablk_status ev;
-	struct hablk_nl nl;
+	struct hablk_status ev, *v = NULL;
+	struct hablk_nl nl, events;
+	size_t i, n = 0;
 	int ret;
 
 	ret = nl_open_or_explain(&nl);
 	if (ret)
 		return ret;
-	if (hablk_nl_subscribe(&nl)) {
+	ret = nl_open_or_explain(&events);
+	if (ret)
+		goto out;
+	if (hablk_nl_subscribe(&events)) {
 		errorf("events: cannot join the events group");
-		hablk_nl_close(&nl);
-		return EXIT_REFUSED;
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (hablk_nl_status(&nl, NULL, &v, &n)) {
+		ret = nl_failed(&nl, "events");
+		goto out;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ret = hablk_nl_next_event(&nl, &ev, -1)) > 0) {
-		if (o->json) {
-			print_json(stdout, &ev, true);
-			putchar('\n');
-		} else {
-			printf("%s %s role:%s disk:%s connection:%s peer-role:%s peer-disk:%s "
-			       "replication:%s\n", ev.what, ev.name, hablk_role_name(ev.role),
-			       hablk_disk_name(ev.disk), hablk_conn_name(ev.conn),
-			       hablk_role_name(ev.peer_role), hablk_disk_name(ev.peer_disk),
-			       hablk_repl_name(ev.repl));
-		}
+	for (i = 0; i < n; i++) {
+		snprintf(v[i].what, sizeof(v[i].what), "exists");
+		print_event(o, &v[i]);
 	}
-	hablk_nl_close(&nl);
+	while ((ret = hablk_nl_next_event(&events, &ev, -1)) > 0)
+		print_event(o, &ev);
 	errorf("events: lost the kernel connection");
-	return EXIT_REFUSED;
+	ret = EXIT_REFUSED;
+out:
+	free(v);
+	hablk_nl_close(&events);
+	hablk_nl_close(&nl);
+	return ret;
 }
 
 /* 1: reached, 0: not yet, -1: cannot happen without an administrator. */

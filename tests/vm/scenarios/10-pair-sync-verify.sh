@@ -1,6 +1,7 @@
 #!/bin/bash
 # (a) A fresh pair: create-md, up, primary --force, full sync; fio writes blocks with verify
-# headers on alpha; roles switch; fio verifies every block on beta; both disks are identical.
+# headers on alpha while the sync runs; roles switch; fio verifies every block on beta; both
+# devices are identical; events report the role changes. PROTOCOL=A runs it with protocol A.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../hablk.sh"
@@ -14,18 +15,20 @@ assert_eq "$(st alpha peer.connection)" connected "alpha sees beta"
 if adm beta primary "$RES" 2>/dev/null; then fail "primary without --force on inconsistent data"; fi
 pass "primary refused on inconsistent data without --force"
 
+FIO="fio --name=v --filename=$DEV --direct=1 --ioengine=libaio --bs=4k --size=64M \
+	--rw=randwrite --iodepth=16 --verify=crc32c --randrepeat=1 --output-format=terse"
 adm alpha primary "$RES" --force
+assert_eq "$(st alpha peer.replication)" sync-source "alpha is the sync source"
+vm_run alpha "$FIO --do_verify=0 >/shared/fio-write.log"
+[[ $(st beta disk) == inconsistent ]] || vm_note "the sync ended before fio did"
+pass "fio wrote 64 MiB with verify headers on alpha during the initial sync"
 adm alpha wait-sync "$RES" --timeout 300
 adm beta wait-sync "$RES" --timeout 60
 assert_eq "$(st alpha role)" primary "alpha is primary"
 assert_eq "$(st beta disk)" uptodate "beta is uptodate after the sync"
 assert_eq "$(st beta peer.role)" primary "beta sees alpha as primary"
+assert_eq "$(st alpha protocol)" "${PROTOCOL:-C}" "protocol"
 pass "initial full sync done"
-
-FIO="fio --name=v --filename=$DEV --direct=1 --ioengine=libaio --bs=4k --size=64M \
-	--rw=randwrite --iodepth=16 --verify=crc32c --randrepeat=1 --output-format=terse"
-vm_run alpha "$FIO --do_verify=0 >/shared/fio-write.log"
-pass "fio wrote 64 MiB with verify headers on alpha"
 
 # A secondary refuses to be opened for writing.
 if vm beta dd if=/dev/zero of=$DEV bs=4k count=1 oflag=direct status=none 2>/dev/null; then
@@ -33,12 +36,28 @@ if vm beta dd if=/dev/zero of=$DEV bs=4k count=1 oflag=direct status=none 2>/dev
 fi
 pass "secondary refuses opens for writing"
 
+bg_start beta events "timeout 60 $ADM -j events"
+end=$((SECONDS + 30))   # events prints an "exists" line once it listens
+until grep -q '"event":"exists"' "$VM_SHARED/events.log" 2>/dev/null; do
+	((SECONDS < end)) || fail "hablkadm events did not start"
+	sleep 0.1
+done
 adm alpha secondary "$RES"
 adm beta primary "$RES"
 assert_eq "$(st beta role)" primary "beta is primary"
 assert_eq "$(st alpha peer.role)" primary "alpha sees beta as primary"
 vm_run beta "$FIO --verify_only >/shared/fio-verify.log"
 pass "fio verified every block on beta"
+vm beta pkill -f "$ADM -j events"
+bg_wait events 30 || true
+python3 - "$VM_SHARED/events.log" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+seen = [(e["event"], e["role"], e["peers"][0]["role"]) for e in ev]
+assert ("peer", "secondary", "secondary") in seen, seen   # alpha demoted
+assert ("role", "primary", "secondary") in seen, seen     # beta promoted
+PY
+pass "events reported alpha's demotion and beta's promotion"
 
 assert_eq "$(dev_sum alpha)" "$(dev_sum beta)" "whole device identical on both nodes"
 vm_check_log alpha

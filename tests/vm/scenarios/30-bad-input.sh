@@ -49,6 +49,24 @@ expect alpha 1 'permission denied' setpriv --reuid=65534 --regid=65534 --clear-g
 vm alpha setpriv --reuid=65534 --regid=65534 --clear-groups "$ADM" status r0 >/dev/null
 assert_eq "$(adm alpha status -j)" "$before" "alpha's state unchanged by the refused commands"
 
+# malformed netlink requests: every one rejected by the kernel, nothing created
+vm alpha "$VM_SRC/tests/vm/nlbad"
+assert_eq "$(adm alpha status -j)" "$before" "no resource created by the malformed requests"
+pass "malformed netlink requests rejected"
+
+# garbage on the replication port while the link is down: dropped and logged, then the real
+# peer still connects
+adm alpha disconnect r0
+vm_run alpha 'exec 3<>/dev/tcp/192.0.2.2/7788 && head -c 300 /dev/urandom >&3 && sleep 1'
+end=$((SECONDS + 20))
+until vm_console beta | grep -q 'malformed'; do
+	((SECONDS < end)) || fail "beta did not log the malformed handshake"
+	sleep 0.2
+done
+adm alpha connect r0
+adm alpha wait-connect r0 --timeout 30
+pass "garbage on the replication port dropped and logged; the peer reconnects"
+
 # mismatched secret on beta: the link does not come up, both sides say why, no data moves
 adm beta down r0
 sed 's/hablk-test-secret/not-the-secret/' "$VM_SHARED/r0.res" >"$VM_SHARED/wrong.res"

@@ -1,0 +1,162 @@
+// rr: TCP request/response time (TCP_NODELAY), for scripts/bench.
+//   rr server PORT              serve one connection: read REQ bytes, reply RESP bytes, until EOF
+//   rr client HOST PORT [N]     N timed round trips (default 2000, after 100 untimed ones);
+//                               prints "n=N mean_us=X p50_us=X p99_us=X max_us=X"
+// Request 4096 bytes, response 64 bytes: the shape of a replicated 4 KiB write and its ack.
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REQ 4096
+#define RESP 64
+#define WARMUP 100
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static void xfer(int fd, char *buf, size_t len, int writing)
+{
+	while (len) {
+		ssize_t n = writing ? write(fd, buf, len) : read(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die(writing ? "write" : "read");
+		if (n == 0) {
+			fprintf(stderr, "rr: connection closed\n");
+			exit(1);
+		}
+		buf += n;
+		len -= n;
+	}
+}
+
+static void nodelay(int fd)
+{
+	int one = 1;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
+		die("TCP_NODELAY");
+}
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int server(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	static char buf[REQ];
+	int one = 1, ls, fd;
+
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	if (ls < 0)
+		die("socket");
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) || listen(ls, 1))
+		die("bind/listen");
+	fd = accept(ls, NULL, NULL);
+	if (fd < 0)
+		die("accept");
+	nodelay(fd);
+	for (;;) {
+		size_t got = 0;
+
+		while (got < REQ) {
+			ssize_t n = read(fd, buf + got, REQ - got);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				die("read");
+			if (n == 0)
+				return 0;	/* client done */
+			got += n;
+		}
+		xfer(fd, buf, RESP, 1);
+	}
+}
+
+static int client(const char *host, int port, int n)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	static char buf[REQ];
+	double *t, sum = 0;
+	int fd, i, tries;
+
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		fprintf(stderr, "rr: bad address %s\n", host);
+		return 2;
+	}
+	t = calloc(n, sizeof(*t));
+	if (!t)
+		die("calloc");
+	for (tries = 0;; tries++) {	/* the server may still be starting: retry for ~10 s */
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
+			die("socket");
+		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			break;
+		if (tries == 100)
+			die("connect");
+		close(fd);
+		usleep(100000);
+	}
+	nodelay(fd);
+	memset(buf, 0xa5, sizeof(buf));
+	for (i = -WARMUP; i < n; i++) {
+		double t0 = now_us();
+
+		xfer(fd, buf, REQ, 1);
+		xfer(fd, buf, RESP, 0);
+		if (i >= 0)
+			t[i] = now_us() - t0;
+	}
+	close(fd);
+	for (i = 0; i < n; i++)
+		sum += t[i];
+	qsort(t, n, sizeof(*t), cmp);
+	printf("n=%d mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f\n", n, sum / n,
+	       t[n / 2], t[(int)(n * 0.99)], t[n - 1]);
+	free(t);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "server"))
+		return server(atoi(argv[2]));
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "client")) {
+		int n = argc == 5 ? atoi(argv[4]) : 2000;
+
+		if (n < 1) {
+			fprintf(stderr, "rr: N must be >= 1\n");
+			return 2;
+		}
+		return client(argv[2], atoi(argv[3]), n);
+	}
+	fprintf(stderr, "usage: rr server PORT | rr client HOST PORT [N]\n");
+	return 2;
+}
