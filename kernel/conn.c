@@ -66,13 +66,14 @@ int hablk_sock_recv(struct socket *sock, void *buf, size_t len)
 {
 	struct kvec kv = { .iov_base = buf, .iov_len = len };
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
-	int ret;
+	int ret, stalls = 0;
 
 	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, len);
 	while (msg_data_left(&msg)) {
 		ret = sock_recvmsg(sock, &msg, MSG_WAITALL | MSG_NOSIGNAL);
-		if (ret == -EAGAIN && msg_data_left(&msg) < len)
-			continue;	/* partway through a packet: keep reading */
+		/* partway through a packet: give the rest a few more timeouts */
+		if (ret == -EAGAIN && msg_data_left(&msg) < len && ++stalls < 8)
+			continue;
 		if (ret < 0)
 			return ret;
 		if (ret == 0)
@@ -147,7 +148,7 @@ static int sock_new(struct hablk_resource *res, struct socket **sockp)
 	return 0;
 }
 
-/* MAC over everything both sides said: proves the secret and binds the session. */
+/* MAC over both nonces, ids, stream and resource: proves the secret, binds the session. */
 static int auth_mac(struct hablk_resource *res, u32 from, u32 to, u8 stream,
 		    const u8 *nonce_to, const u8 *nonce_from, u8 *mac)
 {
@@ -447,13 +448,19 @@ static int state_exchange(struct hablk_resource *res)
 	struct hablk_p_state st;
 	int ret;
 
+	spin_lock_irq(&res->state_lock);
+	res->exchanging = true;
+	spin_unlock_irq(&res->state_lock);
 	ret = hablk_send_state(res);
-	if (ret)
-		return ret;
-	ret = recv_pkt(res->data_sock, HABLK_P_STATE, &st, sizeof(st));
-	if (ret)
-		return ret;
-	return hablk_state_peer_update(res, &st, true);
+	if (!ret)
+		ret = recv_pkt(res->data_sock, HABLK_P_STATE, &st, sizeof(st));
+	if (!ret)
+		ret = hablk_state_peer_update(res, &st, true);
+	spin_lock_irq(&res->state_lock);
+	res->exchanging = false;
+	spin_unlock_irq(&res->state_lock);
+	wake_up_all(&res->slot_wait);
+	return ret;
 }
 
 static int run_connected(struct hablk_resource *res)
@@ -537,6 +544,7 @@ int hablk_conn_start(struct hablk_resource *res)
 		return 0;
 	hablk_thread_stop(&res->conn_thread);	/* one that gave up (split-brain...) */
 	WRITE_ONCE(res->want_connect, true);
+	hablk_state_set(res, HABLK_S_CONN, HABLK_CONN_CONNECTING, NULL);
 	t = hablk_thread_start(res, hablk_conn_fn, "conn");
 	if (IS_ERR(t))
 		return PTR_ERR(t);

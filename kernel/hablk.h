@@ -80,6 +80,7 @@ struct hablk_resource {
 	bool want_connect;
 	bool solo_ready;		/* a generation for writing alone is on disk */
 	bool promoting;			/* waiting for the peer's consent */
+	bool exchanging;		/* connect-time state exchange: no solo writes */
 	bool role_replied;
 	u32 role_reply;
 	wait_queue_head_t role_wait;
@@ -284,7 +285,7 @@ enum hablk_state_field {
 };
 void hablk_state_set(struct hablk_resource *res, int what, u8 val, const char *why);
 bool hablk_state_may_write(struct hablk_resource *res);
-void hablk_state_write_alone(struct hablk_resource *res);
+int hablk_state_write_alone(struct hablk_resource *res);
 void hablk_state_peer_write_failed(struct hablk_resource *res, int status);
 void hablk_state_conn_lost(struct hablk_resource *res);
 int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_state *st,

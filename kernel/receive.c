@@ -126,6 +126,8 @@ static int recv_write(struct hablk_resource *res, u32 len, bool is_sync)
 	if (emulate) {
 		ret = blkdev_issue_zeroout(res->bdev, preq->sector, size >> SECTOR_SHIFT,
 					   GFP_NOIO, 0);
+		if (!ret && (flags & (HABLK_WF_PREFLUSH | HABLK_WF_FUA)))
+			ret = blkdev_issue_flush(res->bdev);
 		bio->bi_status = errno_to_blk_status(ret);
 		peer_endio(bio);
 	} else {
@@ -218,7 +220,12 @@ static int meta_ack(struct hablk_resource *res, const struct hablk_p_ack *a)
 	if (!req)
 		return -EPROTO;
 	if (a->is_sync != (req->kind == HABLK_REQ_SYNC) || status > MAX_ERRNO) {
-		/* out of its slot already: give up on it like on a lost link */
+		/*
+		 * Out of its slot already: give up on it like on a lost link,
+		 * which for a write means recording a new generation first.
+		 */
+		if (req->kind == HABLK_REQ_WRITE)
+			hablk_state_write_alone(res);
 		hablk_req_net_done(req, -ENOTCONN);
 		return -EPROTO;
 	}

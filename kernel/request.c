@@ -270,6 +270,11 @@ static bool req_route(struct hablk_resource *res, struct hablk_req *req, bool *n
 	bool ok = true;
 
 	spin_lock_irq(&res->state_lock);
+	if (res->exchanging && !atomic_read(&res->conn_failed)) {
+		/* the peer is deciding from our generation: do not change it now */
+		spin_unlock_irq(&res->state_lock);
+		return false;
+	}
 	*net = res->conn == HABLK_CONN_CONNECTED && !atomic_read(&res->conn_failed) &&
 	       (res->repl == HABLK_REPL_ESTABLISHED || res->repl == HABLK_REPL_SYNC_SOURCE);
 	if (*net) {
@@ -357,16 +362,23 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 	atomic_set(&req->ref, 4);
 	atomic_set(&req->complete_pending, res->cfg.protocol == 'C' ? 4 : 3);
 	while (!req_route(res, req, &net))
-		wait_event(res->slot_wait, res->slots_used < HABLK_SLOTS ||
+		wait_event(res->slot_wait, (!READ_ONCE(res->exchanging) &&
+					    READ_ONCE(res->slots_used) < HABLK_SLOTS) ||
 			   atomic_read(&res->conn_failed));
 	if (!net) {
 		atomic_set(&req->ref, 2);
 		atomic_set(&req->complete_pending, 2);
-		hablk_state_write_alone(res);
+		if (hablk_state_write_alone(res))
+			req->local_status = BLK_STS_IOERR;	/* cannot record it: fail it */
 	} else {
 		wake_up(&res->send_wait);
 	}
-	submit_bio_noacct(clone);
+	if (req->local_status) {
+		req_complete_put(req);		/* the local I/O that will not happen */
+		hablk_req_put(req);
+	} else {
+		submit_bio_noacct(clone);
+	}
 	req_complete_put(req);
 	hablk_req_put(req);
 }

@@ -54,21 +54,26 @@ bool hablk_state_may_write(struct hablk_resource *res)
  * completes, a new data generation must be on disk, so that the peer is known
  * to be behind after any crash.
  */
-void hablk_state_write_alone(struct hablk_resource *res)
+int hablk_state_write_alone(struct hablk_resource *res)
 {
+	int ret = 0;
+
 	if (READ_ONCE(res->solo_ready))
-		return;
+		return 0;
 	mutex_lock(&res->solo_mutex);
 	if (!res->solo_ready) {
 		spin_lock_irq(&res->state_lock);
 		hablk_md_new_generation(res);
 		spin_unlock_irq(&res->state_lock);
-		if (!hablk_md_set_flags(res, 0, 0))
+		ret = hablk_md_set_flags(res, 0, 0);
+		if (!ret) {
 			WRITE_ONCE(res->solo_ready, true);
-		pr_info("%s: writing without the peer, new generation %016llx\n",
-			res->cfg.name, (unsigned long long)res->gen.current_uuid);
+			pr_info("%s: writing without the peer, new generation %016llx\n",
+				res->cfg.name, (unsigned long long)res->gen.current_uuid);
+		}
 	}
 	mutex_unlock(&res->solo_mutex);
+	return ret;
 }
 
 /* The peer could not write a block we sent: it needs a resync. */
@@ -122,7 +127,7 @@ static int agree_size(struct hablk_resource *res)
 	if (agreed < res->size_sectors &&
 	    (res->role == HABLK_ROLE_PRIMARY || READ_ONCE(res->open_count))) {
 		set_error(res, "peer's disk is smaller than this device");
-		return -EMSGSIZE;
+		return -ECONNABORTED;
 	}
 	res->size_sectors = agreed;
 	set_capacity_and_notify(res->gd, agreed);
@@ -321,6 +326,8 @@ int hablk_state_primary(struct hablk_resource *res, bool force,
 				 HABLK_MDF_UPTODATE, HABLK_MDF_OUTDATED);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "cannot write the metadata");
+		if (connected && hablk_send_state(res))	/* undo the peer's grant */
+			hablk_conn_fail(res, "sending state failed");
 		goto out;
 	}
 	spin_lock_irq(&res->state_lock);

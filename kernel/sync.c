@@ -82,8 +82,7 @@ static void sync_finish(struct hablk_resource *res)
 		res->gen.history_uuid = res->gen.bitmap_uuid;
 	res->gen.bitmap_uuid = 0;
 	res->gen.dirty = false;
-	res->peer_disk = HABLK_DISK_UPTODATE;
-	res->repl = HABLK_REPL_ESTABLISHED;
+	res->repl = HABLK_REPL_ESTABLISHED;	/* peer_disk: from the target's P_STATE */
 	spin_unlock_irq(&res->state_lock);
 	hablk_md_set_flags(res, 0, HABLK_MDF_PEER_FULL_SYNC);
 	pr_info("%s: sync done (%llu sectors)\n", res->cfg.name,

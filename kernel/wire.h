@@ -53,8 +53,9 @@ enum hablk_pkt_type {
 	HABLK_P_ACK = 8,
 	HABLK_P_PING = 9,
 	HABLK_P_PING_ACK = 10,
-	HABLK_P_ROLE_REQ = 11,		/* data stream */
-	HABLK_P_ROLE_REPLY = 12,	/* meta stream */
+	/* role consent: request on the data stream, reply on the meta stream */
+	HABLK_P_ROLE_REQ = 11,
+	HABLK_P_ROLE_REPLY = 12,
 	__HABLK_P_MAX
 };
 

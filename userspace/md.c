@@ -112,6 +112,7 @@ int hablk_md_create(const char *disk, unsigned int node_id, bool force, char *er
 		snprintf(err, errlen, "%s: %s", disk, strerror(errno));
 		goto out;
 	}
+	size &= ~4095ULL;	/* the kernel works from the 4 KiB-rounded size too */
 	if (hablk_md_layout(size, &l)) {
 		snprintf(err, errlen, "%s: disk is too small for hablk (%llu bytes)", disk, size);
 		ret = 1;

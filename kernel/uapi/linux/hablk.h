@@ -18,10 +18,10 @@
  *    HABLK_A_META_DISK      string, empty or absent: internal metadata
  *    HABLK_A_LOCAL_ADDR     binary, struct sockaddr_in or sockaddr_in6
  *    HABLK_A_PEER_ADDR      binary, same family as LOCAL_ADDR
- *    HABLK_A_PING_INT_MS    u32, 100..60000
- *    HABLK_A_PING_TIMEOUT_MS u32, 100..60000
- *    HABLK_A_CONNECT_INT_MS u32, 10..60000
- *    HABLK_A_CONNECT_MAX_MS u32, 10..600000
+ *    HABLK_A_PING_INT_MS    u32, 10..600000 (default 1000)
+ *    HABLK_A_PING_TIMEOUT_MS u32, 10..600000 (default 2000)
+ *    HABLK_A_CONNECT_INT_MS u32, 10..600000 (default 200)
+ *    HABLK_A_CONNECT_MAX_MS u32, 10..600000 (default 5000)
  *
  * HABLK_CMD_DOWN, HABLK_CMD_CONNECT, HABLK_CMD_DISCONNECT,
  * HABLK_CMD_SECONDARY:          HABLK_A_RES_NAME

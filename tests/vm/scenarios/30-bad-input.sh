@@ -57,7 +57,8 @@ pass "malformed netlink requests rejected"
 # garbage on the replication port while the link is down: dropped and logged, then the real
 # peer still connects
 adm alpha disconnect r0
-vm_run alpha 'exec 3<>/dev/tcp/192.0.2.2/7788 && head -c 300 /dev/urandom >&3 && sleep 1'
+vm_run alpha '#!/bin/bash
+exec 3<>/dev/tcp/192.0.2.2/7788 && head -c 300 /dev/urandom >&3 && sleep 1'
 end=$((SECONDS + 20))
 until vm_console beta | grep -q 'malformed'; do
 	((SECONDS < end)) || fail "beta did not log the malformed handshake"
