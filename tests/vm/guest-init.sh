@@ -50,6 +50,10 @@ arg() { local a; for a in $cmdline; do [[ $a == "$1="* ]] && { echo "${a#"$1"=}"
 host=$(arg hablk.host)
 export HABLK_SRC
 HABLK_SRC=$(arg hablk.src)
+# a repository under /tmp or /run (a CI clone) is hidden by the guest's tmpfs: bind it back
+if [[ -n $HABLK_SRC && ! -d $HABLK_SRC && -d /.host$HABLK_SRC ]]; then
+	$bb mkdir -p "$HABLK_SRC" && $bb mount --bind "/.host$HABLK_SRC" "$HABLK_SRC"
+fi
 [[ -n $host ]] && echo "$host" >/proc/sys/kernel/hostname
 
 # virtio_net/virtio_blk are modules on Debian kernels (kmod's modprobe reads .ko.xz too).

@@ -87,6 +87,8 @@ mkdir -p /upper/upper /upper/work
 mount -t overlay -o lowerdir=/lower,upperdir=/upper/upper,workdir=/upper/work overlay /newroot ||
 	die "mount overlay"
 [ -x "/newroot$init" ] || die "init $init not found/executable in host root"
+# keep the plain host root reachable (/.host): the guest mounts tmpfs over /tmp and /run
+mkdir -p /newroot/.host && mount --move /lower /newroot/.host || die "move /lower"
 for fs in dev proc sys; do mount --move /$fs /newroot/$fs || die "move /$fs"; done
 exec switch_root /newroot "$init"
 EOF
