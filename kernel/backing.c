@@ -47,8 +47,7 @@ static void backing_put(struct hablk_resource *res)
 #endif
 
 /* Synchronous I/O of one page of metadata at a byte offset of the backing disk. */
-static int md_io(struct hablk_resource *res, struct page *page, u64 offset,
-		 blk_opf_t opf)
+int hablk_md_io(struct hablk_resource *res, struct page *page, u64 offset, blk_opf_t opf)
 {
 	struct bio bio;
 	struct bio_vec bvec;
@@ -84,7 +83,10 @@ static int md_validate(struct hablk_resource *res, const struct hablk_md_sb *sb,
 	if (hablk_md_layout(le64_to_cpu(sb->disk_bytes), &l) ||
 	    le64_to_cpu(sb->disk_bytes) > disk_bytes ||
 	    le64_to_cpu(sb->data_sectors) != l.data_sectors ||
-	    le64_to_cpu(sb->md_offset) != l.md_offset) {
+	    le64_to_cpu(sb->md_offset) != l.md_offset ||
+	    le64_to_cpu(sb->bm_offset) != l.bm_offset ||
+	    le64_to_cpu(sb->al_offset) != l.al_offset ||
+	    le32_to_cpu(sb->bm_block) != HABLK_MD_BM_BLOCK) {
 		NL_SET_ERR_MSG(extack, "metadata does not match the disk size");
 		return -EINVAL;
 	}
@@ -110,7 +112,7 @@ static void md_to_state(struct hablk_resource *res)
 		res->disk = HABLK_DISK_OUTDATED;
 	else
 		res->disk = HABLK_DISK_UPTODATE;
-	res->gen.dirty = !!(flags & (HABLK_MDF_PEER_FULL_SYNC | HABLK_MDF_PRIMARY));
+	res->gen.dirty = !!(flags & HABLK_MDF_PEER_FULL_SYNC);
 	res->solo_ready = res->gen.bitmap_uuid != 0;
 }
 
@@ -134,7 +136,7 @@ int hablk_backing_open(struct hablk_resource *res, struct netlink_ext_ack *extac
 		ret = -ENOMEM;
 		goto err_put;
 	}
-	ret = md_io(res, page, (disk_bytes & ~4095ULL) - HABLK_MD_SB_BYTES, REQ_OP_READ);
+	ret = hablk_md_io(res, page, (disk_bytes & ~4095ULL) - HABLK_MD_SB_BYTES, REQ_OP_READ);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "cannot read the metadata");
 		goto err_page;
@@ -148,6 +150,17 @@ int hablk_backing_open(struct hablk_resource *res, struct netlink_ext_ack *extac
 	res->size_sectors = res->data_sectors;
 	res->md_offset = le64_to_cpu(res->md.disk_bytes) - HABLK_MD_SB_BYTES;
 	md_to_state(res);
+	ret = hablk_bm_load(res, le64_to_cpu(res->md.bm_offset), le64_to_cpu(res->md.al_offset));
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "cannot read the bitmap");
+		goto err_put;
+	}
+	if (res->bm.crashed) {
+		/* writes may have been in flight: those extents are out of sync */
+		res->gen.dirty = true;
+		pr_info("%s: unclean stop: %llu KiB of recently written extents to resync\n",
+			res->cfg.name, (unsigned long long)hablk_bm_weight(res) * 4);
+	}
 	return 0;
 
 err_page:
@@ -159,6 +172,7 @@ err_put:
 
 void hablk_backing_close(struct hablk_resource *res)
 {
+	hablk_bm_free(res);
 	backing_put(res);
 	res->bdev = NULL;
 }
@@ -177,7 +191,7 @@ static int md_write_locked(struct hablk_resource *res)
 	res->md.crc = 0;
 	res->md.crc = cpu_to_le32(hablk_md_crc32(&res->md, sizeof(res->md)));
 	memcpy(page_address(page), &res->md, sizeof(res->md));
-	ret = md_io(res, page, res->md_offset,
+	ret = hablk_md_io(res, page, res->md_offset,
 		    REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA | REQ_SYNC);
 	__free_page(page);
 	if (ret)

@@ -43,6 +43,30 @@ enum hablk_obj {
 void hablk_obj_get(enum hablk_obj o);
 void hablk_obj_put(enum hablk_obj o);
 
+/*
+ * Out-of-sync bitmap (bits, 1 per 4 KiB block) and write-intent map (intent,
+ * 1 per 4 MiB extent), in memory; bitmap.c explains their rules.
+ */
+struct hablk_bitmap {
+	spinlock_t lock;		/* bits, weight, intent changes */
+	struct mutex io_mutex;		/* disk writes of bitmap and intent pages */
+	unsigned long *bits;
+	u64 nbits;
+	u64 weight;			/* set bits */
+	unsigned long *dirty;		/* bitmap pages not yet written */
+	u64 npages;
+	u64 disk_offset;
+	unsigned long *intent;
+	unsigned long *touched;		/* extents written since the last sweep */
+	atomic_t *busy;			/* writes in flight per extent */
+	u64 nextents;
+	u64 intent_pages;
+	u64 intent_offset;
+	bool crashed;			/* intent bits were set at attach */
+};
+
+#define HABLK_INTENT_SPAN	512	/* extents one request may touch, at most */
+
 /* Configuration of a resource, fixed from up to down. */
 struct hablk_config {
 	char name[HABLK_NAME_LEN];
@@ -102,6 +126,9 @@ struct hablk_resource {
 	struct mutex md_mutex;		/* serialises superblock writes */
 	struct hablk_md_sb md;		/* in-memory superblock, under md_mutex */
 	struct hablk_gen gen;		/* mirror of md uuids/flags, under state_lock */
+	struct hablk_bitmap bm;
+	struct delayed_work sweep_work;	/* forgets idle extents of the intent map */
+	bool bm_received;		/* sync source: the target's bitmap is merged */
 
 	/* write intervals: no two overlapping writes (or sync chunks) at once */
 	spinlock_t iv_lock;
@@ -138,6 +165,9 @@ struct hablk_resource {
 	struct list_head ack_queue;
 	struct work_struct ack_work;
 	struct workqueue_struct *wq;
+	spinlock_t defer_lock;
+	struct bio_list deferred;	/* writes that need a metadata update first */
+	struct work_struct submit_work;
 
 	/* resync */
 	struct mutex sync_mutex;
@@ -163,6 +193,7 @@ enum {
 	HABLK_REQF_SENT,		/* the sender is done with it (or gave up) */
 	HABLK_REQF_NET,			/* replicated: waits for the peer */
 	HABLK_REQF_IV,			/* holds an interval */
+	HABLK_REQF_INTENT,		/* counted busy in the intent map */
 };
 
 /*
@@ -219,13 +250,33 @@ void hablk_device_unregister(void);
 int hablk_backing_open(struct hablk_resource *res, struct netlink_ext_ack *extack);
 void hablk_backing_close(struct hablk_resource *res);
 int hablk_md_write(struct hablk_resource *res);
+int hablk_md_io(struct hablk_resource *res, struct page *page, u64 offset, blk_opf_t opf);
 void hablk_md_new_generation(struct hablk_resource *res);
 int hablk_md_set_flags(struct hablk_resource *res, u32 set, u32 clear);
+
+/* bitmap.c */
+int hablk_bm_load(struct hablk_resource *res, u64 bm_offset, u64 intent_offset);
+void hablk_bm_free(struct hablk_resource *res);
+void hablk_bm_set(struct hablk_resource *res, sector_t sector, u64 sectors);
+void hablk_bm_clear(struct hablk_resource *res, sector_t sector, u64 sectors);
+void hablk_bm_set_all(struct hablk_resource *res);
+void hablk_bm_clear_all(struct hablk_resource *res);
+u64 hablk_bm_weight(struct hablk_resource *res);
+u64 hablk_bm_next_run(struct hablk_resource *res, u64 from, u32 max, u32 *len);
+void hablk_bm_merge(struct hablk_resource *res, u64 first, const __le64 *words, u32 nbits);
+int hablk_bm_send(struct hablk_resource *res);
+int hablk_bm_write(struct hablk_resource *res);
+int hablk_intent_begin(struct hablk_resource *res, sector_t sector, u64 sectors,
+			bool can_block);
+void hablk_intent_end(struct hablk_resource *res, sector_t sector, u64 sectors);
+int hablk_intent_sweep(struct hablk_resource *res, bool in_sync);
+int hablk_intent_clear_all(struct hablk_resource *res);
 
 /* request.c */
 int hablk_req_init(struct hablk_resource *res);
 void hablk_req_exit(struct hablk_resource *res);
 void hablk_submit_bio(struct bio *bio);
+void hablk_submit_work(struct work_struct *work);
 void hablk_req_net_done(struct hablk_req *req, int status);
 void hablk_req_sent(struct hablk_req *req);
 void hablk_req_put(struct hablk_req *req);
@@ -258,6 +309,8 @@ int hablk_sender_fn(void *arg);
 int hablk_send_state(struct hablk_resource *res);
 int hablk_send_data_pkt(struct hablk_resource *res, unsigned int type, const void *body,
 			u32 len);
+int hablk_send_data_pkt_extra(struct hablk_resource *res, unsigned int type,
+			      const void *body, u32 len, const void *extra, u32 extra_len);
 int hablk_send_meta(struct hablk_resource *res, unsigned int type, const void *body,
 		    u32 len, int flags);
 void hablk_peer_req_free(struct hablk_peer_req *preq);
@@ -268,9 +321,9 @@ int hablk_receive_loop(struct hablk_resource *res);
 int hablk_meta_fn(void *arg);
 
 /* sync.c */
-int hablk_sync_start_source(struct hablk_resource *res);
+int hablk_sync_start_source(struct hablk_resource *res, bool full);
 void hablk_sync_stop(struct hablk_resource *res);
-int hablk_sync_target_begin(struct hablk_resource *res, u64 total);
+int hablk_sync_target_begin(struct hablk_resource *res, u64 total, bool send_bm);
 int hablk_sync_target_done(struct hablk_resource *res, u64 uuid);
 void hablk_sync_chunk_acked(struct hablk_req *req, int status);
 

@@ -71,6 +71,26 @@ struct hablk_resource *hablk_resource_find_minor(u32 minor)
 	return NULL;
 }
 
+#define HABLK_SWEEP_INTERVAL	(5 * HZ)
+
+/*
+ * Every few seconds: forget intent-map extents that stayed idle while the
+ * peer was in sync, so that a crash resyncs only recently written extents.
+ */
+static void sweep_fn(struct work_struct *work)
+{
+	struct hablk_resource *res = container_of(to_delayed_work(work),
+						  struct hablk_resource, sweep_work);
+	bool in_sync;
+
+	spin_lock_irq(&res->state_lock);
+	in_sync = res->conn == HABLK_CONN_CONNECTED && res->repl == HABLK_REPL_ESTABLISHED &&
+		  res->peer_disk == HABLK_DISK_UPTODATE && res->disk == HABLK_DISK_UPTODATE;
+	spin_unlock_irq(&res->state_lock);
+	hablk_intent_sweep(res, in_sync && !hablk_bm_weight(res));
+	queue_delayed_work(res->wq, &res->sweep_work, HABLK_SWEEP_INTERVAL);
+}
+
 static struct hablk_resource *resource_alloc(struct hablk_config *cfg, struct net *net)
 {
 	struct hablk_resource *res;
@@ -105,6 +125,10 @@ static struct hablk_resource *resource_alloc(struct hablk_config *cfg, struct ne
 	spin_lock_init(&res->ack_lock);
 	INIT_LIST_HEAD(&res->ack_queue);
 	INIT_WORK(&res->ack_work, hablk_ack_work);
+	INIT_DELAYED_WORK(&res->sweep_work, sweep_fn);
+	INIT_WORK(&res->submit_work, hablk_submit_work);
+	spin_lock_init(&res->defer_lock);
+	bio_list_init(&res->deferred);
 	init_waitqueue_head(&res->sync_wait);
 	hablk_obj_get(HABLK_OBJ_RESOURCE);
 	return res;
@@ -163,10 +187,12 @@ int hablk_resource_up(struct hablk_config *cfg, struct net *net,
 		goto err_backing;
 	}
 	list_add_tail(&res->list, &hablk_resources);
+	queue_delayed_work(res->wq, &res->sweep_work, HABLK_SWEEP_INTERVAL);
 	res->want_connect = true;
 	ret = hablk_conn_start(res);
 	if (ret) {
 		list_del(&res->list);
+		cancel_delayed_work_sync(&res->sweep_work);
 		goto err_device;
 	}
 	pr_info("%s: up, minor %u, %llu sectors, disk %s\n", cfg->name, cfg->minor,
@@ -205,6 +231,10 @@ int hablk_resource_down(struct hablk_resource *res, bool force,
 	hablk_device_set_ro(res, true);
 	res->want_connect = false;
 	hablk_conn_stop(res);
+	cancel_delayed_work_sync(&res->sweep_work);
+	/* nothing is in flight: the bitmap on disk says all, the intent map nothing */
+	if (!hablk_bm_write(res))
+		hablk_intent_clear_all(res);
 	list_del(&res->list);
 	hablk_genl_event(res, "down");
 	hablk_device_destroy(res);

@@ -28,13 +28,14 @@
 #define HABLK_MD_AL_BYTES	32768ULL	/* activity log, reserved */
 #define HABLK_MD_BM_BLOCK	4096ULL		/* bytes per bitmap bit (default) */
 #define HABLK_MD_ALIGN		(1ULL << 20)	/* metadata area rounded to 1 MiB */
+#define HABLK_MD_EXTENT_BYTES	(4ULL << 20)	/* data per write-intent bit */
 
 /* Superblock flags. */
 #define HABLK_MDF_CONSISTENT	(1U << 0)	/* data is not half-synced */
 #define HABLK_MDF_UPTODATE	(1U << 1)	/* data was UpToDate when last written */
 #define HABLK_MDF_OUTDATED	(1U << 2)	/* known older than the peer's */
 #define HABLK_MDF_PRIMARY	(1U << 3)	/* node was primary (crash indicator) */
-#define HABLK_MDF_PEER_FULL_SYNC (1U << 4)	/* the peer needs a full sync */
+#define HABLK_MDF_PEER_FULL_SYNC (1U << 4)	/* a write failed on the peer: its bits are set */
 
 /*
  * The superblock, little-endian, at offset (disk bytes - 4096). The checksum
@@ -51,7 +52,7 @@ struct hablk_md_sb {
 	__le64 data_sectors;	/* usable (exported) sectors from offset 0 */
 	__le64 md_offset;	/* byte offset of the metadata area */
 	__le64 bm_offset;	/* byte offset of the bitmap */
-	__le64 al_offset;	/* byte offset of the activity log */
+	__le64 al_offset;	/* byte offset of the write-intent map (activity log) */
 	__le64 current_uuid;	/* data generation */
 	__le64 bitmap_uuid;	/* generation the bitmap is relative to, or 0 */
 	__le64 history_uuid[2];

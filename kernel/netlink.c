@@ -237,13 +237,10 @@ static int fill_res(struct sk_buff *skb, struct hablk_resource *res, u32 portid,
 	memcpy(err, res->last_error, sizeof(err));
 	total = res->sync_total;
 	done = min_t(u64, atomic64_read(&res->sync_done), total);
-	if (repl == HABLK_REPL_SYNC_SOURCE || repl == HABLK_REPL_SYNC_TARGET)
-		oos = total - done;
-	else if (res->gen.bitmap_uuid || res->gen.dirty)
-		oos = res->size_sectors;	/* a full sync is due */
-	else
-		oos = 0;
 	spin_unlock_irq(&res->state_lock);
+	oos = hablk_bm_weight(res) * (HABLK_MD_BM_BLOCK >> SECTOR_SHIFT);
+	if (repl == HABLK_REPL_SYNC_TARGET)
+		oos = max(oos, total - done);	/* the source's bits count too */
 
 	hdr = genlmsg_put(skb, portid, seq, &hablk_family, flags, cmd);
 	if (!hdr)

@@ -120,8 +120,10 @@ static int recv_write(struct hablk_resource *res, u32 len, bool is_sync)
 	if (flags & HABLK_WF_PREFLUSH)
 		wait_event(res->peer_wait, !atomic_read(&res->peer_inflight) ||
 			   atomic_read(&res->conn_failed));
-	if (is_sync)
+	if (is_sync) {
 		atomic64_add(size >> SECTOR_SHIFT, &res->sync_done);
+		hablk_bm_clear(res, preq->sector, size >> SECTOR_SHIFT);
+	}
 	atomic_inc(&res->peer_inflight);
 	if (emulate) {
 		ret = blkdev_issue_zeroout(res->bdev, preq->sector, size >> SECTOR_SHIFT,
@@ -155,6 +157,30 @@ static int recv_role_req(struct hablk_resource *res, u32 len)
 	return hablk_send_meta(res, HABLK_P_ROLE_REPLY, &r, sizeof(r), 0);
 }
 
+/* The sync target's out-of-sync bits, merged into ours before the sync starts. */
+static int recv_bitmap(struct hablk_resource *res, u32 len)
+{
+	struct hablk_p_bitmap *b;
+	int ret;
+
+	if (READ_ONCE(res->repl) != HABLK_REPL_SYNC_SOURCE || READ_ONCE(res->bm_received))
+		return -EPROTO;
+	b = kmalloc(len, GFP_NOIO);
+	if (!b)
+		return -ENOMEM;
+	ret = hablk_sock_recv(res->data_sock, b, len);
+	if (!ret && hablk_bitmap_check(b, len, res->bm.nbits))
+		ret = -EPROTO;
+	if (!ret && b->nbits)
+		hablk_bm_merge(res, be64_to_cpu(b->first_bit), b->words, be32_to_cpu(b->nbits));
+	if (!ret && !b->nbits) {
+		WRITE_ONCE(res->bm_received, true);
+		wake_up_all(&res->sync_wait);
+	}
+	kfree(b);
+	return ret;
+}
+
 /* The data stream, until the connection fails. */
 int hablk_receive_loop(struct hablk_resource *res)
 {
@@ -183,7 +209,8 @@ int hablk_receive_loop(struct hablk_resource *res)
 			break;
 		case HABLK_P_SYNC_START:
 			ret = recv_body(res, &b.ss, sizeof(b.ss), len) ?:
-			      hablk_sync_target_begin(res, be64_to_cpu(b.ss.total_sectors));
+			      hablk_sync_target_begin(res, be64_to_cpu(b.ss.total_sectors),
+						      false);
 			break;
 		case HABLK_P_SYNC_DONE:
 			ret = recv_body(res, &b.sd, sizeof(b.sd), len);
@@ -195,6 +222,9 @@ int hablk_receive_loop(struct hablk_resource *res)
 			break;
 		case HABLK_P_ROLE_REQ:
 			ret = recv_role_req(res, len);
+			break;
+		case HABLK_P_BITMAP:
+			ret = recv_bitmap(res, len);
 			break;
 		default:
 			ret = -EPROTO;

@@ -159,6 +159,8 @@ void hablk_req_put(struct hablk_req *req)
 
 	if (!atomic_dec_and_test(&req->ref))
 		return;
+	if (test_bit(HABLK_REQF_INTENT, &req->flags))
+		hablk_intent_end(res, req->sector, req->size >> SECTOR_SHIFT);
 	if (test_bit(HABLK_REQF_IV, &req->flags))
 		hablk_iv_unlock(res, &req->iv);
 	if (req->kind == HABLK_REQ_SYNC)
@@ -187,8 +189,15 @@ void hablk_req_net_done(struct hablk_req *req, int status)
 		hablk_sync_chunk_acked(req, status);
 		return;
 	}
-	if (status && status != -ENOTCONN)
-		hablk_state_peer_write_failed(res, status);
+	if (status) {
+		/* the peer may lack it: resync these blocks later */
+		hablk_bm_set(res, req->sector, req->size >> SECTOR_SHIFT);
+		if (status != -ENOTCONN)
+			hablk_state_peer_write_failed(res, status);
+	} else if (hablk_bm_weight(res)) {
+		/* both disks have it now (blocks it covers completely) */
+		hablk_bm_clear(res, req->sector, req->size >> SECTOR_SHIFT);
+	}
 	if (!test_and_set_bit(HABLK_REQF_SENT, &req->flags))
 		req_complete_put(req);	/* given up before it was sent */
 	if (res->cfg.protocol == 'C')
@@ -325,11 +334,42 @@ static void submit_read(struct hablk_resource *res, struct bio *bio)
 	submit_bio_noacct(clone);
 }
 
+/*
+ * Inside submit_bio (current->bio_list set), a bio we submit only starts
+ * after we return: a write that needs a synchronous metadata update first
+ * (a new intent extent, a new data generation) goes to the submit work.
+ */
+static void defer_write(struct hablk_resource *res, struct bio *bio)
+{
+	spin_lock_irq(&res->defer_lock);
+	bio_list_add(&res->deferred, bio);
+	spin_unlock_irq(&res->defer_lock);
+	queue_work(res->wq, &res->submit_work);
+}
+
+static void submit_write(struct hablk_resource *res, struct bio *bio);
+
+void hablk_submit_work(struct work_struct *work)
+{
+	struct hablk_resource *res = container_of(work, struct hablk_resource, submit_work);
+	struct bio_list list;
+	struct bio *bio;
+
+	spin_lock_irq(&res->defer_lock);
+	list = res->deferred;
+	bio_list_init(&res->deferred);
+	spin_unlock_irq(&res->defer_lock);
+	while ((bio = bio_list_pop(&list)))
+		submit_write(res, bio);
+}
+
 static void submit_write(struct hablk_resource *res, struct bio *bio)
 {
+	bool can_block = !current->bio_list;
 	struct hablk_req *req;
 	struct bio *clone;
-	bool net;
+	bool net = false;
+	int ret;
 
 	if (!hablk_state_may_write(res)) {
 		bio_io_error(bio);
@@ -339,7 +379,6 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 	req = container_of(clone, struct hablk_req, clone);
 	req->res = res;
 	req->master = bio;
-	req->start_time = bio_start_io_acct(bio);
 	req->kind = HABLK_REQ_WRITE;
 	req->flags = 0;
 	req->local_status = BLK_STS_OK;
@@ -351,6 +390,17 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 	hablk_obj_get(HABLK_OBJ_REQ);
 
 	if (req->size) {
+		ret = hablk_intent_begin(res, req->sector, req->size >> SECTOR_SHIFT, can_block);
+		if (ret == -EAGAIN) {
+			bio_put(clone);
+			hablk_obj_put(HABLK_OBJ_REQ);
+			defer_write(res, bio);
+			return;
+		}
+		if (ret)
+			req->local_status = BLK_STS_IOERR;	/* cannot record the intent */
+		else
+			__set_bit(HABLK_REQF_INTENT, &req->flags);
 		hablk_iv_lock(res, &req->iv, req->sector, req->size);
 		__set_bit(HABLK_REQF_IV, &req->flags);
 	}
@@ -361,18 +411,35 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 	 */
 	atomic_set(&req->ref, 4);
 	atomic_set(&req->complete_pending, res->cfg.protocol == 'C' ? 4 : 3);
-	while (!req_route(res, req, &net))
+	while (!req->local_status && !req_route(res, req, &net))
 		wait_event(res->slot_wait, (!READ_ONCE(res->exchanging) &&
 					    READ_ONCE(res->slots_used) < HABLK_SLOTS) ||
 			   atomic_read(&res->conn_failed));
-	if (!net) {
+	if (req->local_status) {
+		net = false;
 		atomic_set(&req->ref, 2);
 		atomic_set(&req->complete_pending, 2);
+	} else if (!net) {
+		atomic_set(&req->ref, 2);
+		atomic_set(&req->complete_pending, 2);
+		if (!can_block && !READ_ONCE(res->solo_ready)) {
+			/* a new generation must be written first: undo, retry in the work */
+			req->master = NULL;
+			req_complete_put(req);
+			req_complete_put(req);
+			hablk_req_put(req);
+			hablk_req_put(req);
+			defer_write(res, bio);
+			return;
+		}
 		if (hablk_state_write_alone(res))
 			req->local_status = BLK_STS_IOERR;	/* cannot record it: fail it */
+		else
+			hablk_bm_set(res, req->sector, req->size >> SECTOR_SHIFT);
 	} else {
 		wake_up(&res->send_wait);
 	}
+	req->start_time = bio_start_io_acct(bio);
 	if (req->local_status) {
 		req_complete_put(req);		/* the local I/O that will not happen */
 		hablk_req_put(req);

@@ -131,6 +131,21 @@ int hablk_send_data_pkt(struct hablk_resource *res, unsigned int type, const voi
 	return ret;
 }
 
+/* A packet with a body and a payload from kernel memory, on the data stream. */
+int hablk_send_data_pkt_extra(struct hablk_resource *res, unsigned int type,
+			      const void *body, u32 len, const void *extra, u32 extra_len)
+{
+	int ret;
+
+	mutex_lock(&res->data_send_mutex);
+	ret = res->data_sock ? hablk_send_pkt(res->data_sock, type, body, len, extra_len,
+					      MSG_MORE) : -ENOTCONN;
+	if (!ret)
+		ret = hablk_sock_send(res->data_sock, extra, extra_len, 0);
+	mutex_unlock(&res->data_send_mutex);
+	return ret;
+}
+
 /* Send on the meta stream (acks, pings, replies). */
 int hablk_send_meta(struct hablk_resource *res, unsigned int type, const void *body,
 		    u32 len, int flags)

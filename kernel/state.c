@@ -161,14 +161,14 @@ static int connected_decide(struct hablk_resource *res)
 	case HABLK_SYNC_SOURCE:
 	case HABLK_SYNC_SOURCE_FULL:
 		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_SYNC_SOURCE, NULL);
-		return hablk_sync_start_source(res);
+		return hablk_sync_start_source(res, d == HABLK_SYNC_SOURCE_FULL);
 	case HABLK_SYNC_TARGET:
 	case HABLK_SYNC_TARGET_FULL:
 		if (res->role == HABLK_ROLE_PRIMARY) {
 			set_error(res, "peer has newer data; this primary must not become sync target");
 			return -ECONNABORTED;
 		}
-		return hablk_sync_target_begin(res, 0);
+		return hablk_sync_target_begin(res, 0, d == HABLK_SYNC_TARGET);
 	case HABLK_SYNC_SPLIT_BRAIN:
 		pr_alert("%s: split-brain detected: both nodes wrote since they parted\n",
 			 res->cfg.name);
@@ -344,7 +344,7 @@ int hablk_state_primary(struct hablk_resource *res, bool force,
 		hablk_conn_fail(res, "sending state failed");
 	if (start_sync) {
 		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_SYNC_SOURCE, NULL);
-		if (hablk_sync_start_source(res))
+		if (hablk_sync_start_source(res, true))
 			hablk_conn_fail(res, "cannot start the sync");
 	}
 out:

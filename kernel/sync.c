@@ -85,34 +85,64 @@ static void sync_finish(struct hablk_resource *res)
 	res->repl = HABLK_REPL_ESTABLISHED;	/* peer_disk: from the target's P_STATE */
 	spin_unlock_irq(&res->state_lock);
 	hablk_md_set_flags(res, 0, HABLK_MDF_PEER_FULL_SYNC);
-	pr_info("%s: sync done (%llu sectors)\n", res->cfg.name,
-		(unsigned long long)res->sync_total);
+	hablk_bm_write(res);
+	pr_info("%s: sync done (%llu KiB)\n", res->cfg.name,
+		(unsigned long long)res->sync_total / 2);
 	hablk_genl_event(res, "sync-done");
 }
 
+static bool sync_should_stop(struct hablk_resource *res)
+{
+	return kthread_should_stop() || atomic_read(&res->conn_failed);
+}
+
+/*
+ * The sync source: wait for the target's bitmap (bitmap syncs), then send
+ * every out-of-sync block in runs of up to one chunk, pass after pass, until
+ * the bitmap is empty and every chunk is acked.
+ */
 static int sync_source_fn(void *arg)
 {
 	struct hablk_resource *res = arg;
 	struct hablk_p_sync_start ss;
 	struct hablk_p_sync_done sd;
-	sector_t sector, total = res->size_sectors;
-	u32 n;
-	int ret;
+	u64 block = 0, nblocks = res->bm.nbits;
+	u32 run;
+	int ret = 0;
 
-	res->sync_total = total;
+	wait_event(res->sync_wait, sync_should_stop(res) || READ_ONCE(res->bm_received));
+	if (sync_should_stop(res))
+		return 0;
+	res->sync_total = hablk_bm_weight(res) * (HABLK_MD_BM_BLOCK >> SECTOR_SHIFT);
 	atomic64_set(&res->sync_done, 0);
 	ss.uuid = cpu_to_be64(READ_ONCE(res->gen.current_uuid));
-	ss.total_sectors = cpu_to_be64(total);
+	ss.total_sectors = cpu_to_be64(res->sync_total);
 	ret = hablk_send_data_pkt(res, HABLK_P_SYNC_START, &ss, sizeof(ss));
-	pr_info("%s: sync to peer started, %llu sectors\n", res->cfg.name,
-		(unsigned long long)total);
-	for (sector = 0; !ret && sector < total; sector += n) {
-		n = min_t(u64, HABLK_SYNC_CHUNK >> SECTOR_SHIFT, total - sector);
-		wait_event(res->sync_wait, kthread_should_stop() || atomic_read(&res->conn_failed) ||
+	pr_info("%s: sync to peer started, %llu KiB out of sync\n", res->cfg.name,
+		(unsigned long long)res->sync_total / 2);
+	hablk_genl_event(res, "sync-started");
+	while (!ret) {
+		wait_event(res->sync_wait, sync_should_stop(res) ||
 			   atomic_read(&res->sync_inflight) < HABLK_SYNC_WINDOW);
-		if (kthread_should_stop() || atomic_read(&res->conn_failed))
+		if (sync_should_stop(res))
 			return 0;
-		ret = sync_chunk(res, sector, n << SECTOR_SHIFT);
+		block = hablk_bm_next_run(res, block, HABLK_SYNC_CHUNK / HABLK_MD_BM_BLOCK, &run);
+		if (block >= nblocks) {
+			/* end of a pass: done when every chunk is acked and nothing is left */
+			wait_event(res->sync_wait, sync_should_stop(res) ||
+				   !atomic_read(&res->sync_inflight));
+			if (sync_should_stop(res))
+				return 0;
+			if (!hablk_bm_weight(res))
+				break;
+			block = 0;
+			continue;
+		}
+		ret = sync_chunk(res, block * (HABLK_MD_BM_BLOCK >> SECTOR_SHIFT),
+				 min_t(u64, (u64)run * HABLK_MD_BM_BLOCK,
+				       (res->size_sectors << SECTOR_SHIFT) -
+				       block * HABLK_MD_BM_BLOCK));
+		block += run;
 	}
 	if (ret == -ENOTCONN)
 		return 0;
@@ -120,10 +150,6 @@ static int sync_source_fn(void *arg)
 		hablk_conn_fail(res, "sync failed");
 		return 0;
 	}
-	wait_event(res->sync_wait, kthread_should_stop() || atomic_read(&res->conn_failed) ||
-		   !atomic_read(&res->sync_inflight));
-	if (kthread_should_stop() || atomic_read(&res->conn_failed))
-		return 0;
 	sd.uuid = ss.uuid;
 	if (hablk_send_data_pkt(res, HABLK_P_SYNC_DONE, &sd, sizeof(sd))) {
 		hablk_conn_fail(res, "sending failed");
@@ -133,8 +159,12 @@ static int sync_source_fn(void *arg)
 	return 0;
 }
 
-/* Start a full sync to the peer (from the connection thread or from primary --force). */
-int hablk_sync_start_source(struct hablk_resource *res)
+/*
+ * Become sync source (from the connection thread or from primary --force):
+ * @full sets every block out of sync; otherwise the target's bitmap is
+ * merged first (HABLK_P_BITMAP).
+ */
+int hablk_sync_start_source(struct hablk_resource *res, bool full)
 {
 	struct task_struct *t;
 	int ret = 0;
@@ -145,6 +175,9 @@ int hablk_sync_start_source(struct hablk_resource *res)
 		ret = -ENOTCONN;
 		goto out;
 	}
+	if (full)
+		hablk_bm_set_all(res);
+	WRITE_ONCE(res->bm_received, full);
 	t = hablk_thread_start(res, sync_source_fn, "sync");
 	if (IS_ERR(t))
 		ret = PTR_ERR(t);
@@ -172,14 +205,19 @@ void hablk_sync_chunk_acked(struct hablk_req *req, int status)
 		hablk_conn_fail(res, "peer failed a sync write");
 	} else if (!status) {
 		atomic64_add(req->size >> SECTOR_SHIFT, &res->sync_done);
+		hablk_bm_clear(res, req->sector, req->size >> SECTOR_SHIFT);
 	}
 	atomic_dec(&res->sync_inflight);
 	wake_up(&res->sync_wait);
 	hablk_req_put(req);
 }
 
-/* This node's disk is about to be overwritten by the peer's. */
-int hablk_sync_target_begin(struct hablk_resource *res, u64 total)
+/*
+ * This node's disk is about to be overwritten by the peer's: at the decision
+ * (@total 0, @send_bm for a bitmap sync: send our bits to the source) or at
+ * SYNC_START (@total: what the source will send).
+ */
+int hablk_sync_target_begin(struct hablk_resource *res, u64 total, bool send_bm)
 {
 	int ret;
 
@@ -199,6 +237,8 @@ int hablk_sync_target_begin(struct hablk_resource *res, u64 total)
 	ret = hablk_md_set_flags(res, 0, HABLK_MDF_CONSISTENT | HABLK_MDF_UPTODATE |
 				 HABLK_MDF_OUTDATED);
 	hablk_genl_event(res, total ? "sync-started" : "disk");
+	if (!ret && send_bm)
+		ret = hablk_bm_send(res);
 	return ret;
 }
 
@@ -212,6 +252,7 @@ int hablk_sync_target_done(struct hablk_resource *res, u64 uuid)
 	ret = blkdev_issue_flush(res->bdev);
 	if (ret)
 		return ret;
+	hablk_bm_clear_all(res);
 	spin_lock_irq(&res->state_lock);
 	res->gen.current_uuid = uuid;
 	res->gen.bitmap_uuid = 0;
@@ -224,6 +265,7 @@ int hablk_sync_target_done(struct hablk_resource *res, u64 uuid)
 				 HABLK_MDF_OUTDATED | HABLK_MDF_PEER_FULL_SYNC);
 	if (ret)
 		return ret;
+	hablk_bm_write(res);
 	pr_info("%s: sync from peer done\n", res->cfg.name);
 	hablk_genl_event(res, "sync-done");
 	return hablk_send_state(res);

@@ -110,8 +110,8 @@ static const struct {
 	{ local_inconsistent,	HABLK_SYNC_TARGET_FULL },	/* rule 1 */
 	{ peer_inconsistent,	HABLK_SYNC_SOURCE_FULL },	/* rule 2 */
 	{ same_both_dirty,	HABLK_SYNC_SPLIT_BRAIN },	/* rule 3 */
-	{ same_local_dirty,	HABLK_SYNC_SOURCE_FULL },	/* rule 4 */
-	{ same_peer_dirty,	HABLK_SYNC_TARGET_FULL },	/* rule 5 */
+	{ same_local_dirty,	HABLK_SYNC_SOURCE },		/* rule 4 */
+	{ same_peer_dirty,	HABLK_SYNC_TARGET },		/* rule 5 */
 	{ same_generation,	HABLK_SYNC_NONE },		/* rule 6 */
 	{ both_diverged,	HABLK_SYNC_SPLIT_BRAIN },	/* rule 7 */
 	{ contradictory,	HABLK_SYNC_UNRELATED },		/* rule 8 */

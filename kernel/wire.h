@@ -56,6 +56,7 @@ enum hablk_pkt_type {
 	/* role consent: request on the data stream, reply on the meta stream */
 	HABLK_P_ROLE_REQ = 11,
 	HABLK_P_ROLE_REPLY = 12,
+	HABLK_P_BITMAP = 13,		/* data stream: the sync target's out-of-sync bits */
 	__HABLK_P_MAX
 };
 
@@ -107,6 +108,18 @@ struct hablk_p_state {
 	__u8 pad[5];
 } __packed;
 
+/*
+ * Out-of-sync bits of blocks [first_bit, first_bit + nbits), little-endian
+ * 64-bit words, follow. nbits 0 ends the bitmap.
+ */
+struct hablk_p_bitmap {
+	__be64 first_bit;
+	__be32 nbits;		/* a multiple of 64, at most HABLK_BITMAP_MAX_BITS */
+	__be32 pad;
+	__le64 words[];
+} __packed;
+#define HABLK_BITMAP_MAX_BITS	32768U
+
 /* A node asks its peer's consent before it becomes primary. */
 struct hablk_p_role {
 	__be32 role;		/* the role asked for */
@@ -145,6 +158,7 @@ static inline void hablk_wire_build_bug_on(void)
 	BUILD_BUG_ON(sizeof(struct hablk_p_data) != 24);
 	BUILD_BUG_ON(sizeof(struct hablk_p_ack) != 16);
 	BUILD_BUG_ON(sizeof(struct hablk_p_role) != 8);
+	BUILD_BUG_ON(sizeof(struct hablk_p_bitmap) != 16);
 }
 
 static inline void hablk_hdr_encode(struct hablk_hdr *h, unsigned int type, __u32 len)
@@ -170,6 +184,7 @@ static inline __u32 hablk_pkt_fixed_len(unsigned int type)
 	case HABLK_P_ACK:	 return sizeof(struct hablk_p_ack);
 	case HABLK_P_ROLE_REQ:
 	case HABLK_P_ROLE_REPLY: return sizeof(struct hablk_p_role);
+	case HABLK_P_BITMAP:	 return sizeof(struct hablk_p_bitmap);
 	case HABLK_P_PING:
 	case HABLK_P_PING_ACK:	 return 0;
 	}
@@ -195,6 +210,10 @@ static inline int hablk_hdr_decode(const struct hablk_hdr *h, __u32 *len)
 	if (type == HABLK_P_DATA || type == HABLK_P_SYNC_DATA) {
 		if (l < sizeof(struct hablk_p_data) ||
 		    l > sizeof(struct hablk_p_data) + HABLK_MAX_DATA)
+			return -4;
+	} else if (type == HABLK_P_BITMAP) {
+		if (l < sizeof(struct hablk_p_bitmap) ||
+		    l > sizeof(struct hablk_p_bitmap) + HABLK_BITMAP_MAX_BITS / 8)
 			return -4;
 	} else if (l != hablk_pkt_fixed_len(type)) {
 		return -4;
@@ -233,6 +252,26 @@ static inline int hablk_data_check(const struct hablk_p_data *d, __u32 pkt_len,
 		return -3;
 	if (sector > dev_sectors || (size >> 9) > dev_sectors - sector)
 		return -4;
+	return 0;
+}
+
+/*
+ * Validate a bitmap packet: word-aligned, the payload matches nbits, and the
+ * bits lie within a device of dev_bits blocks (rounded up to a word).
+ */
+static inline int hablk_bitmap_check(const struct hablk_p_bitmap *b, __u32 pkt_len,
+				     __u64 dev_bits)
+{
+	__u64 first = be64_to_cpu(b->first_bit);
+	__u32 nbits = be32_to_cpu(b->nbits);
+	__u64 limit = (dev_bits + 63) & ~63ULL;
+
+	if (b->pad || (first & 63) || (nbits & 63) || nbits > HABLK_BITMAP_MAX_BITS)
+		return -1;
+	if (pkt_len - sizeof(*b) != nbits / 8)
+		return -2;
+	if (first > limit || nbits > limit - first)
+		return -3;
 	return 0;
 }
 

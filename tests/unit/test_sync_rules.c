@@ -76,9 +76,9 @@ static const struct {
 	{ "same generation, both dirty", GEN(A, 0, 0, true, true), GEN(A, 0, 0, true, true),
 	  HABLK_SYNC_SPLIT_BRAIN, 3 },
 	{ "same generation, local dirty", GEN(A, 0, 0, true, true), GEN(A, 0, 0, true, false),
-	  HABLK_SYNC_SOURCE_FULL, 4 },
+	  HABLK_SYNC_SOURCE, 4 },
 	{ "same generation, peer dirty", GEN(A, 0, 0, true, false), GEN(A, 0, 0, true, true),
-	  HABLK_SYNC_TARGET_FULL, 5 },
+	  HABLK_SYNC_TARGET, 5 },
 	{ "same generation", GEN(A, B, C, true, false), GEN(A, 0, 0, true, false),
 	  HABLK_SYNC_NONE, 6 },
 	{ "both diverged", GEN(B, A, 0, true, false), GEN(C, A, 0, true, false),
@@ -365,8 +365,8 @@ START_TEST(story_crashed_primary)
 	/* alpha crashed as primary in the same generation: its in-flight writes */
 	struct hablk_gen alpha = GEN(A, 0, 0, true, true), beta = GEN(A, 0, 0, true, false);
 
-	assert_meeting(&alpha, &beta, HABLK_SYNC_SOURCE_FULL, 4);
-	assert_meeting(&beta, &alpha, HABLK_SYNC_TARGET_FULL, 5);
+	assert_meeting(&alpha, &beta, HABLK_SYNC_SOURCE, 4);
+	assert_meeting(&beta, &alpha, HABLK_SYNC_TARGET, 5);
 	/* both dirty (dual-primary crash): nobody knows who is right */
 	beta.dirty = true;
 	assert_meeting(&alpha, &beta, HABLK_SYNC_SPLIT_BRAIN, 3);
