@@ -156,8 +156,13 @@ int hablk_backing_open(struct hablk_resource *res, struct netlink_ext_ack *extac
 		goto err_put;
 	}
 	if (res->bm.crashed) {
-		/* writes may have been in flight: those extents are out of sync */
-		res->gen.dirty = true;
+		/*
+		 * Writes may have been in flight: those extents are out of sync.
+		 * Only a primary's may hold writes the peer lacks in the same
+		 * generation; a demoted node's were all completed on both.
+		 */
+		if (le32_to_cpu(res->md.flags) & HABLK_MDF_PRIMARY)
+			res->gen.dirty = true;
 		pr_info("%s: unclean stop: %llu KiB of recently written extents to resync\n",
 			res->cfg.name, (unsigned long long)hablk_bm_weight(res) * 4);
 	}

@@ -144,16 +144,28 @@ u64 hablk_bm_next_run(struct hablk_resource *res, u64 from, u32 max, u32 *len)
 /* OR in @nbits (a multiple of 64) little-endian bits from the peer, at @first. */
 void hablk_bm_merge(struct hablk_resource *res, u64 first, const __le64 *words, u32 nbits)
 {
+	u64 limit = DIV_ROUND_UP_ULL(res->size_sectors, BLOCK_SECTORS);
 	u64 w, b, i;
 
 	for (i = 0; i < nbits / 64; i++) {
 		w = le64_to_cpu(words[i]);
 		while (w) {
-			b = __ffs64(w);
+			b = first + i * 64 + __ffs64(w);
 			w &= w - 1;
-			hablk_bm_set(res, (first + i * 64 + b) * BLOCK_SECTORS, BLOCK_SECTORS);
+			if (b < limit)	/* the peer's disk may be larger */
+				hablk_bm_set(res, b * BLOCK_SECTORS, BLOCK_SECTORS);
 		}
 	}
+}
+
+/* Copy @words words of the bitmap from block @first (a multiple of 64), little-endian. */
+void hablk_bm_copy_le(struct hablk_resource *res, u64 first, __le64 *dst, u64 words)
+{
+	struct hablk_bitmap *bm = &res->bm;
+
+	spin_lock_irq(&bm->lock);
+	to_le((unsigned long *)dst, bm->bits + first / BITS_PER_LONG, words);
+	spin_unlock_irq(&bm->lock);
 }
 
 /* Send every non-zero page of the bitmap to the peer, then the end marker. */
@@ -228,7 +240,7 @@ static u64 extent_of(sector_t sector)
 	return sector / EXTENT_SECTORS;
 }
 
-static int intent_write_page(struct hablk_resource *res, u64 page)
+static int intent_write_page(struct hablk_resource *res, u64 page, blk_opf_t extra)
 {
 	struct hablk_bitmap *bm = &res->bm;
 	unsigned long *tmp;
@@ -241,7 +253,7 @@ static int intent_write_page(struct hablk_resource *res, u64 page)
 	to_le(tmp, bm->intent + page * LONGS_PER_PAGE, LONGS_PER_PAGE);
 	spin_unlock_irq(&bm->lock);
 	ret = area_io(res, bm->intent_offset + page * PAGE_SIZE, tmp,
-		      REQ_OP_WRITE | REQ_FUA | REQ_SYNC);
+		      REQ_OP_WRITE | REQ_FUA | REQ_SYNC | extra);
 	kfree(tmp);
 	return ret;
 }
@@ -290,7 +302,7 @@ int hablk_intent_begin(struct hablk_resource *res, sector_t sector, u64 sectors,
 	spin_unlock_irq(&bm->lock);
 	if (!bitmap_empty(newly, HABLK_INTENT_SPAN)) {
 		for (page = first / BITS_PER_PAGE; page <= last / BITS_PER_PAGE && !ret; page++)
-			ret = intent_write_page(res, page);
+			ret = intent_write_page(res, page, 0);
 	}
 	if (ret) {	/* not on disk: not set */
 		spin_lock_irq(&bm->lock);
@@ -339,12 +351,13 @@ int hablk_intent_sweep(struct hablk_resource *res, bool in_sync)
 		}
 		n++;
 		page = e / BITS_PER_PAGE;
+		/* the preflush makes the extents' data durable before they are forgotten */
 		if (last_page != U64_MAX && page != last_page)
-			intent_write_page(res, last_page);
+			intent_write_page(res, last_page, REQ_PREFLUSH);
 		last_page = page;
 	}
 	if (last_page != U64_MAX)
-		intent_write_page(res, last_page);
+		intent_write_page(res, last_page, REQ_PREFLUSH);
 	mutex_unlock(&bm->io_mutex);
 	return n;
 }
@@ -361,7 +374,7 @@ int hablk_intent_clear_all(struct hablk_resource *res)
 	bitmap_zero(bm->intent, bm->intent_pages * BITS_PER_PAGE);
 	spin_unlock_irq(&bm->lock);
 	for (page = 0; page < bm->intent_pages && !ret; page++)
-		ret = intent_write_page(res, page);
+		ret = intent_write_page(res, page, 0);
 	mutex_unlock(&bm->io_mutex);
 	return ret;
 }
@@ -387,7 +400,7 @@ int hablk_bm_load(struct hablk_resource *res, u64 bm_offset, u64 intent_offset)
 	bm->intent_pages = DIV_ROUND_UP_ULL(bm->nextents, BITS_PER_PAGE);
 	bm->disk_offset = bm_offset;
 	bm->intent_offset = intent_offset;
-	if (bm->intent_pages * PAGE_SIZE > HABLK_MD_AL_BYTES ||
+	if (intent_offset + bm->intent_pages * PAGE_SIZE > res->md_offset ||
 	    bm_offset + bm->npages * PAGE_SIZE > intent_offset)
 		return -EINVAL;
 	bm->bits = kvzalloc(bm->npages * PAGE_SIZE, GFP_KERNEL);

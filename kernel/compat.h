@@ -17,4 +17,11 @@
 #define BLK_OPEN_EXCL	FMODE_EXCL
 #endif
 
+/* the request's attributes in a dumpit callback */
+#ifdef COMPAT_DUMPIT_INFO_INFO
+#define hablk_dumpit_attrs(cb)	(genl_dumpit_info(cb)->info.attrs)
+#else
+#define hablk_dumpit_attrs(cb)	(genl_dumpit_info(cb)->attrs)
+#endif
+
 #endif /* HABLK_COMPAT_H */

@@ -105,6 +105,7 @@ struct hablk_resource {
 	bool solo_ready;		/* a generation for writing alone is on disk */
 	bool promoting;			/* waiting for the peer's consent */
 	bool exchanging;		/* connect-time state exchange: no solo writes */
+	bool discard_my_data;		/* next connect: lose a split-brain (admin's choice) */
 	bool role_replied;
 	u32 role_reply;
 	wait_queue_head_t role_wait;
@@ -265,6 +266,7 @@ u64 hablk_bm_weight(struct hablk_resource *res);
 u64 hablk_bm_next_run(struct hablk_resource *res, u64 from, u32 max, u32 *len);
 void hablk_bm_merge(struct hablk_resource *res, u64 first, const __le64 *words, u32 nbits);
 int hablk_bm_send(struct hablk_resource *res);
+void hablk_bm_copy_le(struct hablk_resource *res, u64 first, __le64 *dst, u64 words);
 int hablk_bm_write(struct hablk_resource *res);
 int hablk_intent_begin(struct hablk_resource *res, sector_t sector, u64 sectors,
 			bool can_block);

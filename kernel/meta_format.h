@@ -25,7 +25,7 @@
 #define HABLK_MD_MAGIC		0x314d4b4c42414848ULL	/* "HHABLKM1" little-endian */
 #define HABLK_MD_VERSION	1
 #define HABLK_MD_SB_BYTES	4096ULL		/* superblock slot, at the very end */
-#define HABLK_MD_AL_BYTES	32768ULL	/* activity log, reserved */
+#define HABLK_MD_AL_BYTES	32768ULL	/* write-intent map, at least (1 PiB of data) */
 #define HABLK_MD_BM_BLOCK	4096ULL		/* bytes per bitmap bit (default) */
 #define HABLK_MD_ALIGN		(1ULL << 20)	/* metadata area rounded to 1 MiB */
 #define HABLK_MD_EXTENT_BYTES	(4ULL << 20)	/* data per write-intent bit */
@@ -61,6 +61,18 @@ struct hablk_md_sb {
 	__le32 crc;
 } __packed;
 
+/*
+ * Bytes of the write-intent map (activity log) area: one bit per 4 MiB
+ * extent of the disk, in whole 4 KiB pages, at least HABLK_MD_AL_BYTES.
+ */
+static inline __u64 hablk_md_al_bytes(__u64 disk_bytes)
+{
+	__u64 extents = (disk_bytes + HABLK_MD_EXTENT_BYTES - 1) / HABLK_MD_EXTENT_BYTES;
+	__u64 bytes = ((extents + 7) / 8 + 4095) & ~4095ULL;
+
+	return bytes > HABLK_MD_AL_BYTES ? bytes : HABLK_MD_AL_BYTES;
+}
+
 struct hablk_md_layout {
 	__u64 data_sectors;
 	__u64 md_offset;
@@ -76,18 +88,18 @@ struct hablk_md_layout {
  */
 static inline int hablk_md_layout(__u64 disk_bytes, struct hablk_md_layout *l)
 {
-	__u64 bits = (disk_bytes + HABLK_MD_BM_BLOCK - 1) / HABLK_MD_BM_BLOCK;
+	__u64 bits = (disk_bytes &= ~4095ULL) / HABLK_MD_BM_BLOCK;
 	__u64 bm_bytes = ((bits + 7) / 8 + 4095) & ~4095ULL;
-	__u64 md_bytes = HABLK_MD_SB_BYTES + HABLK_MD_AL_BYTES + bm_bytes;
+	__u64 al_bytes = hablk_md_al_bytes(disk_bytes);
+	__u64 md_bytes = HABLK_MD_SB_BYTES + al_bytes + bm_bytes;
 
 	md_bytes = (md_bytes + HABLK_MD_ALIGN - 1) & ~(HABLK_MD_ALIGN - 1);
-	disk_bytes &= ~4095ULL;
 	if (disk_bytes < md_bytes + (2ULL << 20))
 		return -1;
 	l->md_offset = disk_bytes - md_bytes;
 	l->data_sectors = l->md_offset >> 9;
 	l->sb_offset = disk_bytes - HABLK_MD_SB_BYTES;
-	l->al_offset = l->sb_offset - HABLK_MD_AL_BYTES;
+	l->al_offset = l->sb_offset - al_bytes;
 	l->bm_offset = l->al_offset - bm_bytes;
 	return 0;
 }

@@ -28,6 +28,7 @@ static const struct nla_policy hablk_policy[HABLK_A_MAX + 1] = {
 	[HABLK_A_CONNECT_INT_MS] = { .type = NLA_U32 },
 	[HABLK_A_CONNECT_MAX_MS] = { .type = NLA_U32 },
 	[HABLK_A_FORCE]		= { .type = NLA_FLAG },
+	[HABLK_A_DISCARD_MY_DATA] = { .type = NLA_FLAG },
 };
 
 static const struct genl_multicast_group hablk_mcgrps[] = {
@@ -187,6 +188,15 @@ static int do_secondary(struct hablk_resource *res, struct genl_info *info)
 
 static int do_connect(struct hablk_resource *res, struct genl_info *info)
 {
+	if (nla_get_flag(info->attrs[HABLK_A_DISCARD_MY_DATA])) {
+		if (res->role == HABLK_ROLE_PRIMARY) {
+			NL_SET_ERR_MSG(info->extack, "a primary cannot discard its data; make it secondary");
+			return -EBUSY;
+		}
+		spin_lock_irq(&res->state_lock);
+		res->discard_my_data = true;
+		spin_unlock_irq(&res->state_lock);
+	}
 	return hablk_conn_start(res);
 }
 
@@ -319,6 +329,58 @@ static int hablk_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
+/*
+ * The out-of-sync bitmap, one message per page that has a bit set (so an
+ * administrator can save a split-brain's divergent blocks before they go).
+ * cb->args: [0] resource looked up, [1] next block.
+ */
+static int hablk_nl_bitmap_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct nlattr *name = hablk_dumpit_attrs(cb)[HABLK_A_RES_NAME];
+	struct hablk_resource *res;
+	u64 block = cb->args[1];
+	u32 run;
+	void *hdr;
+	int ret = 0;
+
+	if (!name)
+		return -EINVAL;
+	mutex_lock(&hablk_cfg_mutex);
+	res = hablk_resource_find(nla_data(name));
+	if (!res) {
+		ret = -ENOENT;
+		goto out;
+	}
+	while (!ret) {
+		u64 first, words;
+		__le64 *w;
+		struct nlattr *a;
+
+		block = hablk_bm_next_run(res, block, 1, &run);
+		if (block >= res->bm.nbits)
+			break;
+		first = round_down(block, 64);
+		words = min_t(u64, 512, DIV_ROUND_UP_ULL(res->bm.nbits - first, 64));
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  &hablk_family, NLM_F_MULTI, HABLK_CMD_GET_BITMAP);
+		if (!hdr)
+			break;
+		a = nla_reserve_64bit(skb, HABLK_A_BITMAP_WORDS, words * 8, HABLK_A_PAD);
+		if (!a || nla_put_u64_64bit(skb, HABLK_A_BITMAP_FIRST, first, HABLK_A_PAD)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		w = nla_data(a);
+		hablk_bm_copy_le(res, first, w, words);
+		genlmsg_end(skb, hdr);
+		block = first + words * 64;
+	}
+	cb->args[1] = block;
+out:
+	mutex_unlock(&hablk_cfg_mutex);
+	return ret ? ret : skb->len;
+}
+
 /* Announce a state change of @res on the events group. */
 void hablk_genl_event(struct hablk_resource *res, const char *what)
 {
@@ -342,6 +404,7 @@ static const struct genl_ops hablk_ops[] = {
 	{ .cmd = HABLK_CMD_CONNECT, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 	{ .cmd = HABLK_CMD_DISCONNECT, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 	{ .cmd = HABLK_CMD_GET_STATUS, .doit = hablk_nl_get, .dumpit = hablk_nl_dump },
+	{ .cmd = HABLK_CMD_GET_BITMAP, .dumpit = hablk_nl_bitmap_dump, .flags = GENL_ADMIN_PERM },
 };
 
 static struct genl_family hablk_family __ro_after_init = {

@@ -114,6 +114,7 @@ int hablk_send_state(struct hablk_resource *res)
 	st.role = res->role;
 	st.disk = res->disk;
 	st.dirty = res->gen.dirty;
+	st.discard = res->discard_my_data;
 	spin_unlock_irq(&res->state_lock);
 	return hablk_send_data_pkt(res, HABLK_P_STATE, &st, sizeof(st));
 }

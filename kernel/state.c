@@ -131,6 +131,9 @@ static int agree_size(struct hablk_resource *res)
 	}
 	res->size_sectors = agreed;
 	set_capacity_and_notify(res->gd, agreed);
+	/* blocks past the agreed end are not replicated: no bits for them */
+	hablk_bm_clear(res, round_up(agreed, HABLK_MD_BM_BLOCK >> SECTOR_SHIFT),
+		       res->data_sectors);
 	return 0;
 }
 
@@ -144,7 +147,9 @@ static int connected_decide(struct hablk_resource *res)
 	if (ret)
 		return ret;
 	spin_lock_irq(&res->state_lock);
+	res->gen.discard = res->discard_my_data;
 	d = hablk_sync_decide(&res->gen, &res->peer_gen, &rule);
+	res->discard_my_data = false;	/* used once */
 	spin_unlock_irq(&res->state_lock);
 	pr_info("%s: connected to %s: %s (rule %d)\n", res->cfg.name, res->cfg.peer_name,
 		hablk_sync_decision_name(d), rule);
@@ -155,6 +160,10 @@ static int connected_decide(struct hablk_resource *res)
 	}
 	switch (d) {
 	case HABLK_SYNC_NONE:
+		/* same data: leftover bits (a demoted node's intent extents) are moot */
+		hablk_bm_clear_all(res);
+		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED, NULL);
+		break;
 	case HABLK_SYNC_BOTH_INCONSISTENT:
 		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED, NULL);
 		break;
@@ -189,7 +198,8 @@ int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_sta
 	u8 role = st->role, disk = st->disk;
 	bool changed;
 
-	if (role > HABLK_ROLE_PRIMARY || disk > HABLK_DISK_UPTODATE || st->dirty > 1)
+	if (role > HABLK_ROLE_PRIMARY || disk > HABLK_DISK_UPTODATE || st->dirty > 1 ||
+	    st->discard > 1)
 		return -EPROTO;
 	spin_lock_irq(&res->state_lock);
 	if (!initial && role == HABLK_ROLE_PRIMARY && res->role == HABLK_ROLE_PRIMARY) {
@@ -205,6 +215,7 @@ int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_sta
 	res->peer_gen.history_uuid = be64_to_cpu(st->history_uuid);
 	res->peer_gen.consistent = disk == HABLK_DISK_UPTODATE || disk == HABLK_DISK_OUTDATED;
 	res->peer_gen.dirty = st->dirty;
+	res->peer_gen.discard = st->discard;
 	if (initial) {
 		res->conn = HABLK_CONN_CONNECTED;
 		res->last_error[0] = 0;

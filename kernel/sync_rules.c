@@ -55,6 +55,17 @@ static bool both_diverged(const struct hablk_gen *l, const struct hablk_gen *p)
 	return l->bitmap_uuid && l->bitmap_uuid == p->bitmap_uuid;
 }
 
+/* Split-brain, and the administrator chose this node's data to be discarded. */
+static bool diverged_local_discards(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return both_diverged(l, p) && l->discard && !p->discard;
+}
+
+static bool diverged_peer_discards(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return both_diverged(l, p) && p->discard && !l->discard;
+}
+
 /* Local wrote since the peer's generation; the peer did not. */
 static bool local_ahead(const struct hablk_gen *l, const struct hablk_gen *p)
 {
@@ -113,13 +124,15 @@ static const struct {
 	{ same_local_dirty,	HABLK_SYNC_SOURCE },		/* rule 4 */
 	{ same_peer_dirty,	HABLK_SYNC_TARGET },		/* rule 5 */
 	{ same_generation,	HABLK_SYNC_NONE },		/* rule 6 */
-	{ both_diverged,	HABLK_SYNC_SPLIT_BRAIN },	/* rule 7 */
-	{ contradictory,	HABLK_SYNC_UNRELATED },		/* rule 8 */
-	{ local_ahead,		HABLK_SYNC_SOURCE },		/* rule 9 */
-	{ peer_ahead,		HABLK_SYNC_TARGET },		/* rule 10 */
-	{ local_ahead_history,	HABLK_SYNC_SOURCE_FULL },	/* rule 11 */
-	{ peer_ahead_history,	HABLK_SYNC_TARGET_FULL },	/* rule 12 */
-	{ always,		HABLK_SYNC_UNRELATED },		/* rule 13 */
+	{ diverged_local_discards, HABLK_SYNC_TARGET },		/* rule 7 */
+	{ diverged_peer_discards, HABLK_SYNC_SOURCE },		/* rule 8 */
+	{ both_diverged,	HABLK_SYNC_SPLIT_BRAIN },	/* rule 9 */
+	{ contradictory,	HABLK_SYNC_UNRELATED },		/* rule 10 */
+	{ local_ahead,		HABLK_SYNC_SOURCE },		/* rule 11 */
+	{ peer_ahead,		HABLK_SYNC_TARGET },		/* rule 12 */
+	{ local_ahead_history,	HABLK_SYNC_SOURCE_FULL },	/* rule 13 */
+	{ peer_ahead_history,	HABLK_SYNC_TARGET_FULL },	/* rule 14 */
+	{ always,		HABLK_SYNC_UNRELATED },		/* rule 15 */
 };
 
 enum hablk_sync_decision hablk_sync_decide(const struct hablk_gen *local,

@@ -22,6 +22,8 @@ struct hablk_gen {
 	bool consistent;	/* UpToDate or Outdated; false: Inconsistent */
 	/* may hold writes the peer lacks in this generation (crashed primary, failed peer write) */
 	bool dirty;
+	/* after a split-brain, this node's writes are to be discarded (connect --discard-my-data) */
+	bool discard;
 };
 
 enum hablk_sync_decision {

@@ -105,7 +105,8 @@ struct hablk_p_state {
 	__u8 role;		/* enum hablk_role */
 	__u8 disk;		/* enum hablk_disk_state */
 	__u8 dirty;		/* 1: holds writes the peer may lack (same generation) */
-	__u8 pad[5];
+	__u8 discard;		/* 1: on a split-brain, this node's writes lose */
+	__u8 pad[4];
 } __packed;
 
 /*

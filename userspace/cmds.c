@@ -2,6 +2,7 @@
  * per-resource commands (down, primary, secondary, connect, disconnect). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 #include "../kernel/uapi/linux/hablk.h"
@@ -90,6 +91,42 @@ int cmd_up(const struct opts *o)
 out:
 	hablk_nl_close(&nl);
 	hablk_config_free(&cfg);
+	return ret;
+}
+
+/* connect, optionally as the loser of a split-brain (saving its changes first). */
+int cmd_connect(const struct opts *o)
+{
+	struct hablk_status *v = NULL;
+	struct hablk_nl nl;
+	struct nl_msg *m;
+	size_t n = 0;
+	int ret;
+
+	ret = nl_open_or_explain(&nl);
+	if (ret)
+		return ret;
+	if (o->save_dir) {
+		if (hablk_nl_status(&nl, o->res, &v, &n) || n != 1) {
+			ret = nl_failed(&nl, o->res);
+			goto out;
+		}
+		ret = save_divergent(&nl, o->res, v[0].minor, o->save_dir);
+		if (ret)
+			goto out;
+	}
+	m = hablk_nl_msg(&nl, HABLK_CMD_CONNECT, 0);
+	if (!m || nla_put_string(m, HABLK_A_RES_NAME, o->res) ||
+	    (o->discard_my_data && nla_put_flag(m, HABLK_A_DISCARD_MY_DATA))) {
+		nlmsg_free(m);
+		errorf("%s: cannot build the request", o->res);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	ret = hablk_nl_do(&nl, m) ? nl_failed(&nl, o->res) : EXIT_DONE;
+out:
+	free(v);
+	hablk_nl_close(&nl);
 	return ret;
 }
 

@@ -13,7 +13,6 @@
 static int do_down(const struct opts *o) { return cmd_simple(o, HABLK_CMD_DOWN); }
 static int do_primary(const struct opts *o) { return cmd_simple(o, HABLK_CMD_PRIMARY); }
 static int do_secondary(const struct opts *o) { return cmd_simple(o, HABLK_CMD_SECONDARY); }
-static int do_connect(const struct opts *o) { return cmd_simple(o, HABLK_CMD_CONNECT); }
 static int do_disconnect(const struct opts *o) { return cmd_simple(o, HABLK_CMD_DISCONNECT); }
 static int do_wait_connect(const struct opts *o) { return cmd_wait(o, false); }
 static int do_wait_sync(const struct opts *o) { return cmd_wait(o, true); }
@@ -29,7 +28,8 @@ static const struct {
 	{ "down", do_down, 1, "RES             the reverse of up (refused while open)" },
 	{ "primary", do_primary, 1, "RES [--force]   become primary (--force: first start)" },
 	{ "secondary", do_secondary, 1, "RES             become secondary" },
-	{ "connect", do_connect, 1, "RES             connect the replication link" },
+	{ "connect", cmd_connect, 1, "RES [--discard-my-data [--save DIR]]  connect the link; after a\n"
+	  "                split-brain, resync this node from the peer (saving its changes)" },
 	{ "disconnect", do_disconnect, 1, "RES             disconnect the replication link" },
 	{ "status", cmd_status, 0, "[RES]           show state (-j: JSON)" },
 	{ "events", cmd_events, -1, "                one line per state change (-j: JSON lines)" },
@@ -135,6 +135,8 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "force", no_argument, NULL, 'f' },
 	{ "timeout", required_argument, NULL, 't' },
+	{ "discard-my-data", no_argument, NULL, 'D' },
+	{ "save", required_argument, NULL, 'S' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -150,6 +152,8 @@ static int parse_opts(int argc, char **argv, const char *optstring, struct opts 
 		case 'n': o->node = optarg; break;
 		case 'j': o->json = true; break;
 		case 'f': o->force = true; break;
+		case 'D': o->discard_my_data = true; break;
+		case 'S': o->save_dir = optarg; break;
 		case 't':
 			if (parse_timeout(optarg, &o->timeout)) {
 				errorf("--timeout: not a number of seconds: '%s'", optarg);
@@ -201,6 +205,14 @@ int main(int argc, char **argv)
 		}
 		if (o.force && strcmp(cmd, "create-md") && strcmp(cmd, "primary")) {
 			errorf("%s: --force is not an option of this command", cmd);
+			return EXIT_USAGE;
+		}
+		if ((o.discard_my_data || o.save_dir) && strcmp(cmd, "connect")) {
+			errorf("%s: --discard-my-data and --save are options of connect", cmd);
+			return EXIT_USAGE;
+		}
+		if (o.save_dir && !o.discard_my_data) {
+			errorf("connect: --save goes with --discard-my-data");
 			return EXIT_USAGE;
 		}
 		return commands[i].fn(&o);

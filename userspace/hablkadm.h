@@ -16,7 +16,8 @@ struct opts {
 	const char *node;	/* --node NAME, or NULL: uname -n */
 	bool json;		/* -j */
 	bool force;		/* --force */
-	bool discard_my_data;	/* --discard-my-data (reserved) */
+	bool discard_my_data;	/* --discard-my-data */
+	const char *save_dir;	/* --save DIR */
 	double timeout;		/* --timeout S, < 0: none */
 	const char *res;	/* the resource argument */
 };
@@ -34,6 +35,8 @@ int nl_failed(const struct hablk_nl *nl, const char *what);
 int cmd_create_md(const struct opts *o);
 int cmd_up(const struct opts *o);
 int cmd_simple(const struct opts *o, int cmd);
+int cmd_connect(const struct opts *o);
+int save_divergent(struct hablk_nl *nl, const char *res, unsigned int minor, const char *dir);
 int cmd_status(const struct opts *o);
 int cmd_events(const struct opts *o);
 int cmd_wait(const struct opts *o, bool sync);

@@ -253,6 +253,45 @@ static int no_seq_check(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+struct bitmap_arg {
+	int (*fn)(uint64_t first, const uint64_t *words, size_t n, void *arg);
+	void *arg;
+	int err;
+};
+
+static int bitmap_cb(struct nl_msg *msg, void *arg)
+{
+	struct bitmap_arg *b = arg;
+	struct nlattr *a[HABLK_A_MAX + 1];
+
+	if (genlmsg_hdr(nlmsg_hdr(msg))->cmd != HABLK_CMD_GET_BITMAP ||
+	    genlmsg_parse(nlmsg_hdr(msg), 0, a, HABLK_A_MAX, NULL) ||
+	    !a[HABLK_A_BITMAP_FIRST] || !a[HABLK_A_BITMAP_WORDS])
+		return NL_SKIP;
+	b->err = b->fn(nla_get_u64(a[HABLK_A_BITMAP_FIRST]), nla_data(a[HABLK_A_BITMAP_WORDS]),
+		       (size_t)nla_len(a[HABLK_A_BITMAP_WORDS]) / 8, b->arg);
+	return b->err ? NL_STOP : NL_OK;
+}
+
+int hablk_nl_bitmap(struct hablk_nl *nl, const char *name,
+		    int (*fn)(uint64_t first, const uint64_t *words, size_t n, void *arg),
+		    void *arg)
+{
+	struct bitmap_arg b = { .fn = fn, .arg = arg };
+	struct nl_msg *msg;
+	int ret;
+
+	msg = hablk_nl_msg(nl, HABLK_CMD_GET_BITMAP, NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, HABLK_A_RES_NAME, name)) {
+		nlmsg_free(msg);
+		return -EINVAL;
+	}
+	ret = run(nl, msg, bitmap_cb, &b);
+	return ret ? ret : b.err;
+}
+
 struct event_arg {
 	struct hablk_status *ev;
 	int got;

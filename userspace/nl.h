@@ -41,6 +41,13 @@ int hablk_nl_do(struct hablk_nl *nl, struct nl_msg *msg);
 /* Status of every resource (name NULL) or one; *out malloc()ed, *n entries. */
 int hablk_nl_status(struct hablk_nl *nl, const char *name,
 		    struct hablk_status **out, size_t *n);
+/*
+ * The out-of-sync bitmap of resource name: fn is called for every non-zero
+ * stretch, words little-endian, bit i = 4 KiB block first + i.
+ */
+int hablk_nl_bitmap(struct hablk_nl *nl, const char *name,
+		    int (*fn)(uint64_t first, const uint64_t *words, size_t n, void *arg),
+		    void *arg);
 /* Join the events group; then hablk_nl_next_event() returns them one by one. */
 int hablk_nl_subscribe(struct hablk_nl *nl);
 /* Wait up to timeout_ms (-1: forever) for an event. 1 got one, 0 timeout, <0 error. */

@@ -59,7 +59,7 @@ static unsigned long long round_up(unsigned long long x, unsigned long long to)
 static bool layout_ok(unsigned long long size, char *why, size_t len)
 {
 	unsigned long long rounded = size & ~4095ULL;
-	unsigned long long bits = size / 4096 + (size % 4096 != 0);
+	unsigned long long bits = size / 4096;	/* the layout uses whole 4 KiB blocks */
 	unsigned long long bm_bytes, md_bytes;
 	struct hablk_md_layout l;
 	const char *what = NULL;
@@ -79,8 +79,10 @@ static bool layout_ok(unsigned long long size, char *why, size_t len)
 	/* superblock in the last 4 KiB, activity log right before it */
 	else if (l.sb_offset != rounded - HABLK_MD_SB_BYTES)
 		what = "superblock not in the last 4 KiB";
-	else if (l.al_offset != l.sb_offset - HABLK_MD_AL_BYTES)
+	else if (l.al_offset != l.sb_offset - hablk_md_al_bytes(size & ~4095ULL))
 		what = "activity log not right before the superblock";
+	else if (hablk_md_al_bytes(size & ~4095ULL) * 8 * (4ULL << 20) < (size & ~4095ULL))
+		what = "write-intent map too small for one bit per 4 MiB";
 	/* the data ends where the metadata starts, and leaves at least 2 MiB */
 	else if (l.data_sectors * 512 != l.md_offset)
 		what = "data_sectors * 512 != md_offset";
@@ -98,7 +100,7 @@ static bool layout_ok(unsigned long long size, char *why, size_t len)
 		 bm_bytes > 32 * KiB * (size / GiB + 1))
 		what = "bitmap larger than 32 KiB per GiB";
 	/* and the area wastes less than the 1 MiB rounding */
-	else if (md_bytes >= bm_bytes + HABLK_MD_AL_BYTES + HABLK_MD_SB_BYTES + MiB)
+	else if (md_bytes >= bm_bytes + hablk_md_al_bytes(size & ~4095ULL) + HABLK_MD_SB_BYTES + MiB)
 		what = "metadata area larger than needed";
 	if (!what)
 		return true;

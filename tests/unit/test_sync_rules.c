@@ -8,7 +8,7 @@
 #include "../../kernel/sync_rules.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#define NR_RULES	14
+#define NR_RULES	16
 
 /* Data generations: random 64-bit identifiers in real life. */
 #define A	0x1111aaaa2222aaaaULL
@@ -20,6 +20,10 @@
 #define GEN(cur, bm, hist, cons, drt) \
 	{ .current_uuid = (cur), .bitmap_uuid = (bm), .history_uuid = (hist), \
 	  .consistent = (cons), .dirty = (drt) }
+/* the same, and discard (connect --discard-my-data) */
+#define GEND(cur, bm, hist, cons, drt, dis) \
+	{ .current_uuid = (cur), .bitmap_uuid = (bm), .history_uuid = (hist), \
+	  .consistent = (cons), .dirty = (drt), .discard = (dis) }
 
 static const struct hablk_gen fresh = GEN(0, 0, 0, false, false);
 
@@ -81,26 +85,32 @@ static const struct {
 	  HABLK_SYNC_TARGET, 5 },
 	{ "same generation", GEN(A, B, C, true, false), GEN(A, 0, 0, true, false),
 	  HABLK_SYNC_NONE, 6 },
+	{ "both diverged, local discards", GEND(B, A, 0, true, false, true),
+	  GEN(C, A, 0, true, false), HABLK_SYNC_TARGET, 7 },
+	{ "both diverged, peer discards", GEN(B, A, 0, true, false),
+	  GEND(C, A, 0, true, false, true), HABLK_SYNC_SOURCE, 8 },
+	{ "both diverged, both discard", GEND(B, A, 0, true, false, true),
+	  GEND(C, A, 0, true, false, true), HABLK_SYNC_SPLIT_BRAIN, 9 },
 	{ "both diverged", GEN(B, A, 0, true, false), GEN(C, A, 0, true, false),
-	  HABLK_SYNC_SPLIT_BRAIN, 7 },
+	  HABLK_SYNC_SPLIT_BRAIN, 9 },
 	{ "local ahead", GEN(B, A, 0, true, false), GEN(A, 0, 0, true, false),
-	  HABLK_SYNC_SOURCE, 9 },
+	  HABLK_SYNC_SOURCE, 11 },
 	{ "peer ahead", GEN(A, 0, 0, true, false), GEN(B, A, 0, true, false),
-	  HABLK_SYNC_TARGET, 10 },
+	  HABLK_SYNC_TARGET, 12 },
 	{ "peer's generation in local history", GEN(B, 0, A, true, false),
-	  GEN(A, 0, 0, true, false), HABLK_SYNC_SOURCE_FULL, 11 },
+	  GEN(A, 0, 0, true, false), HABLK_SYNC_SOURCE_FULL, 13 },
 	{ "local bitmap is peer's history", GEN(C, B, 0, true, false),
-	  GEN(A, 0, B, true, false), HABLK_SYNC_SOURCE_FULL, 11 },
+	  GEN(A, 0, B, true, false), HABLK_SYNC_SOURCE_FULL, 13 },
 	{ "local generation in peer history", GEN(A, 0, 0, true, false),
-	  GEN(B, 0, A, true, false), HABLK_SYNC_TARGET_FULL, 12 },
+	  GEN(B, 0, A, true, false), HABLK_SYNC_TARGET_FULL, 14 },
 	{ "peer bitmap is local history", GEN(A, 0, B, true, false),
-	  GEN(C, B, 0, true, false), HABLK_SYNC_TARGET_FULL, 12 },
+	  GEN(C, B, 0, true, false), HABLK_SYNC_TARGET_FULL, 14 },
 	{ "each descends from the other", GEN(B, A, 0, true, false),
-	  GEN(A, B, 0, true, false), HABLK_SYNC_UNRELATED, 8 },
+	  GEN(A, B, 0, true, false), HABLK_SYNC_UNRELATED, 10 },
 	{ "own ancestor", GEN(A, A, 0, true, false), GEN(B, 0, A, true, false),
-	  HABLK_SYNC_UNRELATED, 8 },
+	  HABLK_SYNC_UNRELATED, 10 },
 	{ "unrelated", GEN(A, 0, 0, true, false), GEN(B, 0, 0, true, false),
-	  HABLK_SYNC_UNRELATED, 13 },
+	  HABLK_SYNC_UNRELATED, 15 },
 };
 
 START_TEST(rule)
@@ -145,7 +155,7 @@ static bool same_gen(const struct hablk_gen *a, const struct hablk_gen *b)
 {
 	return a->current_uuid == b->current_uuid && a->bitmap_uuid == b->bitmap_uuid &&
 	       a->history_uuid == b->history_uuid && a->consistent == b->consistent &&
-	       a->dirty == b->dirty;
+	       a->dirty == b->dirty && a->discard == b->discard;
 }
 
 /* The decision does not touch its inputs. */
@@ -163,15 +173,15 @@ END_TEST
 
 /*
  * Every combination of uuids {0, A, B, C} for each of the three fields and
- * both booleans: 256 generations, 65536 meetings.
+ * the three booleans: 512 generations, 262144 meetings.
  */
-#define NR_GENS 256
+#define NR_GENS 512
 
 static struct hablk_gen gen_nr(unsigned int n)
 {
 	static const __u64 v[] = { 0, A, B, C };
-	struct hablk_gen g = GEN(v[n & 3], v[(n >> 2) & 3], v[(n >> 4) & 3],
-				 (n >> 6) & 1, (n >> 7) & 1);
+	struct hablk_gen g = GEND(v[n & 3], v[(n >> 2) & 3], v[(n >> 4) & 3],
+				  (n >> 6) & 1, (n >> 7) & 1, (n >> 8) & 1);
 
 	return g;
 }
@@ -342,11 +352,11 @@ START_TEST(story_primary_wrote_alone)
 	/* alpha lost beta and wrote: bitmap = old current, current = new */
 	struct hablk_gen alpha = GEN(B, A, 0, true, false), beta = GEN(A, 0, 0, true, false);
 
-	assert_meeting(&alpha, &beta, HABLK_SYNC_SOURCE, 9);
-	assert_meeting(&beta, &alpha, HABLK_SYNC_TARGET, 10);
+	assert_meeting(&alpha, &beta, HABLK_SYNC_SOURCE, 11);
+	assert_meeting(&beta, &alpha, HABLK_SYNC_TARGET, 12);
 	/* alpha crashed after that: its in-flight writes are in the bitmap too */
 	alpha.dirty = true;
-	assert_meeting(&alpha, &beta, HABLK_SYNC_SOURCE, 9);
+	assert_meeting(&alpha, &beta, HABLK_SYNC_SOURCE, 11);
 }
 END_TEST
 
@@ -355,8 +365,8 @@ START_TEST(story_split_brain)
 	/* both were promoted while apart and wrote */
 	struct hablk_gen alpha = GEN(B, A, 0, true, false), beta = GEN(C, A, 0, true, false);
 
-	assert_meeting(&alpha, &beta, HABLK_SYNC_SPLIT_BRAIN, 7);
-	assert_meeting(&beta, &alpha, HABLK_SYNC_SPLIT_BRAIN, 7);
+	assert_meeting(&alpha, &beta, HABLK_SYNC_SPLIT_BRAIN, 9);
+	assert_meeting(&beta, &alpha, HABLK_SYNC_SPLIT_BRAIN, 9);
 }
 END_TEST
 
@@ -379,8 +389,8 @@ START_TEST(story_peer_restored_from_backup)
 	 * beta's disk is then restored to the older generation */
 	struct hablk_gen alpha = GEN(B, 0, A, true, false), beta = GEN(A, 0, 0, true, false);
 
-	assert_meeting(&alpha, &beta, HABLK_SYNC_SOURCE_FULL, 11);
-	assert_meeting(&beta, &alpha, HABLK_SYNC_TARGET_FULL, 12);
+	assert_meeting(&alpha, &beta, HABLK_SYNC_SOURCE_FULL, 13);
+	assert_meeting(&beta, &alpha, HABLK_SYNC_TARGET_FULL, 14);
 }
 END_TEST
 
@@ -389,11 +399,11 @@ START_TEST(story_unrelated)
 	/* two clusters' disks, each forced primary on its own */
 	struct hablk_gen alpha = GEN(A, 0, 0, true, false), beta = GEN(B, 0, 0, true, false);
 
-	assert_meeting(&alpha, &beta, HABLK_SYNC_UNRELATED, 13);
+	assert_meeting(&alpha, &beta, HABLK_SYNC_UNRELATED, 15);
 	/* with unrelated histories too */
 	alpha = (struct hablk_gen)GEN(A, C, D, true, false);
 	beta = (struct hablk_gen)GEN(B, 0, 0, true, false);
-	assert_meeting(&alpha, &beta, HABLK_SYNC_UNRELATED, 13);
+	assert_meeting(&alpha, &beta, HABLK_SYNC_UNRELATED, 15);
 }
 END_TEST
 

@@ -23,8 +23,13 @@
  *    HABLK_A_CONNECT_INT_MS u32, 10..600000 (default 200)
  *    HABLK_A_CONNECT_MAX_MS u32, 10..600000 (default 5000)
  *
- * HABLK_CMD_DOWN, HABLK_CMD_CONNECT, HABLK_CMD_DISCONNECT,
+ * HABLK_CMD_DOWN, HABLK_CMD_DISCONNECT,
  * HABLK_CMD_SECONDARY:          HABLK_A_RES_NAME
+ * HABLK_CMD_CONNECT:            HABLK_A_RES_NAME, HABLK_A_DISCARD_MY_DATA (flag: on a
+ *                               split-brain, this node's changes lose and are resynced)
+ * HABLK_CMD_GET_BITMAP (dump):  HABLK_A_RES_NAME; one message per non-zero stretch:
+ *    HABLK_A_BITMAP_FIRST   u64, first 4 KiB block the words describe (a multiple of 64)
+ *    HABLK_A_BITMAP_WORDS   binary, little-endian u64 words, bit i = block FIRST + i
  * HABLK_CMD_PRIMARY:            HABLK_A_RES_NAME, HABLK_A_FORCE (flag)
  *
  * HABLK_CMD_GET_STATUS (dump, or doit with HABLK_A_RES_NAME) and the
@@ -69,6 +74,7 @@ enum hablk_cmd {
 	HABLK_CMD_DISCONNECT,
 	HABLK_CMD_GET_STATUS,
 	HABLK_CMD_EVENT,
+	HABLK_CMD_GET_BITMAP,
 	__HABLK_CMD_MAX
 };
 #define HABLK_CMD_MAX (__HABLK_CMD_MAX - 1)
@@ -107,6 +113,9 @@ enum hablk_attr {
 	HABLK_A_LAST_ERROR,
 	HABLK_A_EVENT_WHAT,
 	HABLK_A_PAD,
+	HABLK_A_DISCARD_MY_DATA,
+	HABLK_A_BITMAP_FIRST,
+	HABLK_A_BITMAP_WORDS,
 	__HABLK_A_MAX
 };
 #define HABLK_A_MAX (__HABLK_A_MAX - 1)
