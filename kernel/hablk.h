@@ -177,6 +177,7 @@ struct hablk_resource {
 	wait_queue_head_t sync_wait;
 	u64 sync_total;
 	atomic64_t sync_done;
+	atomic64_t verify_mismatch;	/* blocks found different by the running verify */
 
 	/* authentication */
 	struct crypto_shash *hmac;
@@ -186,6 +187,7 @@ struct hablk_resource {
 enum hablk_req_kind {
 	HABLK_REQ_WRITE,		/* application write, flush, discard, zeroes */
 	HABLK_REQ_SYNC,			/* full-sync chunk, owns its pages */
+	HABLK_REQ_VERIFY,		/* verify chunk: its first page holds the digests */
 };
 
 /* Request bits. */
@@ -324,9 +326,14 @@ int hablk_meta_fn(void *arg);
 
 /* sync.c */
 int hablk_sync_start_source(struct hablk_resource *res, bool full);
+void hablk_sync_run(struct hablk_resource *res);
+struct hablk_req *hablk_chunk_alloc(struct hablk_resource *res, sector_t sector, u32 size);
 void hablk_sync_stop(struct hablk_resource *res);
 int hablk_sync_target_begin(struct hablk_resource *res, u64 total, bool send_bm);
 int hablk_sync_target_done(struct hablk_resource *res, u64 uuid);
+int hablk_verify_start(struct hablk_resource *res, struct netlink_ext_ack *extack);
+void hablk_verify_reply(struct hablk_req *req, u64 mismatch, int status);
+int hablk_verify_serve(struct hablk_resource *res, u32 len);
 void hablk_sync_chunk_acked(struct hablk_req *req, int status);
 
 /* state.c */

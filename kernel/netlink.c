@@ -206,7 +206,13 @@ static int do_disconnect(struct hablk_resource *res, struct genl_info *info)
 	return 0;
 }
 
+static int do_verify(struct hablk_resource *res, struct genl_info *info)
+{
+	return hablk_verify_start(res, info->extack);
+}
+
 static int (*const res_cmds[])(struct hablk_resource *, struct genl_info *) = {
+	[HABLK_CMD_VERIFY] = do_verify,
 	[HABLK_CMD_DOWN] = do_down,
 	[HABLK_CMD_PRIMARY] = do_primary,
 	[HABLK_CMD_SECONDARY] = do_secondary,
@@ -405,6 +411,7 @@ static const struct genl_ops hablk_ops[] = {
 	{ .cmd = HABLK_CMD_DISCONNECT, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 	{ .cmd = HABLK_CMD_GET_STATUS, .doit = hablk_nl_get, .dumpit = hablk_nl_dump },
 	{ .cmd = HABLK_CMD_GET_BITMAP, .dumpit = hablk_nl_bitmap_dump, .flags = GENL_ADMIN_PERM },
+	{ .cmd = HABLK_CMD_VERIFY, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 };
 
 static struct genl_family hablk_family __ro_after_init = {

@@ -157,6 +157,24 @@ static int recv_role_req(struct hablk_resource *res, u32 len)
 	return hablk_send_meta(res, HABLK_P_ROLE_REPLY, &r, sizeof(r), 0);
 }
 
+static int verify_target_begin(struct hablk_resource *res, u64 total)
+{
+	bool ok;
+
+	spin_lock_irq(&res->state_lock);
+	ok = res->repl == HABLK_REPL_ESTABLISHED && res->disk == HABLK_DISK_UPTODATE;
+	if (ok) {
+		res->repl = HABLK_REPL_VERIFY_TARGET;
+		res->sync_total = min_t(u64, total, res->size_sectors);
+		atomic64_set(&res->sync_done, 0);
+	}
+	spin_unlock_irq(&res->state_lock);
+	if (!ok)
+		return -EPROTO;
+	hablk_genl_event(res, "verify-started");
+	return 0;
+}
+
 /* The sync target's out-of-sync bits, merged into ours before the sync starts. */
 static int recv_bitmap(struct hablk_resource *res, u32 len)
 {
@@ -226,6 +244,23 @@ int hablk_receive_loop(struct hablk_resource *res)
 		case HABLK_P_BITMAP:
 			ret = recv_bitmap(res, len);
 			break;
+		case HABLK_P_VERIFY_START:
+			ret = recv_body(res, &b.ss, sizeof(b.ss), len) ?:
+			      verify_target_begin(res, be64_to_cpu(b.ss.total_sectors));
+			break;
+		case HABLK_P_VERIFY_REQ:
+			ret = hablk_verify_serve(res, len);
+			break;
+		case HABLK_P_VERIFY_DONE:
+			ret = recv_body(res, &b.sd, sizeof(b.sd), len);
+			if (!ret && READ_ONCE(res->repl) != HABLK_REPL_VERIFY_TARGET)
+				ret = -EPROTO;
+			if (!ret) {
+				pr_info("%s: online verify by the peer done: %llu blocks differ\n",
+					res->cfg.name, (unsigned long long)be64_to_cpu(b.sd.uuid));
+				hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED, "verify-done");
+			}
+			break;
 		default:
 			ret = -EPROTO;
 		}
@@ -263,6 +298,22 @@ static int meta_ack(struct hablk_resource *res, const struct hablk_p_ack *a)
 	return 0;
 }
 
+static int meta_verify_reply(struct hablk_resource *res, const struct hablk_p_verify_reply *v)
+{
+	struct hablk_req *req = hablk_slot_take(res, be64_to_cpu(v->id));
+
+	if (!req)
+		return -EPROTO;
+	if (req->kind != HABLK_REQ_VERIFY) {
+		if (req->kind == HABLK_REQ_WRITE)
+			hablk_state_write_alone(res);
+		hablk_req_net_done(req, -ENOTCONN);
+		return -EPROTO;
+	}
+	hablk_verify_reply(req, be64_to_cpu(v->mismatch), 0);
+	return 0;
+}
+
 /* The meta stream: acks, pings, role replies; detects a dead peer. */
 int hablk_meta_fn(void *arg)
 {
@@ -273,6 +324,7 @@ int hablk_meta_fn(void *arg)
 	union {
 		struct hablk_p_ack a;
 		struct hablk_p_role r;
+		struct hablk_p_verify_reply v;
 	} b;
 	unsigned long ping_sent = 0;
 	bool ping_out = false;
@@ -322,6 +374,9 @@ int hablk_meta_fn(void *arg)
 			break;
 		case HABLK_P_ROLE_REPLY:
 			hablk_state_role_reply(res, be32_to_cpu(b.r.status));
+			break;
+		case HABLK_P_VERIFY_REPLY:
+			ret = meta_verify_reply(res, &b.v);
 			break;
 		default:
 			ret = -EPROTO;

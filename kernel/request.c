@@ -189,6 +189,10 @@ void hablk_req_net_done(struct hablk_req *req, int status)
 		hablk_sync_chunk_acked(req, status);
 		return;
 	}
+	if (req->kind == HABLK_REQ_VERIFY) {	/* only a cancel: replies come another way */
+		hablk_verify_reply(req, 0, status ? status : -EIO);
+		return;
+	}
 	if (status) {
 		/* the peer may lack it: resync these blocks later */
 		hablk_bm_set(res, req->sector, req->size >> SECTOR_SHIFT);
@@ -285,7 +289,8 @@ static bool req_route(struct hablk_resource *res, struct hablk_req *req, bool *n
 		return false;
 	}
 	*net = res->conn == HABLK_CONN_CONNECTED && !atomic_read(&res->conn_failed) &&
-	       (res->repl == HABLK_REPL_ESTABLISHED || res->repl == HABLK_REPL_SYNC_SOURCE);
+	       (res->repl == HABLK_REPL_ESTABLISHED || res->repl == HABLK_REPL_SYNC_SOURCE ||
+		res->repl == HABLK_REPL_VERIFY_SOURCE);
 	if (*net) {
 		ok = slot_get(res, req);
 		if (ok)

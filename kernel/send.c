@@ -48,6 +48,27 @@ static int send_payload(struct socket *sock, struct bio *bio, int flags)
 	return prev.bv_len ? hablk_sock_send_bvec(sock, &prev, flags) : 0;
 }
 
+/* A verify chunk: the digests sit in its first page (verify.c). */
+static int send_verify(struct hablk_resource *res, struct hablk_req *req, bool more)
+{
+	struct hablk_p_verify v = {
+		.id = cpu_to_be64(req->id),
+		.sector = cpu_to_be64(req->sector),
+		.size = cpu_to_be32(req->size),
+	};
+	u32 n = req->size / 4096 * 4;
+	int ret;
+
+	set_bit(HABLK_REQF_SENDING, &req->flags);
+	mutex_lock(&res->data_send_mutex);
+	ret = hablk_send_pkt(res->data_sock, HABLK_P_VERIFY_REQ, &v, sizeof(v), n, MSG_MORE);
+	if (!ret)
+		ret = hablk_sock_send(res->data_sock, page_address(req->clone.bi_io_vec[0].bv_page),
+				      n, more ? MSG_MORE : 0);
+	mutex_unlock(&res->data_send_mutex);
+	return ret;
+}
+
 static int send_req(struct hablk_resource *res, struct hablk_req *req, bool more)
 {
 	struct hablk_p_data d;
@@ -56,6 +77,8 @@ static int send_req(struct hablk_resource *res, struct hablk_req *req, bool more
 	int flags = more ? MSG_MORE : 0;
 	int ret;
 
+	if (req->kind == HABLK_REQ_VERIFY)
+		return send_verify(res, req, more);
 	d.id = cpu_to_be64(req->id);
 	d.sector = cpu_to_be64(req->sector);
 	d.size = cpu_to_be32(req->size);

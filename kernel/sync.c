@@ -7,7 +7,7 @@
 #include <linux/slab.h>
 #include "hablk.h"
 
-static struct hablk_req *chunk_alloc(struct hablk_resource *res, sector_t sector, u32 size)
+struct hablk_req *hablk_chunk_alloc(struct hablk_resource *res, sector_t sector, u32 size)
 {
 	unsigned int i, nr = DIV_ROUND_UP(size, PAGE_SIZE);
 	struct hablk_req *req;
@@ -43,7 +43,7 @@ static int sync_chunk(struct hablk_resource *res, sector_t sector, u32 size)
 	struct hablk_req *req;
 	int ret;
 
-	req = chunk_alloc(res, sector, size);
+	req = hablk_chunk_alloc(res, sector, size);
 	if (!req)
 		return -ENOMEM;
 	RB_CLEAR_NODE(&req->iv.rb);
@@ -104,15 +104,23 @@ static bool sync_should_stop(struct hablk_resource *res)
 static int sync_source_fn(void *arg)
 {
 	struct hablk_resource *res = arg;
+
+	wait_event(res->sync_wait, sync_should_stop(res) || READ_ONCE(res->bm_received));
+	if (!sync_should_stop(res))
+		hablk_sync_run(res);
+	return 0;
+}
+
+/* Send every out-of-sync block to the peer (the sync or verify thread). */
+void hablk_sync_run(struct hablk_resource *res)
+{
 	struct hablk_p_sync_start ss;
 	struct hablk_p_sync_done sd;
-	u64 block = 0, nblocks = res->bm.nbits;
+	u64 block = 0, nblocks = DIV_ROUND_UP_ULL(res->size_sectors,
+						  HABLK_MD_BM_BLOCK >> SECTOR_SHIFT);
 	u32 run;
 	int ret = 0;
 
-	wait_event(res->sync_wait, sync_should_stop(res) || READ_ONCE(res->bm_received));
-	if (sync_should_stop(res))
-		return 0;
 	res->sync_total = hablk_bm_weight(res) * (HABLK_MD_BM_BLOCK >> SECTOR_SHIFT);
 	atomic64_set(&res->sync_done, 0);
 	ss.uuid = cpu_to_be64(READ_ONCE(res->gen.current_uuid));
@@ -125,14 +133,14 @@ static int sync_source_fn(void *arg)
 		wait_event(res->sync_wait, sync_should_stop(res) ||
 			   atomic_read(&res->sync_inflight) < HABLK_SYNC_WINDOW);
 		if (sync_should_stop(res))
-			return 0;
+			return;
 		block = hablk_bm_next_run(res, block, HABLK_SYNC_CHUNK / HABLK_MD_BM_BLOCK, &run);
 		if (block >= nblocks) {
 			/* end of a pass: done when every chunk is acked and nothing is left */
 			wait_event(res->sync_wait, sync_should_stop(res) ||
 				   !atomic_read(&res->sync_inflight));
 			if (sync_should_stop(res))
-				return 0;
+				return;
 			if (!hablk_bm_weight(res))
 				break;
 			block = 0;
@@ -145,18 +153,18 @@ static int sync_source_fn(void *arg)
 		block += run;
 	}
 	if (ret == -ENOTCONN)
-		return 0;
+		return;
 	if (ret) {
 		hablk_conn_fail(res, "sync failed");
-		return 0;
+		return;
 	}
 	sd.uuid = ss.uuid;
 	if (hablk_send_data_pkt(res, HABLK_P_SYNC_DONE, &sd, sizeof(sd))) {
 		hablk_conn_fail(res, "sending failed");
-		return 0;
+		return;
 	}
 	sync_finish(res);
-	return 0;
+	return;
 }
 
 /*

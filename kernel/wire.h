@@ -57,6 +57,11 @@ enum hablk_pkt_type {
 	HABLK_P_ROLE_REQ = 11,
 	HABLK_P_ROLE_REPLY = 12,
 	HABLK_P_BITMAP = 13,		/* data stream: the sync target's out-of-sync bits */
+	/* online verify: start, per-chunk digests, end on the data stream; replies on meta */
+	HABLK_P_VERIFY_START = 14,
+	HABLK_P_VERIFY_REQ = 15,
+	HABLK_P_VERIFY_REPLY = 16,
+	HABLK_P_VERIFY_DONE = 17,
 	__HABLK_P_MAX
 };
 
@@ -121,6 +126,22 @@ struct hablk_p_bitmap {
 } __packed;
 #define HABLK_BITMAP_MAX_BITS	32768U
 
+/* Digests of a chunk the verify source read; CRC-32 per 4 KiB block follows. */
+struct hablk_p_verify {
+	__be64 id;
+	__be64 sector;
+	__be32 size;		/* a multiple of 4096, at most HABLK_VERIFY_MAX */
+	__be32 pad;
+	__be32 crc[];
+} __packed;
+#define HABLK_VERIFY_MAX	(64U * 4096)
+
+/* The verify target's answer: bit i set = block i of the chunk differs. */
+struct hablk_p_verify_reply {
+	__be64 id;
+	__be64 mismatch;
+} __packed;
+
 /* A node asks its peer's consent before it becomes primary. */
 struct hablk_p_role {
 	__be32 role;		/* the role asked for */
@@ -160,6 +181,8 @@ static inline void hablk_wire_build_bug_on(void)
 	BUILD_BUG_ON(sizeof(struct hablk_p_ack) != 16);
 	BUILD_BUG_ON(sizeof(struct hablk_p_role) != 8);
 	BUILD_BUG_ON(sizeof(struct hablk_p_bitmap) != 16);
+	BUILD_BUG_ON(sizeof(struct hablk_p_verify) != 24);
+	BUILD_BUG_ON(sizeof(struct hablk_p_verify_reply) != 16);
 }
 
 static inline void hablk_hdr_encode(struct hablk_hdr *h, unsigned int type, __u32 len)
@@ -186,6 +209,10 @@ static inline __u32 hablk_pkt_fixed_len(unsigned int type)
 	case HABLK_P_ROLE_REQ:
 	case HABLK_P_ROLE_REPLY: return sizeof(struct hablk_p_role);
 	case HABLK_P_BITMAP:	 return sizeof(struct hablk_p_bitmap);
+	case HABLK_P_VERIFY_START: return sizeof(struct hablk_p_sync_start);
+	case HABLK_P_VERIFY_REQ: return sizeof(struct hablk_p_verify);
+	case HABLK_P_VERIFY_REPLY: return sizeof(struct hablk_p_verify_reply);
+	case HABLK_P_VERIFY_DONE: return sizeof(struct hablk_p_sync_done);
 	case HABLK_P_PING:
 	case HABLK_P_PING_ACK:	 return 0;
 	}
@@ -211,6 +238,10 @@ static inline int hablk_hdr_decode(const struct hablk_hdr *h, __u32 *len)
 	if (type == HABLK_P_DATA || type == HABLK_P_SYNC_DATA) {
 		if (l < sizeof(struct hablk_p_data) ||
 		    l > sizeof(struct hablk_p_data) + HABLK_MAX_DATA)
+			return -4;
+	} else if (type == HABLK_P_VERIFY_REQ) {
+		if (l < sizeof(struct hablk_p_verify) ||
+		    l > sizeof(struct hablk_p_verify) + HABLK_VERIFY_MAX / 4096 * 4)
 			return -4;
 	} else if (type == HABLK_P_BITMAP) {
 		if (l < sizeof(struct hablk_p_bitmap) ||
@@ -272,6 +303,22 @@ static inline int hablk_bitmap_check(const struct hablk_p_bitmap *b, __u32 pkt_l
 	if (pkt_len - sizeof(*b) != nbits / 8)
 		return -2;
 	if (first > limit || nbits > limit - first)
+		return -3;
+	return 0;
+}
+
+/* Validate a verify request: whole 4 KiB blocks, one digest each, inside the device. */
+static inline int hablk_verify_check(const struct hablk_p_verify *v, __u32 pkt_len,
+				     __u64 dev_sectors)
+{
+	__u64 sector = be64_to_cpu(v->sector);
+	__u32 size = be32_to_cpu(v->size);
+
+	if (v->pad || !size || (size & 4095) || size > HABLK_VERIFY_MAX || (sector & 7))
+		return -1;
+	if (pkt_len - sizeof(*v) != size / 4096 * 4)
+		return -2;
+	if (sector > dev_sectors || (size >> 9) > dev_sectors - sector)
 		return -3;
 	return 0;
 }

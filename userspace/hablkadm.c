@@ -14,6 +14,7 @@ static int do_down(const struct opts *o) { return cmd_simple(o, HABLK_CMD_DOWN);
 static int do_primary(const struct opts *o) { return cmd_simple(o, HABLK_CMD_PRIMARY); }
 static int do_secondary(const struct opts *o) { return cmd_simple(o, HABLK_CMD_SECONDARY); }
 static int do_disconnect(const struct opts *o) { return cmd_simple(o, HABLK_CMD_DISCONNECT); }
+static int do_verify(const struct opts *o) { return cmd_simple(o, HABLK_CMD_VERIFY); }
 static int do_wait_connect(const struct opts *o) { return cmd_wait(o, false); }
 static int do_wait_sync(const struct opts *o) { return cmd_wait(o, true); }
 
@@ -31,6 +32,8 @@ static const struct {
 	{ "connect", cmd_connect, 1, "RES [--discard-my-data [--save DIR]]  connect the link; after a\n"
 	  "                split-brain, resync this node from the peer (saving its changes)" },
 	{ "disconnect", do_disconnect, 1, "RES             disconnect the replication link" },
+	{ "verify", do_verify, 1, "RES             online verify; blocks that differ are resynced\n"
+	  "                from this node to the peer (run it on the primary)" },
 	{ "status", cmd_status, 0, "[RES]           show state (-j: JSON)" },
 	{ "events", cmd_events, -1, "                one line per state change (-j: JSON lines)" },
 	{ "wait-connect", do_wait_connect, 1, "RES [--timeout S]  wait until connected" },

@@ -27,6 +27,8 @@
  * HABLK_CMD_SECONDARY:          HABLK_A_RES_NAME
  * HABLK_CMD_CONNECT:            HABLK_A_RES_NAME, HABLK_A_DISCARD_MY_DATA (flag: on a
  *                               split-brain, this node's changes lose and are resynced)
+ * HABLK_CMD_VERIFY:             HABLK_A_RES_NAME: start an online verify from this node
+ *                               (the peer's differing blocks are then resynced from here)
  * HABLK_CMD_GET_BITMAP (dump):  HABLK_A_RES_NAME; one message per non-zero stretch:
  *    HABLK_A_BITMAP_FIRST   u64, first 4 KiB block the words describe (a multiple of 64)
  *    HABLK_A_BITMAP_WORDS   binary, little-endian u64 words, bit i = block FIRST + i
@@ -75,6 +77,7 @@ enum hablk_cmd {
 	HABLK_CMD_GET_STATUS,
 	HABLK_CMD_EVENT,
 	HABLK_CMD_GET_BITMAP,
+	HABLK_CMD_VERIFY,
 	__HABLK_CMD_MAX
 };
 #define HABLK_CMD_MAX (__HABLK_CMD_MAX - 1)

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Online verify: the source reads each chunk under its interval lock (so no
+ * write is in flight there on either node), sends a CRC-32 per 4 KiB block,
+ * the target compares with its own blocks; differing blocks go into the
+ * bitmap and are resynced from the source when the pass is done.
+ */
+#include <linux/crc32.h>
+#include <linux/slab.h>
+#include "hablk.h"
+
+#define BLOCK	4096U
+
+static u32 block_crc(const void *p)
+{
+	return crc32_le(~0U, p, BLOCK) ^ ~0U;
+}
+
+static bool verify_should_stop(struct hablk_resource *res)
+{
+	return kthread_should_stop() || atomic_read(&res->conn_failed);
+}
+
+/* Read a chunk, replace its data by its digests, queue it for the sender. */
+static int verify_chunk(struct hablk_resource *res, sector_t sector, u32 size)
+{
+	u32 crc[HABLK_VERIFY_MAX / BLOCK];
+	struct hablk_req *req;
+	struct bio_vec *bv;
+	struct bvec_iter_all it;
+	unsigned int n = 0;
+	int ret;
+
+	req = hablk_chunk_alloc(res, sector, size);
+	if (!req)
+		return -ENOMEM;
+	req->kind = HABLK_REQ_VERIFY;
+	RB_CLEAR_NODE(&req->iv.rb);
+	ret = hablk_iv_lock_net(res, &req->iv, sector, size);
+	if (ret) {
+		hablk_req_put(req);
+		return ret;
+	}
+	__set_bit(HABLK_REQF_IV, &req->flags);
+	ret = submit_bio_wait(&req->clone);
+	if (ret) {
+		hablk_req_put(req);
+		return ret;
+	}
+	bio_for_each_segment_all(bv, &req->clone, it)
+		crc[n++] = block_crc(page_address(bv->bv_page));
+	/* the data is not needed any more: the first page carries the digests */
+	for (ret = 0; ret < n; ret++)
+		((__be32 *)page_address(req->clone.bi_io_vec[0].bv_page))[ret] = cpu_to_be32(crc[ret]);
+	atomic_set(&req->ref, 2);	/* the reply (or cancel), and the sender */
+	atomic_inc(&res->sync_inflight);
+	ret = hablk_req_queue_net(res, req);
+	if (ret) {
+		atomic_dec(&res->sync_inflight);
+		atomic_set(&req->ref, 1);
+		hablk_req_put(req);
+	}
+	return ret;
+}
+
+/* The verify source's thread: one pass over the device, then resync what differs. */
+static int verify_fn(void *arg)
+{
+	struct hablk_resource *res = arg;
+	struct hablk_p_sync_start vs;
+	struct hablk_p_sync_done vd;
+	sector_t sector, total = res->size_sectors;
+	u64 differ;
+	u32 n;
+	int ret;
+
+	res->sync_total = total;
+	atomic64_set(&res->sync_done, 0);
+	atomic64_set(&res->verify_mismatch, 0);
+	vs.uuid = cpu_to_be64(READ_ONCE(res->gen.current_uuid));
+	vs.total_sectors = cpu_to_be64(total);
+	ret = hablk_send_data_pkt(res, HABLK_P_VERIFY_START, &vs, sizeof(vs));
+	pr_info("%s: online verify started, %llu KiB\n", res->cfg.name,
+		(unsigned long long)total / 2);
+	for (sector = 0; !ret && sector < total; sector += n) {
+		n = min_t(u64, HABLK_VERIFY_MAX >> SECTOR_SHIFT, total - sector);
+		wait_event(res->sync_wait, verify_should_stop(res) ||
+			   atomic_read(&res->sync_inflight) < HABLK_SYNC_WINDOW);
+		if (verify_should_stop(res))
+			return 0;
+		ret = verify_chunk(res, sector, n << SECTOR_SHIFT);
+	}
+	if (ret == -ENOTCONN)
+		return 0;
+	if (ret) {
+		hablk_conn_fail(res, "verify failed");
+		return 0;
+	}
+	wait_event(res->sync_wait, verify_should_stop(res) || !atomic_read(&res->sync_inflight));
+	if (verify_should_stop(res))
+		return 0;
+	differ = atomic64_read(&res->verify_mismatch);
+	vd.uuid = cpu_to_be64(differ);
+	if (hablk_send_data_pkt(res, HABLK_P_VERIFY_DONE, &vd, sizeof(vd))) {
+		hablk_conn_fail(res, "sending failed");
+		return 0;
+	}
+	pr_info("%s: online verify done: %llu blocks (%llu KiB) differ\n", res->cfg.name,
+		(unsigned long long)differ, (unsigned long long)differ * 4);
+	hablk_genl_event(res, "verify-done");
+	if (!differ) {
+		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED, NULL);
+		return 0;
+	}
+	/* the peer is the one repaired: this node's blocks are the reference */
+	hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_SYNC_SOURCE, NULL);
+	hablk_sync_run(res);
+	return 0;
+}
+
+int hablk_verify_start(struct hablk_resource *res, struct netlink_ext_ack *extack)
+{
+	struct task_struct *t;
+	bool ok;
+
+	spin_lock_irq(&res->state_lock);
+	ok = res->conn == HABLK_CONN_CONNECTED && res->repl == HABLK_REPL_ESTABLISHED &&
+	     res->disk == HABLK_DISK_UPTODATE && res->peer_disk == HABLK_DISK_UPTODATE;
+	if (ok && res->peer_role == HABLK_ROLE_PRIMARY) {
+		/* differing blocks are repaired on the peer: never on a primary */
+		spin_unlock_irq(&res->state_lock);
+		NL_SET_ERR_MSG(extack, "the peer is primary: run verify there");
+		return -EBUSY;
+	}
+	if (ok)
+		res->repl = HABLK_REPL_VERIFY_SOURCE;
+	spin_unlock_irq(&res->state_lock);
+	if (!ok) {
+		NL_SET_ERR_MSG(extack, "verify needs a connected pair, in sync, both UpToDate");
+		return -EBUSY;
+	}
+	mutex_lock(&res->sync_mutex);
+	hablk_thread_stop(&res->sync_thread);	/* a finished one */
+	t = hablk_thread_start(res, verify_fn, "verify");
+	if (!IS_ERR(t))
+		res->sync_thread = t;
+	mutex_unlock(&res->sync_mutex);
+	if (IS_ERR(t)) {
+		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED, NULL);
+		return PTR_ERR(t);
+	}
+	hablk_genl_event(res, "verify-started");
+	return 0;
+}
+
+/* The target's answer for one chunk (or the link is gone: status). */
+void hablk_verify_reply(struct hablk_req *req, u64 mismatch, int status)
+{
+	struct hablk_resource *res = req->res;
+	unsigned int i, blocks = req->size / BLOCK;
+
+	if (!status) {
+		for (i = 0; i < blocks; i++)
+			if (mismatch & (1ULL << i))
+				hablk_bm_set(res, req->sector + i * (BLOCK >> SECTOR_SHIFT),
+					     BLOCK >> SECTOR_SHIFT);
+		atomic64_add(hweight64(mismatch & (blocks < 64 ? (1ULL << blocks) - 1 : ~0ULL)),
+			     &res->verify_mismatch);
+		atomic64_add(req->size >> SECTOR_SHIFT, &res->sync_done);
+	}
+	atomic_dec(&res->sync_inflight);
+	wake_up(&res->sync_wait);
+	hablk_req_put(req);
+}
+
+/* Verify target: compare the source's digests with our blocks and answer. */
+int hablk_verify_serve(struct hablk_resource *res, u32 len)
+{
+	struct hablk_p_verify_reply r;
+	struct hablk_p_verify *v;
+	u64 mismatch = 0;
+	struct hablk_req *req;
+	unsigned int i, blocks;
+	struct bio_vec *bv;
+	struct bvec_iter_all it;
+	int ret;
+
+	v = kmalloc(len, GFP_NOIO);
+	if (!v)
+		return -ENOMEM;
+	ret = hablk_sock_recv(res->data_sock, v, len);
+	if (ret)
+		goto out;
+	if (hablk_verify_check(v, len, res->size_sectors) ||
+	    READ_ONCE(res->repl) != HABLK_REPL_VERIFY_TARGET) {
+		ret = -EPROTO;
+		goto out;
+	}
+	req = hablk_chunk_alloc(res, be64_to_cpu(v->sector), be32_to_cpu(v->size));
+	if (!req) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = submit_bio_wait(&req->clone);
+	blocks = be32_to_cpu(v->size) / BLOCK;
+	i = 0;
+	bio_for_each_segment_all(bv, &req->clone, it) {
+		if (ret || block_crc(page_address(bv->bv_page)) != be32_to_cpu(v->crc[i]))
+			mismatch |= 1ULL << i;	/* unreadable counts as different */
+		i++;
+	}
+	hablk_req_put(req);
+	atomic64_add(be32_to_cpu(v->size) >> SECTOR_SHIFT, &res->sync_done);
+	r.id = v->id;
+	r.mismatch = cpu_to_be64(mismatch & (blocks < 64 ? (1ULL << blocks) - 1 : ~0ULL));
+	ret = hablk_send_meta(res, HABLK_P_VERIFY_REPLY, &r, sizeof(r), 0);
+out:
+	kfree(v);
+	return ret;
+}
