@@ -26,7 +26,8 @@
 
 #define HABLK_MAX_INFLIGHT_PEER	512	/* peer writes being written on the secondary */
 #define HABLK_SYNC_CHUNK	(256U << 10)
-#define HABLK_SYNC_WINDOW	8	/* sync chunks in flight */
+#define HABLK_SYNC_WINDOW	8	/* sync chunks in flight while the application is idle */
+#define HABLK_SYNC_WINDOW_BUSY	1	/* ... and while it writes: its latency comes first */
 #define HABLK_SLOT_BITS		10
 #define HABLK_SLOTS		(1U << HABLK_SLOT_BITS)	/* writes in flight to the peer */
 
@@ -178,6 +179,9 @@ struct hablk_resource {
 	u64 sync_total;
 	atomic64_t sync_done;
 	atomic64_t verify_mismatch;	/* blocks found different by the running verify */
+	unsigned long sync_start;	/* jiffies */
+	bool sync_paused;		/* pause-sync on the source: no new chunks */
+	atomic_t app_inflight;		/* application writes waiting for the peer */
 
 	/* authentication */
 	struct crypto_shash *hmac;
@@ -357,6 +361,8 @@ void hablk_state_role_reply(struct hablk_resource *res, u32 status);
 int hablk_state_primary(struct hablk_resource *res, bool force,
 			struct netlink_ext_ack *extack);
 int hablk_state_secondary(struct hablk_resource *res, struct netlink_ext_ack *extack);
+int hablk_state_invalidate(struct hablk_resource *res, struct netlink_ext_ack *extack);
+int hablk_sync_pause(struct hablk_resource *res, bool pause, struct netlink_ext_ack *extack);
 
 /* netlink.c */
 int hablk_genl_init(void);

@@ -211,8 +211,21 @@ static int do_verify(struct hablk_resource *res, struct genl_info *info)
 	return hablk_verify_start(res, info->extack);
 }
 
+static int do_invalidate(struct hablk_resource *res, struct genl_info *info)
+{
+	return hablk_state_invalidate(res, info->extack);
+}
+
+static int do_pause(struct hablk_resource *res, struct genl_info *info)
+{
+	return hablk_sync_pause(res, info->genlhdr->cmd == HABLK_CMD_PAUSE_SYNC, info->extack);
+}
+
 static int (*const res_cmds[])(struct hablk_resource *, struct genl_info *) = {
 	[HABLK_CMD_VERIFY] = do_verify,
+	[HABLK_CMD_INVALIDATE] = do_invalidate,
+	[HABLK_CMD_PAUSE_SYNC] = do_pause,
+	[HABLK_CMD_RESUME_SYNC] = do_pause,
 	[HABLK_CMD_DOWN] = do_down,
 	[HABLK_CMD_PRIMARY] = do_primary,
 	[HABLK_CMD_SECONDARY] = do_secondary,
@@ -237,7 +250,7 @@ static int fill_res(struct sk_buff *skb, struct hablk_resource *res, u32 portid,
 		    int flags, u8 cmd, const char *what)
 {
 	u8 role, disk, conn, repl, peer_role, peer_disk;
-	u64 current_uuid, total, done, oos;
+	u64 current_uuid, total, done, oos, elapsed;
 	char err[sizeof(res->last_error)];
 	struct nlattr *peer;
 	void *hdr;
@@ -253,6 +266,9 @@ static int fill_res(struct sk_buff *skb, struct hablk_resource *res, u32 portid,
 	memcpy(err, res->last_error, sizeof(err));
 	total = res->sync_total;
 	done = min_t(u64, atomic64_read(&res->sync_done), total);
+	elapsed = jiffies_to_msecs(jiffies - res->sync_start);
+	if (repl == HABLK_REPL_SYNC_SOURCE && res->sync_paused)
+		repl = HABLK_REPL_PAUSED;
 	spin_unlock_irq(&res->state_lock);
 	oos = hablk_bm_weight(res) * (HABLK_MD_BM_BLOCK >> SECTOR_SHIFT);
 	if (repl == HABLK_REPL_SYNC_TARGET)
@@ -283,6 +299,7 @@ static int fill_res(struct sk_buff *skb, struct hablk_resource *res, u32 portid,
 	    nla_put_u64_64bit(skb, HABLK_A_OOS_SECTORS, oos, HABLK_A_PAD) ||
 	    nla_put_u64_64bit(skb, HABLK_A_SYNC_TOTAL, total, HABLK_A_PAD) ||
 	    nla_put_u64_64bit(skb, HABLK_A_SYNC_DONE, done, HABLK_A_PAD) ||
+	    nla_put_u64_64bit(skb, HABLK_A_SYNC_ELAPSED_MS, elapsed, HABLK_A_PAD) ||
 	    nla_put_string(skb, HABLK_A_LAST_ERROR, err))
 		goto nla_fail;
 	nla_nest_end(skb, peer);
@@ -412,6 +429,9 @@ static const struct genl_ops hablk_ops[] = {
 	{ .cmd = HABLK_CMD_GET_STATUS, .doit = hablk_nl_get, .dumpit = hablk_nl_dump },
 	{ .cmd = HABLK_CMD_GET_BITMAP, .dumpit = hablk_nl_bitmap_dump, .flags = GENL_ADMIN_PERM },
 	{ .cmd = HABLK_CMD_VERIFY, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
+	{ .cmd = HABLK_CMD_INVALIDATE, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
+	{ .cmd = HABLK_CMD_PAUSE_SYNC, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
+	{ .cmd = HABLK_CMD_RESUME_SYNC, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 };
 
 static struct genl_family hablk_family __ro_after_init = {

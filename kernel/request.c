@@ -193,6 +193,7 @@ void hablk_req_net_done(struct hablk_req *req, int status)
 		hablk_verify_reply(req, 0, status ? status : -EIO);
 		return;
 	}
+	atomic_dec(&res->app_inflight);
 	if (status) {
 		/* the peer may lack it: resync these blocks later */
 		hablk_bm_set(res, req->sector, req->size >> SECTOR_SHIFT);
@@ -442,6 +443,7 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 		else
 			hablk_bm_set(res, req->sector, req->size >> SECTOR_SHIFT);
 	} else {
+		atomic_inc(&res->app_inflight);
 		wake_up(&res->send_wait);
 	}
 	req->start_time = bio_start_io_acct(bio);

@@ -365,6 +365,36 @@ out:
 	return ret;
 }
 
+/* Discard this node's data: it becomes Inconsistent, and a full sync from the peer follows. */
+int hablk_state_invalidate(struct hablk_resource *res, struct netlink_ext_ack *extack)
+{
+	int ret;
+
+	spin_lock_irq(&res->state_lock);
+	if (res->role == HABLK_ROLE_PRIMARY || res->repl == HABLK_REPL_SYNC_TARGET ||
+	    res->repl == HABLK_REPL_SYNC_SOURCE || res->repl == HABLK_REPL_VERIFY_SOURCE ||
+	    res->repl == HABLK_REPL_VERIFY_TARGET) {
+		spin_unlock_irq(&res->state_lock);
+		NL_SET_ERR_MSG(extack, "invalidate needs a secondary with no sync or verify running");
+		return -EBUSY;
+	}
+	res->disk = HABLK_DISK_INCONSISTENT;
+	res->gen.consistent = false;
+	spin_unlock_irq(&res->state_lock);
+	ret = hablk_md_set_flags(res, 0, HABLK_MDF_CONSISTENT | HABLK_MDF_UPTODATE |
+				 HABLK_MDF_OUTDATED);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "cannot write the metadata");
+		return ret;
+	}
+	pr_info("%s: invalidated: the data will be copied from the peer\n", res->cfg.name);
+	hablk_genl_event(res, "disk");
+	/* reconnect: the state exchange then decides target-full (rule 1) */
+	if (READ_ONCE(res->conn) == HABLK_CONN_CONNECTED)
+		hablk_conn_fail(res, "invalidated: resyncing from the peer");
+	return 0;
+}
+
 int hablk_state_secondary(struct hablk_resource *res, struct netlink_ext_ack *extack)
 {
 	if (res->role == HABLK_ROLE_SECONDARY)

@@ -91,6 +91,26 @@ static void sync_finish(struct hablk_resource *res)
 	hablk_genl_event(res, "sync-done");
 }
 
+/*
+ * The rate controller: a sync uses the whole window (and so the link's idle
+ * capacity) only while no application write waits for the peer; while the
+ * application writes, one chunk at a time, so its writes never queue behind
+ * more than one chunk on the link.
+ */
+static int sync_window(struct hablk_resource *res)
+{
+	return atomic_read(&res->app_inflight) ? HABLK_SYNC_WINDOW_BUSY : HABLK_SYNC_WINDOW;
+}
+
+/* Pause (until resumed: also a sync that starts later) or resume syncs from this node. */
+int hablk_sync_pause(struct hablk_resource *res, bool pause, struct netlink_ext_ack *extack)
+{
+	WRITE_ONCE(res->sync_paused, pause);
+	wake_up_all(&res->sync_wait);
+	hablk_genl_event(res, pause ? "sync-paused" : "sync-resumed");
+	return 0;
+}
+
 static bool sync_should_stop(struct hablk_resource *res)
 {
 	return kthread_should_stop() || atomic_read(&res->conn_failed);
@@ -122,6 +142,7 @@ void hablk_sync_run(struct hablk_resource *res)
 	int ret = 0;
 
 	res->sync_total = hablk_bm_weight(res) * (HABLK_MD_BM_BLOCK >> SECTOR_SHIFT);
+	res->sync_start = jiffies;
 	atomic64_set(&res->sync_done, 0);
 	ss.uuid = cpu_to_be64(READ_ONCE(res->gen.current_uuid));
 	ss.total_sectors = cpu_to_be64(res->sync_total);
@@ -130,10 +151,13 @@ void hablk_sync_run(struct hablk_resource *res)
 		(unsigned long long)res->sync_total / 2);
 	hablk_genl_event(res, "sync-started");
 	while (!ret) {
-		wait_event(res->sync_wait, sync_should_stop(res) ||
-			   atomic_read(&res->sync_inflight) < HABLK_SYNC_WINDOW);
+		wait_event_timeout(res->sync_wait, sync_should_stop(res) ||
+				   (!READ_ONCE(res->sync_paused) &&
+				    atomic_read(&res->sync_inflight) < sync_window(res)), HZ / 10);
 		if (sync_should_stop(res))
 			return;
+		if (READ_ONCE(res->sync_paused) || atomic_read(&res->sync_inflight) >= sync_window(res))
+			continue;	/* the timeout re-reads the application's activity */
 		block = hablk_bm_next_run(res, block, HABLK_SYNC_CHUNK / HABLK_MD_BM_BLOCK, &run);
 		if (block >= nblocks) {
 			/* end of a pass: done when every chunk is acked and nothing is left */
@@ -164,7 +188,6 @@ void hablk_sync_run(struct hablk_resource *res)
 		return;
 	}
 	sync_finish(res);
-	return;
 }
 
 /*
@@ -240,6 +263,7 @@ int hablk_sync_target_begin(struct hablk_resource *res, u64 total, bool send_bm)
 	if (total) {
 		res->sync_total = min_t(u64, total, res->size_sectors);
 		atomic64_set(&res->sync_done, 0);
+		res->sync_start = jiffies;
 	}
 	spin_unlock_irq(&res->state_lock);
 	ret = hablk_md_set_flags(res, 0, HABLK_MDF_CONSISTENT | HABLK_MDF_UPTODATE |

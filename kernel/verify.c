@@ -75,6 +75,7 @@ static int verify_fn(void *arg)
 	int ret;
 
 	res->sync_total = total;
+	res->sync_start = jiffies;
 	atomic64_set(&res->sync_done, 0);
 	atomic64_set(&res->verify_mismatch, 0);
 	vs.uuid = cpu_to_be64(READ_ONCE(res->gen.current_uuid));

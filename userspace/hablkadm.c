@@ -15,6 +15,9 @@ static int do_primary(const struct opts *o) { return cmd_simple(o, HABLK_CMD_PRI
 static int do_secondary(const struct opts *o) { return cmd_simple(o, HABLK_CMD_SECONDARY); }
 static int do_disconnect(const struct opts *o) { return cmd_simple(o, HABLK_CMD_DISCONNECT); }
 static int do_verify(const struct opts *o) { return cmd_simple(o, HABLK_CMD_VERIFY); }
+static int do_invalidate(const struct opts *o) { return cmd_simple(o, HABLK_CMD_INVALIDATE); }
+static int do_pause(const struct opts *o) { return cmd_simple(o, HABLK_CMD_PAUSE_SYNC); }
+static int do_resume(const struct opts *o) { return cmd_simple(o, HABLK_CMD_RESUME_SYNC); }
 static int do_wait_connect(const struct opts *o) { return cmd_wait(o, false); }
 static int do_wait_sync(const struct opts *o) { return cmd_wait(o, true); }
 
@@ -34,6 +37,9 @@ static const struct {
 	{ "disconnect", do_disconnect, 1, "RES             disconnect the replication link" },
 	{ "verify", do_verify, 1, "RES             online verify; blocks that differ are resynced\n"
 	  "                from this node to the peer (run it on the primary)" },
+	{ "invalidate", do_invalidate, 1, "RES             discard this secondary's data; full sync from the peer" },
+	{ "pause-sync", do_pause, 1, "RES             pause syncs from this node until resume-sync" },
+	{ "resume-sync", do_resume, 1, "RES             resume them" },
 	{ "status", cmd_status, 0, "[RES]           show state (-j: JSON)" },
 	{ "events", cmd_events, -1, "                one line per state change (-j: JSON lines)" },
 	{ "wait-connect", do_wait_connect, 1, "RES [--timeout S]  wait until connected" },

@@ -189,6 +189,8 @@ static void parse_status(struct nlattr **a, struct hablk_status *s)
 		s->sync_total = nla_get_u64(p[HABLK_A_SYNC_TOTAL]);
 	if (p[HABLK_A_SYNC_DONE])
 		s->sync_done = nla_get_u64(p[HABLK_A_SYNC_DONE]);
+	if (p[HABLK_A_SYNC_ELAPSED_MS])
+		s->sync_elapsed_ms = nla_get_u64(p[HABLK_A_SYNC_ELAPSED_MS]);
 	if (p[HABLK_A_LAST_ERROR])
 		snprintf(s->last_error, sizeof(s->last_error), "%s", nla_get_string(p[HABLK_A_LAST_ERROR]));
 }

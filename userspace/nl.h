@@ -20,7 +20,7 @@ struct hablk_status {
 	unsigned int peer_id;
 	char peer_name[64];
 	int conn, peer_role, peer_disk, repl;
-	uint64_t oos_sectors, sync_total, sync_done;
+	uint64_t oos_sectors, sync_total, sync_done, sync_elapsed_ms;
 	char last_error[128];
 	char what[32];		/* events: what changed */
 };

@@ -9,9 +9,30 @@
 #include "../kernel/uapi/linux/hablk.h"
 #include "hablkadm.h"
 
+static bool syncing(const struct hablk_status *s)
+{
+	return s->repl == HABLK_REPL_SYNC_SOURCE || s->repl == HABLK_REPL_SYNC_TARGET ||
+	       s->repl == HABLK_REPL_VERIFY_SOURCE || s->repl == HABLK_REPL_VERIFY_TARGET ||
+	       s->repl == HABLK_REPL_PAUSED;
+}
+
+/* KiB/s of the running sync or verify so far, and seconds left at that rate (-1: unknown). */
+static double sync_rate(const struct hablk_status *s)
+{
+	return syncing(s) && s->sync_elapsed_ms ?
+	       (double)s->sync_done / 2.0 / ((double)s->sync_elapsed_ms / 1000.0) : 0.0;
+}
+
+static double sync_eta(const struct hablk_status *s)
+{
+	double rate = sync_rate(s);
+
+	return rate > 0 ? (double)(s->sync_total - s->sync_done) / 2.0 / rate : -1.0;
+}
+
 static double sync_percent(const struct hablk_status *s)
 {
-	if (s->repl != HABLK_REPL_SYNC_SOURCE && s->repl != HABLK_REPL_SYNC_TARGET)
+	if (!syncing(s))
 		return s->oos_sectors ? 0.0 : 100.0;
 	if (!s->sync_total)
 		return 0.0;
@@ -52,10 +73,10 @@ static void print_json(FILE *f, const struct hablk_status *s, bool event)
 	json_string(f, s->peer_name);
 	fprintf(f, ",\"node_id\":%u,\"connection\":\"%s\",\"role\":\"%s\",\"disk\":\"%s\","
 		"\"replication\":\"%s\",\"out_of_sync_kib\":%llu,\"sync_done_percent\":%.1f,"
-		"\"last_error\":",
+		"\"sync_rate_kib_s\":%.0f,\"sync_eta_s\":%.0f,\"last_error\":",
 		s->peer_id, hablk_conn_name(s->conn), hablk_role_name(s->peer_role),
 		hablk_disk_name(s->peer_disk), hablk_repl_name(s->repl),
-		(unsigned long long)s->oos_sectors / 2, sync_percent(s));
+		(unsigned long long)s->oos_sectors / 2, sync_percent(s), sync_rate(s), sync_eta(s));
 	json_string(f, s->last_error);
 	fprintf(f, "}]}");
 }
@@ -69,8 +90,9 @@ static void print_text(FILE *f, const struct hablk_status *s)
 		s->peer_name[0] ? s->peer_name : "peer", hablk_conn_name(s->conn),
 		hablk_role_name(s->peer_role), hablk_disk_name(s->peer_disk),
 		hablk_repl_name(s->repl), (unsigned long long)s->oos_sectors / 2);
-	if (s->repl == HABLK_REPL_SYNC_SOURCE || s->repl == HABLK_REPL_SYNC_TARGET)
-		fprintf(f, " done:%.1f%%", sync_percent(s));
+	if (syncing(s))
+		fprintf(f, " done:%.1f%% rate:%.0fKiB/s eta:%.0fs", sync_percent(s), sync_rate(s),
+			sync_eta(s));
 	fputc('\n', f);
 	if (s->last_error[0] && s->conn != HABLK_CONN_CONNECTED)
 		fprintf(f, "  last error: %s\n", s->last_error);

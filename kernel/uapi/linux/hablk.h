@@ -29,6 +29,10 @@
  *                               split-brain, this node's changes lose and are resynced)
  * HABLK_CMD_VERIFY:             HABLK_A_RES_NAME: start an online verify from this node
  *                               (the peer's differing blocks are then resynced from here)
+ * HABLK_CMD_INVALIDATE:         HABLK_A_RES_NAME: discard this (secondary) node's data;
+ *                               a full sync from the peer follows
+ * HABLK_CMD_PAUSE_SYNC, HABLK_CMD_RESUME_SYNC: HABLK_A_RES_NAME: syncs from this node
+ *                               wait (the running one, and later ones) until resumed
  * HABLK_CMD_GET_BITMAP (dump):  HABLK_A_RES_NAME; one message per non-zero stretch:
  *    HABLK_A_BITMAP_FIRST   u64, first 4 KiB block the words describe (a multiple of 64)
  *    HABLK_A_BITMAP_WORDS   binary, little-endian u64 words, bit i = block FIRST + i
@@ -51,6 +55,7 @@
  *        HABLK_A_OOS_SECTORS    u64, sectors the peer lacks (or we lack)
  *        HABLK_A_SYNC_TOTAL     u64, sectors of the running sync
  *        HABLK_A_SYNC_DONE      u64, sectors done of the running sync
+ *        HABLK_A_SYNC_ELAPSED_MS u64, time since the running sync started (rate, ETA)
  *        HABLK_A_LAST_ERROR     string, why the last connection failed
  *    HABLK_A_EVENT_WHAT     string (events only): what changed, e.g. "role"
  */
@@ -78,6 +83,9 @@ enum hablk_cmd {
 	HABLK_CMD_EVENT,
 	HABLK_CMD_GET_BITMAP,
 	HABLK_CMD_VERIFY,
+	HABLK_CMD_INVALIDATE,
+	HABLK_CMD_PAUSE_SYNC,
+	HABLK_CMD_RESUME_SYNC,
 	__HABLK_CMD_MAX
 };
 #define HABLK_CMD_MAX (__HABLK_CMD_MAX - 1)
@@ -119,6 +127,7 @@ enum hablk_attr {
 	HABLK_A_DISCARD_MY_DATA,
 	HABLK_A_BITMAP_FIRST,
 	HABLK_A_BITMAP_WORDS,
+	HABLK_A_SYNC_ELAPSED_MS,
 	__HABLK_A_MAX
 };
 #define HABLK_A_MAX (__HABLK_A_MAX - 1)
