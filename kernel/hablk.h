@@ -86,6 +86,9 @@ struct hablk_config {
 	u32 ping_timeout_ms;
 	u32 connect_int_ms;
 	u32 connect_max_ms;
+	u8 after_sb;			/* enum hablk_after_sb */
+	char sb_save_dir[256];		/* "" : split-brain losers do not save */
+	char helper[256];		/* hablkadm, run for the save */
 };
 
 /* One replicated block device. */
@@ -107,6 +110,8 @@ struct hablk_resource {
 	bool promoting;			/* waiting for the peer's consent */
 	bool exchanging;		/* connect-time state exchange: no solo writes */
 	bool discard_my_data;		/* next connect: lose a split-brain (admin's choice) */
+	u64 primary_since;		/* wall-clock seconds of the last promotion */
+	struct hablk_sb_side peer_sb;	/* the peer's split-brain facts, from its STATE */
 	bool role_replied;
 	u32 role_reply;
 	wait_queue_head_t role_wait;

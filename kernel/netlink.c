@@ -29,6 +29,9 @@ static const struct nla_policy hablk_policy[HABLK_A_MAX + 1] = {
 	[HABLK_A_CONNECT_MAX_MS] = { .type = NLA_U32 },
 	[HABLK_A_FORCE]		= { .type = NLA_FLAG },
 	[HABLK_A_DISCARD_MY_DATA] = { .type = NLA_FLAG },
+	[HABLK_A_AFTER_SB]	= NLA_POLICY_MAX(NLA_U8, __HABLK_ASB_MAX - 1),
+	[HABLK_A_SB_SAVE_DIR]	= { .type = NLA_NUL_STRING, .len = 255 },
+	[HABLK_A_HELPER]	= { .type = NLA_NUL_STRING, .len = 255 },
 };
 
 static const struct genl_multicast_group hablk_mcgrps[] = {
@@ -122,6 +125,17 @@ static int parse_up(struct genl_info *info, struct hablk_config *cfg)
 		NL_SET_ERR_MSG_ATTR(extack, a[HABLK_A_META_DISK],
 				    "external metadata is not supported yet; use meta-disk internal");
 		return -EOPNOTSUPP;
+	}
+	if (a[HABLK_A_AFTER_SB])
+		cfg->after_sb = nla_get_u8(a[HABLK_A_AFTER_SB]);
+	if (a[HABLK_A_SB_SAVE_DIR])
+		nla_strscpy(cfg->sb_save_dir, a[HABLK_A_SB_SAVE_DIR], sizeof(cfg->sb_save_dir));
+	if (a[HABLK_A_HELPER])
+		nla_strscpy(cfg->helper, a[HABLK_A_HELPER], sizeof(cfg->helper));
+	if ((cfg->sb_save_dir[0] && cfg->sb_save_dir[0] != '/') ||
+	    (cfg->helper[0] && cfg->helper[0] != '/')) {
+		NL_SET_ERR_MSG(extack, "split-brain save dir and helper must be absolute paths");
+		return -EINVAL;
 	}
 	la = parse_addr(a[HABLK_A_LOCAL_ADDR], &cfg->local_addr);
 	pa = parse_addr(a[HABLK_A_PEER_ADDR], &cfg->peer_addr);
@@ -368,7 +382,13 @@ static int hablk_nl_bitmap_dump(struct sk_buff *skb, struct netlink_callback *cb
 
 	if (!name)
 		return -EINVAL;
-	mutex_lock(&hablk_cfg_mutex);
+	/*
+	 * Not mutex_lock(): the split-brain save helper runs this from the
+	 * connection thread, which a down/disconnect holding the mutex may be
+	 * waiting for. Failing the save keeps the data, and that is safe.
+	 */
+	if (!mutex_trylock(&hablk_cfg_mutex))
+		return -EBUSY;
 	res = hablk_resource_find(nla_data(name));
 	if (!res) {
 		ret = -ENOENT;

@@ -138,7 +138,10 @@ int hablk_send_state(struct hablk_resource *res)
 	st.disk = res->disk;
 	st.dirty = res->gen.dirty;
 	st.discard = res->discard_my_data;
+	st.after_sb = res->cfg.after_sb;
+	st.primary_since = cpu_to_be64(res->primary_since);
 	spin_unlock_irq(&res->state_lock);
+	st.changes = cpu_to_be64(hablk_bm_weight(res));
 	return hablk_send_data_pkt(res, HABLK_P_STATE, &st, sizeof(st));
 }
 

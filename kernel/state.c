@@ -5,6 +5,7 @@
  * is announced on the events multicast group.
  */
 #include <linux/random.h>
+#include <linux/umh.h>
 #include "hablk.h"
 
 static const char * const field_names[] = {
@@ -137,6 +138,58 @@ static int agree_size(struct hablk_resource *res)
 	return 0;
 }
 
+/*
+ * Save the changes this node is about to lose: run "HELPER save-divergent RES
+ * --save DIR" (hablkadm), which copies every block of our bitmap into DIR.
+ */
+static int save_divergent(struct hablk_resource *res)
+{
+	char *argv[] = { res->cfg.helper, "save-divergent", res->cfg.name, "--save",
+			 res->cfg.sb_save_dir, NULL };
+	char *envp[] = { "HOME=/", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	int ret;
+
+	if (!res->cfg.sb_save_dir[0])
+		return 0;
+	if (!res->cfg.helper[0])
+		return -ENOENT;
+	ret = call_usermodehelper(argv[0], argv, envp, UMH_WAIT_PROC);
+	pr_info("%s: %s save-divergent %s %s: exit %d\n", res->cfg.name, argv[0],
+		res->cfg.name, res->cfg.sb_save_dir, ret);
+	return ret;
+}
+
+/* A split-brain: the after-sb policy decides who loses, or nobody does. */
+static int after_split_brain(struct hablk_resource *res)
+{
+	struct hablk_sb_side me = {
+		.changes = hablk_bm_weight(res),
+		.primary_since = res->primary_since,
+		.primary = res->role == HABLK_ROLE_PRIMARY,
+		.policy = res->cfg.after_sb,
+	};
+	enum hablk_sb_verdict v = hablk_sb_resolve(&me, &res->peer_sb);
+
+	if (v == HABLK_SB_PEER_LOSES && !res->peer_sb.primary) {
+		pr_warn("%s: split-brain resolved by after-sb: the peer's changes are discarded\n",
+			res->cfg.name);
+		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_SYNC_SOURCE, "split-brain-resolved");
+		return hablk_sync_start_source(res, false);
+	}
+	if (v == HABLK_SB_LOCAL_LOSES && res->role != HABLK_ROLE_PRIMARY) {
+		if (save_divergent(res)) {
+			set_error(res, "split-brain: saving this node's changes failed; not discarded");
+			return -ECONNABORTED;
+		}
+		pr_warn("%s: split-brain resolved by after-sb: this node's %llu changed blocks are discarded\n",
+			res->cfg.name, (unsigned long long)me.changes);
+		hablk_genl_event(res, "split-brain-resolved");
+		return hablk_sync_target_begin(res, 0, true);
+	}
+	set_error(res, "split-brain detected: both nodes wrote since they parted");
+	return -ECONNABORTED;
+}
+
 /* First state of the peer on a new connection: decide what to do. */
 static int connected_decide(struct hablk_resource *res)
 {
@@ -181,8 +234,10 @@ static int connected_decide(struct hablk_resource *res)
 	case HABLK_SYNC_SPLIT_BRAIN:
 		pr_alert("%s: split-brain detected: both nodes wrote since they parted\n",
 			 res->cfg.name);
-		set_error(res, "split-brain detected: both nodes wrote since they parted");
 		hablk_genl_event(res, "split-brain");
+		if (rule == 9)	/* both diverged from one generation: a policy may decide */
+			return after_split_brain(res);
+		set_error(res, "split-brain detected: both nodes wrote since they parted");
 		return -ECONNABORTED;
 	default:
 		set_error(res, "peer's data is unrelated to ours");
@@ -199,7 +254,7 @@ int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_sta
 	bool changed;
 
 	if (role > HABLK_ROLE_PRIMARY || disk > HABLK_DISK_UPTODATE || st->dirty > 1 ||
-	    st->discard > 1)
+	    st->discard > 1 || st->after_sb >= __HABLK_ASB_MAX)
 		return -EPROTO;
 	spin_lock_irq(&res->state_lock);
 	if (!initial && role == HABLK_ROLE_PRIMARY && res->role == HABLK_ROLE_PRIMARY) {
@@ -216,6 +271,10 @@ int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_sta
 	res->peer_gen.consistent = disk == HABLK_DISK_UPTODATE || disk == HABLK_DISK_OUTDATED;
 	res->peer_gen.dirty = st->dirty;
 	res->peer_gen.discard = st->discard;
+	res->peer_sb.changes = be64_to_cpu(st->changes);
+	res->peer_sb.primary_since = be64_to_cpu(st->primary_since);
+	res->peer_sb.primary = role == HABLK_ROLE_PRIMARY;
+	res->peer_sb.policy = st->after_sb;
 	if (initial) {
 		res->conn = HABLK_CONN_CONNECTED;
 		res->last_error[0] = 0;
@@ -344,6 +403,7 @@ int hablk_state_primary(struct hablk_resource *res, bool force,
 	spin_lock_irq(&res->state_lock);
 	res->role = HABLK_ROLE_PRIMARY;
 	res->disk = HABLK_DISK_UPTODATE;
+	res->primary_since = ktime_get_real_seconds();
 	start_sync = connected && res->conn == HABLK_CONN_CONNECTED &&
 		     res->peer_disk == HABLK_DISK_INCONSISTENT &&
 		     res->repl == HABLK_REPL_ESTABLISHED;

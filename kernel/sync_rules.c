@@ -151,6 +151,42 @@ enum hablk_sync_decision hablk_sync_decide(const struct hablk_gen *local,
 	return HABLK_SYNC_UNRELATED;	/* not reached: the last rule always holds */
 }
 
+/* Who loses under one comparison: the side with the larger key, or nobody on a tie. */
+static enum hablk_sb_verdict larger_loses(__u64 l, __u64 p)
+{
+	if (l == p)
+		return HABLK_SB_UNRESOLVED;
+	return l > p ? HABLK_SB_LOCAL_LOSES : HABLK_SB_PEER_LOSES;
+}
+
+/*
+ * The after-sb policy, decided the same way (mirrored) on both nodes. Both
+ * must have configured the same policy, or nothing is resolved.
+ */
+enum hablk_sb_verdict hablk_sb_resolve(const struct hablk_sb_side *l,
+				       const struct hablk_sb_side *p)
+{
+	if (l->policy != p->policy)
+		return HABLK_SB_UNRESOLVED;
+	switch (l->policy) {
+	case HABLK_ASB_DISCARD_ZERO_CHANGES:
+		if (!l->changes == !p->changes)
+			return HABLK_SB_UNRESOLVED;
+		return l->changes ? HABLK_SB_PEER_LOSES : HABLK_SB_LOCAL_LOSES;
+	case HABLK_ASB_DISCARD_LEAST_CHANGES:
+		/* fewer changes lose: compare the negated counts */
+		return larger_loses(p->changes, l->changes);
+	case HABLK_ASB_DISCARD_YOUNGER_PRIMARY:
+		return larger_loses(l->primary_since, p->primary_since);
+	case HABLK_ASB_DISCARD_SECONDARY:
+		if (l->primary == p->primary)
+			return HABLK_SB_UNRESOLVED;
+		return l->primary ? HABLK_SB_PEER_LOSES : HABLK_SB_LOCAL_LOSES;
+	default:
+		return HABLK_SB_UNRESOLVED;
+	}
+}
+
 const char *hablk_sync_decision_name(enum hablk_sync_decision d)
 {
 	static const char * const names[] = {

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #endif
+#include "uapi/linux/hablk.h"
 
 /* What one side knows about itself when the nodes meet. */
 struct hablk_gen {
@@ -36,6 +37,23 @@ enum hablk_sync_decision {
 	HABLK_SYNC_SPLIT_BRAIN,		/* both wrote since they parted */
 	HABLK_SYNC_UNRELATED,		/* no common history: refuse */
 };
+
+/* A split-brain side, for the after-sb policies. */
+struct hablk_sb_side {
+	__u64 changes;		/* blocks written since the split (bitmap weight) */
+	__u64 primary_since;	/* wall-clock seconds it last became primary; 0: not since up */
+	bool primary;		/* primary now */
+	__u8 policy;		/* its configured enum hablk_after_sb */
+};
+
+enum hablk_sb_verdict {
+	HABLK_SB_UNRESOLVED,	/* disconnect: an administrator decides */
+	HABLK_SB_LOCAL_LOSES,	/* local changes are discarded (after being saved) */
+	HABLK_SB_PEER_LOSES,
+};
+
+enum hablk_sb_verdict hablk_sb_resolve(const struct hablk_sb_side *local,
+				       const struct hablk_sb_side *peer);
 
 enum hablk_sync_decision hablk_sync_decide(const struct hablk_gen *local,
 					   const struct hablk_gen *peer,

@@ -111,7 +111,10 @@ struct hablk_p_state {
 	__u8 disk;		/* enum hablk_disk_state */
 	__u8 dirty;		/* 1: holds writes the peer may lack (same generation) */
 	__u8 discard;		/* 1: on a split-brain, this node's writes lose */
-	__u8 pad[4];
+	__u8 after_sb;		/* its enum hablk_after_sb */
+	__u8 pad[3];
+	__be64 changes;		/* out-of-sync blocks (split-brain: blocks written apart) */
+	__be64 primary_since;	/* wall-clock seconds it last became primary, 0: not since up */
 } __packed;
 
 /*
@@ -176,7 +179,7 @@ static inline void hablk_wire_build_bug_on(void)
 	BUILD_BUG_ON(sizeof(struct hablk_hdr) != 16);
 	BUILD_BUG_ON(sizeof(struct hablk_p_hello) != 120);
 	BUILD_BUG_ON(sizeof(struct hablk_p_auth) != 32);
-	BUILD_BUG_ON(sizeof(struct hablk_p_state) != 40);
+	BUILD_BUG_ON(sizeof(struct hablk_p_state) != 56);
 	BUILD_BUG_ON(sizeof(struct hablk_p_data) != 24);
 	BUILD_BUG_ON(sizeof(struct hablk_p_ack) != 16);
 	BUILD_BUG_ON(sizeof(struct hablk_p_role) != 8);

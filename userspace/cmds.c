@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include "../kernel/uapi/linux/hablk.h"
 #include "hablkadm.h"
@@ -56,7 +57,46 @@ static int put_up_attrs(struct nl_msg *m, const struct hablk_res *r,
 	       nla_put_u32(m, HABLK_A_PING_INT_MS, r->timing.ping_interval_ms) ||
 	       nla_put_u32(m, HABLK_A_PING_TIMEOUT_MS, r->timing.ping_timeout_ms) ||
 	       nla_put_u32(m, HABLK_A_CONNECT_INT_MS, r->timing.connect_interval_ms) ||
-	       nla_put_u32(m, HABLK_A_CONNECT_MAX_MS, r->timing.connect_interval_max_ms);
+	       nla_put_u32(m, HABLK_A_CONNECT_MAX_MS, r->timing.connect_interval_max_ms) ||
+	       nla_put_u8(m, HABLK_A_AFTER_SB, (uint8_t)r->after_sb) ||
+	       (r->split_brain_save[0] &&
+		nla_put_string(m, HABLK_A_SB_SAVE_DIR, r->split_brain_save));
+}
+
+/* The kernel runs this very program to save a split-brain's losing changes. */
+static int put_helper(struct nl_msg *m)
+{
+	char self[256];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0 || n >= (ssize_t)sizeof(self) - 1)
+		return 0;	/* no helper: a save cannot be done, so nothing is discarded */
+	self[n] = 0;
+	return nla_put_string(m, HABLK_A_HELPER, self);
+}
+
+/* hablkadm save-divergent RES DIR: what the kernel runs (see put_helper). */
+int cmd_save_divergent(const struct opts *o)
+{
+	struct hablk_status *v = NULL;
+	struct hablk_nl nl;
+	size_t n = 0;
+	int ret;
+
+	if (!o->save_dir) {
+		errorf("usage: save-divergent RES --save DIR");
+		return EXIT_USAGE;
+	}
+	ret = nl_open_or_explain(&nl);
+	if (ret)
+		return ret;
+	if (hablk_nl_status(&nl, o->res, &v, &n) || n != 1)
+		ret = nl_failed(&nl, o->res);
+	else
+		ret = save_divergent(&nl, o->res, v[0].minor, o->save_dir);
+	free(v);
+	hablk_nl_close(&nl);
+	return ret;
 }
 
 int cmd_up(const struct opts *o)
@@ -81,7 +121,7 @@ int cmd_up(const struct opts *o)
 	if (ret)
 		goto out;
 	m = hablk_nl_msg(&nl, HABLK_CMD_UP, 0);
-	if (!m || put_up_attrs(m, res, self, peer)) {
+	if (!m || put_up_attrs(m, res, self, peer) || put_helper(m)) {
 		errorf("up %s: cannot build the request", o->res);
 		nlmsg_free(m);
 		ret = EXIT_REFUSED;

@@ -51,7 +51,7 @@ struct key {
 /* Lines the keys of the current block were seen on (0: not given). */
 enum {
 	K_MINOR, K_PROTOCOL, K_SECRET, K_ONQ, K_TWO_PRIMARIES,
-	K_PING_INT, K_PING_TMO, K_CONN_INT, K_CONN_MAX, NR_RES_KEYS
+	K_PING_INT, K_PING_TMO, K_CONN_INT, K_CONN_MAX, K_AFTER_SB, K_SB_SAVE, NR_RES_KEYS
 };
 enum { K_ID, K_ADDRESS, K_CONTROL, K_DISK, K_META_DISK, NR_NODE_KEYS };
 
@@ -284,6 +284,38 @@ static int set_on_no_quorum(struct parser *p, const struct key *k, void *obj)
 	return 0;
 }
 
+static int set_after_sb(struct parser *p, const struct key *k, void *obj)
+{
+	static const char *const names[] = {
+		"disconnect", "discard-zero-changes", "discard-least-changes",
+		"discard-younger-primary", "discard-secondary",
+	};
+	struct hablk_res *r = obj;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(p->tok, names[i])) {
+			r->after_sb = (int)i;	/* the order of enum hablk_after_sb */
+			return 0;
+		}
+	}
+	return fail(p, p->tok_line,
+		    "invalid %s '%s' in %s (expected disconnect, discard-zero-changes, "
+		    "discard-least-changes, discard-younger-primary or discard-secondary)",
+		    k->name, p->tok, p->where);
+}
+
+static int set_sb_save(struct parser *p, const struct key *k, void *obj)
+{
+	struct hablk_res *r = obj;
+
+	if (p->tok[0] != '/' || strlen(p->tok) >= sizeof(r->split_brain_save))
+		return fail(p, p->tok_line, "%s '%s' in %s is not an absolute path (max 255)",
+			    k->name, p->tok, p->where);
+	strcpy(r->split_brain_save, p->tok);
+	return 0;
+}
+
 static int set_yes_no(struct parser *p, const struct key *k, void *obj)
 {
 	bool *b = (bool *)((char *)obj + k->off);
@@ -383,6 +415,8 @@ static const struct key res_keys[NR_RES_KEYS] = {
 			 RES_OFF(timing.connect_interval_ms), MS_MIN, MS_MAX },
 	[K_CONN_MAX] = { "connect-interval-max", set_uint,
 			 RES_OFF(timing.connect_interval_max_ms), MS_MIN, MS_MAX },
+	[K_AFTER_SB] = { "after-sb", set_after_sb, 0, 0, 0 },
+	[K_SB_SAVE] = { "split-brain-save", set_sb_save, 0, 0, 0 },
 };
 
 static const struct key node_keys[NR_NODE_KEYS] = {

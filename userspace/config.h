@@ -48,6 +48,8 @@ struct hablk_res {
 	char secret[HABLK_SECRET_MAX + 1];	/* NUL-terminated, never empty */
 	enum hablk_on_no_quorum on_no_quorum;
 	bool allow_two_primaries;		/* only with protocol C */
+	int after_sb;				/* enum hablk_after_sb (disconnect) */
+	char split_brain_save[256];		/* "" or an absolute directory */
 	struct hablk_timing timing;
 	struct hablk_node nodes[2];		/* the data nodes, in file order */
 	bool has_arbiter;

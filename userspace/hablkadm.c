@@ -40,6 +40,8 @@ static const struct {
 	{ "invalidate", do_invalidate, 1, "RES             discard this secondary's data; full sync from the peer" },
 	{ "pause-sync", do_pause, 1, "RES             pause syncs from this node until resume-sync" },
 	{ "resume-sync", do_resume, 1, "RES             resume them" },
+	{ "save-divergent", cmd_save_divergent, 1, "RES --save DIR  save the blocks this node changed\n"
+	  "                (run by the kernel before a split-brain's losing changes go)" },
 	{ "status", cmd_status, 0, "[RES]           show state (-j: JSON)" },
 	{ "events", cmd_events, -1, "                one line per state change (-j: JSON lines)" },
 	{ "wait-connect", do_wait_connect, 1, "RES [--timeout S]  wait until connected" },
@@ -216,11 +218,15 @@ int main(int argc, char **argv)
 			errorf("%s: --force is not an option of this command", cmd);
 			return EXIT_USAGE;
 		}
-		if ((o.discard_my_data || o.save_dir) && strcmp(cmd, "connect")) {
-			errorf("%s: --discard-my-data and --save are options of connect", cmd);
+		if (o.discard_my_data && strcmp(cmd, "connect")) {
+			errorf("%s: --discard-my-data is an option of connect", cmd);
 			return EXIT_USAGE;
 		}
-		if (o.save_dir && !o.discard_my_data) {
+		if (o.save_dir && strcmp(cmd, "connect") && strcmp(cmd, "save-divergent")) {
+			errorf("%s: --save is an option of connect and save-divergent", cmd);
+			return EXIT_USAGE;
+		}
+		if (o.save_dir && !o.discard_my_data && !strcmp(cmd, "connect")) {
 			errorf("connect: --save goes with --discard-my-data");
 			return EXIT_USAGE;
 		}

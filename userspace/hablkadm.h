@@ -36,6 +36,7 @@ int cmd_create_md(const struct opts *o);
 int cmd_up(const struct opts *o);
 int cmd_simple(const struct opts *o, int cmd);
 int cmd_connect(const struct opts *o);
+int cmd_save_divergent(const struct opts *o);
 int save_divergent(struct hablk_nl *nl, const char *res, unsigned int minor, const char *dir);
 int cmd_status(const struct opts *o);
 int cmd_events(const struct opts *o);

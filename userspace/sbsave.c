@@ -48,7 +48,8 @@ int save_divergent(struct hablk_nl *nl, const char *res, unsigned int minor, con
 	char dev[64], img[4096], idx[4096], stamp[32];
 	struct save s = { .dev = -1, .img = -1 };
 	time_t now = time(NULL);
-	int ret = EXIT_REFUSED;
+	int ret = EXIT_REFUSED, err, tries;
+	long hdr_len = 0;
 
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
 	snprintf(dev, sizeof(dev), "/dev/hablk%u", minor);
@@ -67,9 +68,20 @@ int save_divergent(struct hablk_nl *nl, const char *res, unsigned int minor, con
 	}
 	fprintf(s.idx, "# hablk split-brain save of %s from %s: <block (4 KiB) on the device> "
 		"<byte offset in %s>\n", res, dev, strrchr(img, '/') + 1);
-	if (hablk_nl_bitmap(nl, res, save_words, &s)) {
+	fflush(s.idx);
+	hdr_len = ftell(s.idx);
+	/* the kernel answers EBUSY while it is busy with another command: start again */
+	for (tries = 0; (err = hablk_nl_bitmap(nl, res, save_words, &s)) == -EBUSY && tries < 50;
+	     tries++) {
+		usleep(100000);
+		s.n = 0;
+		if (ftruncate(s.img, 0) || lseek(s.img, 0, SEEK_SET) ||
+		    fseek(s.idx, hdr_len, SEEK_SET) || ftruncate(fileno(s.idx), hdr_len))
+			break;
+	}
+	if (err) {
 		errorf("%s: saving the divergent blocks failed: %s", res, nl->errmsg[0] ? nl->errmsg :
-		       strerror(errno));
+		       strerror(-err));
 		goto out;
 	}
 	if (fflush(s.idx) || fsync(fileno(s.idx)) || fsync(s.img)) {

@@ -714,6 +714,37 @@ START_TEST(load_dir_empty_and_missing)
 }
 END_TEST
 
+/* after-sb and split-brain-save: the default, every policy, and bad values */
+START_TEST(after_sb_keys)
+{
+	static const char *const names[] = {
+		"disconnect", "discard-zero-changes", "discard-least-changes",
+		"discard-younger-primary", "discard-secondary",
+	};
+	char text[1024];
+	size_t i;
+
+	ck_assert_int_eq(load_ok(MINIMAL)->after_sb, 0);
+	ck_assert_str_eq(cfg.res[0].split_brain_save, "");
+	hablk_config_free(&cfg);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(text, sizeof(text), HEAD "  after-sb %s\n  split-brain-save /var/sb\n"
+			 ALPHA BETA "}\n", names[i]);
+		ck_assert_int_eq(load_ok(text)->after_sb, (int)i);
+		ck_assert_str_eq(cfg.res[0].split_brain_save, "/var/sb");
+		hablk_config_free(&cfg);
+	}
+	ck_assert_int_eq(hablk_config_load_string(&cfg, "t.res",
+			 HEAD "  after-sb discard-everything\n" ALPHA BETA "}\n", err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "t.res:4: invalid after-sb 'discard-everything'"), "%s", err);
+	assert_empty();
+	ck_assert_int_eq(hablk_config_load_string(&cfg, "t.res",
+			 HEAD "  split-brain-save sb\n" ALPHA BETA "}\n", err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "t.res:4: split-brain-save 'sb'"), "%s", err);
+	assert_empty();
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -723,6 +754,7 @@ static Suite *config_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, spec_example_parses);
 	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, after_sb_keys);
 	tcase_add_test(tc, all_keys_set);
 	tcase_add_test(tc, two_primaries_with_protocol_c);
 	tcase_add_test(tc, comments_strings_escapes);

@@ -436,6 +436,65 @@ START_TEST(names)
 }
 END_TEST
 
+/* after-sb policies: every verdict of every policy, and that both sides agree */
+#define SB(chg, since, prim, pol) { .changes = (chg), .primary_since = (since), \
+				    .primary = (prim), .policy = (pol) }
+
+static enum hablk_sb_verdict flip(enum hablk_sb_verdict v)
+{
+	return v == HABLK_SB_LOCAL_LOSES ? HABLK_SB_PEER_LOSES :
+	       v == HABLK_SB_PEER_LOSES ? HABLK_SB_LOCAL_LOSES : v;
+}
+
+static const struct {
+	const char *what;
+	struct hablk_sb_side l, p;
+	enum hablk_sb_verdict want;
+} sb_rows[] = {
+	{ "disconnect never resolves", SB(0, 0, false, HABLK_ASB_DISCONNECT),
+	  SB(5, 0, true, HABLK_ASB_DISCONNECT), HABLK_SB_UNRESOLVED },
+	{ "policies differ", SB(0, 0, false, HABLK_ASB_DISCARD_ZERO_CHANGES),
+	  SB(5, 0, false, HABLK_ASB_DISCARD_LEAST_CHANGES), HABLK_SB_UNRESOLVED },
+	{ "zero changes: local wrote nothing", SB(0, 0, false, HABLK_ASB_DISCARD_ZERO_CHANGES),
+	  SB(5, 0, false, HABLK_ASB_DISCARD_ZERO_CHANGES), HABLK_SB_LOCAL_LOSES },
+	{ "zero changes: peer wrote nothing", SB(3, 0, false, HABLK_ASB_DISCARD_ZERO_CHANGES),
+	  SB(0, 0, false, HABLK_ASB_DISCARD_ZERO_CHANGES), HABLK_SB_PEER_LOSES },
+	{ "zero changes: both wrote", SB(3, 0, false, HABLK_ASB_DISCARD_ZERO_CHANGES),
+	  SB(5, 0, false, HABLK_ASB_DISCARD_ZERO_CHANGES), HABLK_SB_UNRESOLVED },
+	{ "zero changes: neither wrote", SB(0, 0, false, HABLK_ASB_DISCARD_ZERO_CHANGES),
+	  SB(0, 0, false, HABLK_ASB_DISCARD_ZERO_CHANGES), HABLK_SB_UNRESOLVED },
+	{ "least changes: local fewer", SB(3, 0, false, HABLK_ASB_DISCARD_LEAST_CHANGES),
+	  SB(5, 0, false, HABLK_ASB_DISCARD_LEAST_CHANGES), HABLK_SB_LOCAL_LOSES },
+	{ "least changes: peer fewer", SB(9, 0, false, HABLK_ASB_DISCARD_LEAST_CHANGES),
+	  SB(5, 0, false, HABLK_ASB_DISCARD_LEAST_CHANGES), HABLK_SB_PEER_LOSES },
+	{ "least changes: tie", SB(5, 0, false, HABLK_ASB_DISCARD_LEAST_CHANGES),
+	  SB(5, 0, false, HABLK_ASB_DISCARD_LEAST_CHANGES), HABLK_SB_UNRESOLVED },
+	{ "younger primary: local promoted later",
+	  SB(1, 2000, true, HABLK_ASB_DISCARD_YOUNGER_PRIMARY),
+	  SB(1, 1000, true, HABLK_ASB_DISCARD_YOUNGER_PRIMARY), HABLK_SB_LOCAL_LOSES },
+	{ "younger primary: peer promoted later",
+	  SB(1, 1000, false, HABLK_ASB_DISCARD_YOUNGER_PRIMARY),
+	  SB(1, 3000, false, HABLK_ASB_DISCARD_YOUNGER_PRIMARY), HABLK_SB_PEER_LOSES },
+	{ "younger primary: same second", SB(1, 1000, true, HABLK_ASB_DISCARD_YOUNGER_PRIMARY),
+	  SB(1, 1000, true, HABLK_ASB_DISCARD_YOUNGER_PRIMARY), HABLK_SB_UNRESOLVED },
+	{ "secondary: local is secondary", SB(9, 0, false, HABLK_ASB_DISCARD_SECONDARY),
+	  SB(1, 0, true, HABLK_ASB_DISCARD_SECONDARY), HABLK_SB_LOCAL_LOSES },
+	{ "secondary: peer is secondary", SB(1, 0, true, HABLK_ASB_DISCARD_SECONDARY),
+	  SB(9, 0, false, HABLK_ASB_DISCARD_SECONDARY), HABLK_SB_PEER_LOSES },
+	{ "secondary: both secondary", SB(1, 0, false, HABLK_ASB_DISCARD_SECONDARY),
+	  SB(9, 0, false, HABLK_ASB_DISCARD_SECONDARY), HABLK_SB_UNRESOLVED },
+	{ "unknown policy", SB(0, 0, false, 200), SB(5, 0, false, 200), HABLK_SB_UNRESOLVED },
+};
+
+START_TEST(sb_policy)
+{
+	ck_assert_msg(hablk_sb_resolve(&sb_rows[_i].l, &sb_rows[_i].p) == sb_rows[_i].want,
+		      "%s", sb_rows[_i].what);
+	ck_assert_msg(hablk_sb_resolve(&sb_rows[_i].p, &sb_rows[_i].l) == flip(sb_rows[_i].want),
+		      "%s (seen from the peer)", sb_rows[_i].what);
+}
+END_TEST
+
 static Suite *sync_rules_suite(void)
 {
 	Suite *s = suite_create("sync_rules");
@@ -443,6 +502,7 @@ static Suite *sync_rules_suite(void)
 
 	tc = tcase_create("rules");
 	tcase_add_loop_test(tc, rule, 0, ARRAY_SIZE(rows));
+	tcase_add_loop_test(tc, sb_policy, 0, ARRAY_SIZE(sb_rows));
 	tcase_add_test(tc, rows_cover_every_rule);
 	tcase_add_test(tc, rule_pointer_optional);
 	tcase_add_test(tc, inputs_untouched);

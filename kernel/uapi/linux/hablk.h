@@ -22,6 +22,10 @@
  *    HABLK_A_PING_TIMEOUT_MS u32, 10..600000 (default 2000)
  *    HABLK_A_CONNECT_INT_MS u32, 10..600000 (default 200)
  *    HABLK_A_CONNECT_MAX_MS u32, 10..600000 (default 5000)
+ *    HABLK_A_AFTER_SB       u8, enum hablk_after_sb (default disconnect)
+ *    HABLK_A_SB_SAVE_DIR    string, absolute: where a split-brain's loser saves its changes
+ *    HABLK_A_HELPER         string, absolute path of hablkadm, run by the kernel as
+ *                           "HELPER save-divergent RES DIR" before such a resync
  *
  * HABLK_CMD_DOWN, HABLK_CMD_DISCONNECT,
  * HABLK_CMD_SECONDARY:          HABLK_A_RES_NAME
@@ -128,6 +132,9 @@ enum hablk_attr {
 	HABLK_A_BITMAP_FIRST,
 	HABLK_A_BITMAP_WORDS,
 	HABLK_A_SYNC_ELAPSED_MS,
+	HABLK_A_AFTER_SB,
+	HABLK_A_SB_SAVE_DIR,
+	HABLK_A_HELPER,
 	__HABLK_A_MAX
 };
 #define HABLK_A_MAX (__HABLK_A_MAX - 1)
@@ -151,6 +158,16 @@ enum hablk_conn_state {
 	HABLK_CONN_STANDALONE,
 	HABLK_CONN_CONNECTING,
 	HABLK_CONN_CONNECTED,
+};
+
+/* What to do when both nodes wrote while apart (after-sb in the configuration). */
+enum hablk_after_sb {
+	HABLK_ASB_DISCONNECT,		/* nothing: an administrator decides */
+	HABLK_ASB_DISCARD_ZERO_CHANGES,	/* a node that wrote nothing loses */
+	HABLK_ASB_DISCARD_LEAST_CHANGES, /* the node that wrote fewer blocks loses */
+	HABLK_ASB_DISCARD_YOUNGER_PRIMARY, /* the node that became primary last loses */
+	HABLK_ASB_DISCARD_SECONDARY,	/* the node that is secondary now loses */
+	__HABLK_ASB_MAX
 };
 
 enum hablk_repl_state {
