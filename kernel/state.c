@@ -144,15 +144,22 @@ static int agree_size(struct hablk_resource *res)
  */
 static int save_divergent(struct hablk_resource *res)
 {
-	char *argv[] = { res->cfg.helper, "save-divergent", res->cfg.name, "--save",
-			 res->cfg.sb_save_dir, NULL };
-	char *envp[] = { "HOME=/", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	char *argv[6], *envp[3];
 	int ret;
 
 	if (!res->cfg.sb_save_dir[0])
 		return 0;
 	if (!res->cfg.helper[0])
 		return -ENOENT;
+	argv[0] = res->cfg.helper;
+	argv[1] = "save-divergent";
+	argv[2] = res->cfg.name;
+	argv[3] = "--save";
+	argv[4] = res->cfg.sb_save_dir;
+	argv[5] = NULL;
+	envp[0] = "HOME=/";
+	envp[1] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	envp[2] = NULL;
 	ret = call_usermodehelper(argv[0], argv, envp, UMH_WAIT_PROC);
 	pr_info("%s: %s save-divergent %s %s: exit %d\n", res->cfg.name, argv[0],
 		res->cfg.name, res->cfg.sb_save_dir, ret);
