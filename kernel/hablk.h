@@ -175,6 +175,10 @@ struct hablk_resource {
 	spinlock_t defer_lock;
 	struct bio_list deferred;	/* writes that need a metadata update first */
 	struct work_struct submit_work;
+	struct list_head retry_list;	/* reads that failed locally, for the peer */
+	struct work_struct retry_work;
+	struct work_struct detach_work;	/* the backing disk failed: go diskless */
+	atomic_t detaching;
 
 	/* resync */
 	struct mutex sync_mutex;
@@ -197,6 +201,7 @@ enum hablk_req_kind {
 	HABLK_REQ_WRITE,		/* application write, flush, discard, zeroes */
 	HABLK_REQ_SYNC,			/* full-sync chunk, owns its pages */
 	HABLK_REQ_VERIFY,		/* verify chunk: its first page holds the digests */
+	HABLK_REQ_READ,			/* a read served by the peer (diskless, read error) */
 };
 
 /* Request bits. */
@@ -206,6 +211,8 @@ enum {
 	HABLK_REQF_NET,			/* replicated: waits for the peer */
 	HABLK_REQF_IV,			/* holds an interval */
 	HABLK_REQF_INTENT,		/* counted busy in the intent map */
+	HABLK_REQF_LOCAL_FAILED,	/* the local write failed: the peer's copy decides */
+	HABLK_REQF_NET_FAILED,		/* the peer did not write it */
 };
 
 /*
@@ -238,8 +245,18 @@ struct hablk_peer_req {
 	sector_t sector;
 	int status;
 	bool is_sync;
+	bool is_read;			/* a read the primary asked for (diskless primary) */
 	struct bio bio;			/* must be last */
 };
+
+/* peer_read.c */
+bool hablk_peer_can_serve(struct hablk_resource *res);
+void hablk_read_from_peer(struct hablk_resource *res, struct hablk_req *req);
+void hablk_read_done(struct hablk_req *req, int status);
+void hablk_read_retry_work(struct work_struct *work);
+int hablk_read_reply(struct hablk_resource *res, u32 len);
+int hablk_read_serve(struct hablk_resource *res, u32 len);
+int hablk_read_send_reply(struct hablk_resource *res, struct hablk_peer_req *preq);
 
 /* main.c */
 extern struct mutex hablk_cfg_mutex;
@@ -330,6 +347,7 @@ void hablk_peer_req_free(struct hablk_peer_req *preq);
 void hablk_ack_work(struct work_struct *work);
 
 /* receive.c */
+void hablk_peer_endio(struct bio *bio);
 int hablk_receive_loop(struct hablk_resource *res);
 int hablk_meta_fn(void *arg);
 
@@ -367,6 +385,8 @@ int hablk_state_primary(struct hablk_resource *res, bool force,
 			struct netlink_ext_ack *extack);
 int hablk_state_secondary(struct hablk_resource *res, struct netlink_ext_ack *extack);
 int hablk_state_invalidate(struct hablk_resource *res, struct netlink_ext_ack *extack);
+void hablk_state_disk_failed(struct hablk_resource *res);
+void hablk_detach_work(struct work_struct *work);
 int hablk_sync_pause(struct hablk_resource *res, bool pause, struct netlink_ext_ack *extack);
 
 /* netlink.c */

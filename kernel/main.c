@@ -127,6 +127,9 @@ static struct hablk_resource *resource_alloc(struct hablk_config *cfg, struct ne
 	INIT_WORK(&res->ack_work, hablk_ack_work);
 	INIT_DELAYED_WORK(&res->sweep_work, sweep_fn);
 	INIT_WORK(&res->submit_work, hablk_submit_work);
+	INIT_WORK(&res->retry_work, hablk_read_retry_work);
+	INIT_WORK(&res->detach_work, hablk_detach_work);
+	INIT_LIST_HEAD(&res->retry_list);
 	spin_lock_init(&res->defer_lock);
 	bio_list_init(&res->deferred);
 	init_waitqueue_head(&res->sync_wait);

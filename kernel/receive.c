@@ -8,13 +8,15 @@
 #include <net/sock.h>
 #include "hablk.h"
 
-static void peer_endio(struct bio *bio)
+void hablk_peer_endio(struct bio *bio)
 {
 	struct hablk_peer_req *preq = container_of(bio, struct hablk_peer_req, bio);
 	struct hablk_resource *res = preq->res;
 	unsigned long flags;
 
 	preq->status = blk_status_to_errno(bio->bi_status);
+	if (preq->status && READ_ONCE(res->disk) != HABLK_DISK_DISKLESS)
+		hablk_state_disk_failed(res);
 	if (preq->status)
 		pr_err_ratelimited("%s: write from peer failed: %d at sector %llu\n",
 				   res->cfg.name, preq->status,
@@ -69,7 +71,7 @@ static bool may_receive_write(struct hablk_resource *res, bool is_sync)
 	bool ok;
 
 	spin_lock_irq(&res->state_lock);
-	ok = res->role == HABLK_ROLE_SECONDARY && res->disk != HABLK_DISK_DISKLESS &&
+	ok = res->role == HABLK_ROLE_SECONDARY &&
 	     (is_sync ? res->repl == HABLK_REPL_SYNC_TARGET :
 			res->peer_role == HABLK_ROLE_PRIMARY);
 	spin_unlock_irq(&res->state_lock);
@@ -99,10 +101,11 @@ static int recv_write(struct hablk_resource *res, u32 len, bool is_sync)
 	preq->id = be64_to_cpu(d.id);
 	preq->sector = be64_to_cpu(d.sector);
 	preq->is_sync = is_sync;
+	preq->is_read = false;
 	preq->status = 0;
 	hablk_obj_get(HABLK_OBJ_PEER_REQ);
 	bio->bi_iter.bi_sector = preq->sector;
-	bio->bi_end_io = peer_endio;
+	bio->bi_end_io = hablk_peer_endio;
 	ret = recv_pages(res, bio, payload);
 	if (ret) {
 		hablk_peer_req_free(preq);
@@ -125,13 +128,16 @@ static int recv_write(struct hablk_resource *res, u32 len, bool is_sync)
 		hablk_bm_clear(res, preq->sector, size >> SECTOR_SHIFT);
 	}
 	atomic_inc(&res->peer_inflight);
-	if (emulate) {
+	if (READ_ONCE(res->disk) == HABLK_DISK_DISKLESS) {
+		bio->bi_status = BLK_STS_IOERR;	/* detached: the primary learns it from the ack */
+		hablk_peer_endio(bio);
+	} else if (emulate) {
 		ret = blkdev_issue_zeroout(res->bdev, preq->sector, size >> SECTOR_SHIFT,
 					   GFP_NOIO, 0);
 		if (!ret && (flags & (HABLK_WF_PREFLUSH | HABLK_WF_FUA)))
 			ret = blkdev_issue_flush(res->bdev);
 		bio->bi_status = errno_to_blk_status(ret);
-		peer_endio(bio);
+		hablk_peer_endio(bio);
 	} else {
 		submit_bio(bio);
 	}
@@ -251,6 +257,12 @@ int hablk_receive_loop(struct hablk_resource *res)
 		case HABLK_P_VERIFY_REQ:
 			ret = hablk_verify_serve(res, len);
 			break;
+		case HABLK_P_READ_REQ:
+			ret = hablk_read_serve(res, len);
+			break;
+		case HABLK_P_READ_REPLY:
+			ret = hablk_read_reply(res, len);
+			break;
 		case HABLK_P_VERIFY_DONE:
 			ret = recv_body(res, &b.sd, sizeof(b.sd), len);
 			if (!ret && READ_ONCE(res->repl) != HABLK_REPL_VERIFY_TARGET)
@@ -284,7 +296,8 @@ static int meta_ack(struct hablk_resource *res, const struct hablk_p_ack *a)
 
 	if (!req)
 		return -EPROTO;
-	if (a->is_sync != (req->kind == HABLK_REQ_SYNC) || status > MAX_ERRNO) {
+	if ((req->kind != HABLK_REQ_WRITE && req->kind != HABLK_REQ_SYNC) ||
+	    a->is_sync != (req->kind == HABLK_REQ_SYNC) || status > MAX_ERRNO) {
 		/*
 		 * Out of its slot already: give up on it like on a lost link,
 		 * which for a write means recording a new generation first.

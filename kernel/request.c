@@ -193,7 +193,18 @@ void hablk_req_net_done(struct hablk_req *req, int status)
 		hablk_verify_reply(req, 0, status ? status : -EIO);
 		return;
 	}
+	if (req->kind == HABLK_REQ_READ) {	/* likewise */
+		hablk_read_done(req, status ? status : -EIO);
+		return;
+	}
 	atomic_dec(&res->app_inflight);
+	if (status) {
+		/* a write whose local copy failed too has failed */
+		set_bit(HABLK_REQF_NET_FAILED, &req->flags);
+		smp_mb__after_atomic();
+		if (test_bit(HABLK_REQF_LOCAL_FAILED, &req->flags))
+			req->local_status = BLK_STS_IOERR;
+	}
 	if (status) {
 		/* the peer may lack it: resync these blocks later */
 		hablk_bm_set(res, req->sector, req->size >> SECTOR_SHIFT);
@@ -235,10 +246,16 @@ static void req_local_endio(struct bio *clone)
 	struct hablk_req *req = container_of(clone, struct hablk_req, clone);
 
 	if (clone->bi_status) {
-		req->local_status = clone->bi_status;
 		pr_err_ratelimited("%s: local write error %d at sector %llu\n",
 				   req->res->cfg.name, blk_status_to_errno(clone->bi_status),
 				   (unsigned long long)req->sector);
+		hablk_state_disk_failed(req->res);
+		/* protocol C: if the peer has it, the write succeeded (the disk is detached) */
+		set_bit(HABLK_REQF_LOCAL_FAILED, &req->flags);
+		smp_mb__after_atomic();
+		if (!test_bit(HABLK_REQF_NET, &req->flags) || req->res->cfg.protocol != 'C' ||
+		    test_bit(HABLK_REQF_NET_FAILED, &req->flags))
+			req->local_status = clone->bi_status;
 	}
 	req_complete_put(req);
 	hablk_req_put(req);
@@ -247,8 +264,23 @@ static void req_local_endio(struct bio *clone)
 static void read_endio(struct bio *clone)
 {
 	struct hablk_req *req = container_of(clone, struct hablk_req, clone);
+	struct hablk_resource *res = req->res;
 	struct bio *master = req->master;
+	unsigned long flags;
 
+	if (clone->bi_status) {
+		pr_err_ratelimited("%s: local read error %d at sector %llu\n", res->cfg.name,
+				   blk_status_to_errno(clone->bi_status),
+				   (unsigned long long)master->bi_iter.bi_sector);
+		hablk_state_disk_failed(res);
+		if (hablk_peer_can_serve(res)) {	/* read it from the peer instead */
+			spin_lock_irqsave(&res->defer_lock, flags);
+			list_add_tail(&req->send_list, &res->retry_list);
+			spin_unlock_irqrestore(&res->defer_lock, flags);
+			queue_work(res->wq, &res->retry_work);
+			return;
+		}
+	}
 	master->bi_status = clone->bi_status;
 	bio_end_io_acct(master, req->start_time);
 	bio_put(clone);
@@ -290,12 +322,15 @@ static bool req_route(struct hablk_resource *res, struct hablk_req *req, bool *n
 		return false;
 	}
 	*net = res->conn == HABLK_CONN_CONNECTED && !atomic_read(&res->conn_failed) &&
+	       res->peer_disk != HABLK_DISK_DISKLESS &&
 	       (res->repl == HABLK_REPL_ESTABLISHED || res->repl == HABLK_REPL_SYNC_SOURCE ||
 		res->repl == HABLK_REPL_VERIFY_SOURCE);
 	if (*net) {
 		ok = slot_get(res, req);
-		if (ok)
+		if (ok) {
+			set_bit(HABLK_REQF_NET, &req->flags);
 			hablk_send_queue_add(res, req);
+		}
 	}
 	spin_unlock_irq(&res->state_lock);
 	return ok;
@@ -337,7 +372,10 @@ static void submit_read(struct hablk_resource *res, struct bio *bio)
 	req->start_time = bio_start_io_acct(bio);
 	clone->bi_end_io = read_endio;
 	hablk_obj_get(HABLK_OBJ_REQ);
-	submit_bio_noacct(clone);
+	if (READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
+		hablk_read_from_peer(res, req);
+	else
+		submit_bio_noacct(clone);
 }
 
 /*
@@ -371,7 +409,7 @@ void hablk_submit_work(struct work_struct *work)
 
 static void submit_write(struct hablk_resource *res, struct bio *bio)
 {
-	bool can_block = !current->bio_list;
+	bool can_block = !current->bio_list, diskless;
 	struct hablk_req *req;
 	struct bio *clone;
 	bool net = false;
@@ -395,7 +433,11 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 	clone->bi_end_io = req_local_endio;
 	hablk_obj_get(HABLK_OBJ_REQ);
 
-	if (req->size) {
+	diskless = READ_ONCE(res->disk) == HABLK_DISK_DISKLESS;
+	if (req->size && diskless) {
+		hablk_iv_lock(res, &req->iv, req->sector, req->size);
+		__set_bit(HABLK_REQF_IV, &req->flags);
+	} else if (req->size) {
 		ret = hablk_intent_begin(res, req->sector, req->size >> SECTOR_SHIFT, can_block);
 		if (ret == -EAGAIN) {
 			bio_put(clone);
@@ -425,6 +467,10 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 		net = false;
 		atomic_set(&req->ref, 2);
 		atomic_set(&req->complete_pending, 2);
+	} else if (!net && diskless) {
+		atomic_set(&req->ref, 2);
+		atomic_set(&req->complete_pending, 2);
+		req->local_status = BLK_STS_IOERR;	/* no disk here, no peer there */
 	} else if (!net) {
 		atomic_set(&req->ref, 2);
 		atomic_set(&req->complete_pending, 2);
@@ -447,7 +493,7 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 		wake_up(&res->send_wait);
 	}
 	req->start_time = bio_start_io_acct(bio);
-	if (req->local_status) {
+	if (req->local_status || diskless) {
 		req_complete_put(req);		/* the local I/O that will not happen */
 		hablk_req_put(req);
 	} else {

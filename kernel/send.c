@@ -79,6 +79,17 @@ static int send_req(struct hablk_resource *res, struct hablk_req *req, bool more
 
 	if (req->kind == HABLK_REQ_VERIFY)
 		return send_verify(res, req, more);
+	if (req->kind == HABLK_REQ_READ) {
+		d.id = cpu_to_be64(req->id);
+		d.sector = cpu_to_be64(req->sector);
+		d.size = cpu_to_be32(req->size);
+		d.flags = 0;
+		set_bit(HABLK_REQF_SENDING, &req->flags);
+		mutex_lock(&res->data_send_mutex);
+		ret = hablk_send_pkt(res->data_sock, HABLK_P_READ_REQ, &d, sizeof(d), 0, flags);
+		mutex_unlock(&res->data_send_mutex);
+		return ret;
+	}
 	d.id = cpu_to_be64(req->id);
 	d.sector = cpu_to_be64(req->sector);
 	d.size = cpu_to_be32(req->size);
@@ -211,6 +222,12 @@ void hablk_ack_work(struct work_struct *work)
 	spin_unlock_irq(&res->ack_lock);
 	list_for_each_entry_safe(preq, tmp, &list, ack_list) {
 		list_del(&preq->ack_list);
+		if (preq->is_read) {	/* a read for a diskless primary: data stream */
+			if (!failed && hablk_read_send_reply(res, preq))
+				failed = true;
+			hablk_peer_req_free(preq);
+			continue;
+		}
 		a.id = cpu_to_be64(preq->id);
 		a.status = cpu_to_be32(-preq->status);
 		a.is_sync = preq->is_sync;

@@ -46,8 +46,33 @@ void hablk_state_set(struct hablk_resource *res, int what, u8 val, const char *w
 
 bool hablk_state_may_write(struct hablk_resource *res)
 {
-	return READ_ONCE(res->role) == HABLK_ROLE_PRIMARY &&
-	       READ_ONCE(res->disk) == HABLK_DISK_UPTODATE;
+	if (READ_ONCE(res->role) != HABLK_ROLE_PRIMARY)
+		return false;
+	if (READ_ONCE(res->disk) == HABLK_DISK_UPTODATE)
+		return true;
+	/* diskless (detached): through the peer only */
+	return READ_ONCE(res->disk) == HABLK_DISK_DISKLESS && hablk_peer_can_serve(res);
+}
+
+/* The backing disk returned an I/O error (any context): detach it (on-io-error detach). */
+void hablk_state_disk_failed(struct hablk_resource *res)
+{
+	if (!atomic_xchg(&res->detaching, 1))
+		queue_work(res->wq, &res->detach_work);
+}
+
+void hablk_detach_work(struct work_struct *work)
+{
+	struct hablk_resource *res = container_of(work, struct hablk_resource, detach_work);
+
+	spin_lock_irq(&res->state_lock);
+	res->disk = HABLK_DISK_DISKLESS;
+	spin_unlock_irq(&res->state_lock);
+	pr_err("%s: I/O error on the backing disk: detached, %s\n", res->cfg.name,
+	       res->role == HABLK_ROLE_PRIMARY ? "serving through the peer" : "diskless");
+	hablk_genl_event(res, "disk");
+	if (READ_ONCE(res->conn) == HABLK_CONN_CONNECTED && hablk_send_state(res))
+		hablk_conn_fail(res, "sending state failed");
 }
 
 /*

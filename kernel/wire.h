@@ -62,6 +62,9 @@ enum hablk_pkt_type {
 	HABLK_P_VERIFY_REQ = 15,
 	HABLK_P_VERIFY_REPLY = 16,
 	HABLK_P_VERIFY_DONE = 17,
+	/* a diskless primary reads through its peer: both on the data stream */
+	HABLK_P_READ_REQ = 18,
+	HABLK_P_READ_REPLY = 19,	/* flags: 0 and the data, or a positive errno */
 	__HABLK_P_MAX
 };
 
@@ -205,7 +208,9 @@ static inline __u32 hablk_pkt_fixed_len(unsigned int type)
 	case HABLK_P_AUTH:	 return sizeof(struct hablk_p_auth);
 	case HABLK_P_STATE:	 return sizeof(struct hablk_p_state);
 	case HABLK_P_DATA:
-	case HABLK_P_SYNC_DATA:	 return sizeof(struct hablk_p_data);
+	case HABLK_P_SYNC_DATA:
+	case HABLK_P_READ_REQ:
+	case HABLK_P_READ_REPLY: return sizeof(struct hablk_p_data);
 	case HABLK_P_SYNC_START: return sizeof(struct hablk_p_sync_start);
 	case HABLK_P_SYNC_DONE:	 return sizeof(struct hablk_p_sync_done);
 	case HABLK_P_ACK:	 return sizeof(struct hablk_p_ack);
@@ -238,7 +243,7 @@ static inline int hablk_hdr_decode(const struct hablk_hdr *h, __u32 *len)
 		return -2;
 	if (h->reserved || h->reserved2)
 		return -3;
-	if (type == HABLK_P_DATA || type == HABLK_P_SYNC_DATA) {
+	if (type == HABLK_P_DATA || type == HABLK_P_SYNC_DATA || type == HABLK_P_READ_REPLY) {
 		if (l < sizeof(struct hablk_p_data) ||
 		    l > sizeof(struct hablk_p_data) + HABLK_MAX_DATA)
 			return -4;

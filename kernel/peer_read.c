@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reads served by the peer, for a primary whose disk failed (detached,
+ * diskless) or returned a read error; and the peer's side that answers them.
+ */
+#include <linux/highmem.h>
+#include <linux/slab.h>
+#include "hablk.h"
+
+/* Can reads and writes go to the peer instead of the local disk? */
+bool hablk_peer_can_serve(struct hablk_resource *res)
+{
+	return READ_ONCE(res->conn) == HABLK_CONN_CONNECTED &&
+	       !atomic_read(&res->conn_failed) &&
+	       READ_ONCE(res->peer_disk) == HABLK_DISK_UPTODATE;
+}
+
+/* Send the read @req (its master bio) to the peer; fails the bio if it cannot. */
+void hablk_read_from_peer(struct hablk_resource *res, struct hablk_req *req)
+{
+	req->kind = HABLK_REQ_READ;
+	req->flags = 0;
+	req->sector = req->master->bi_iter.bi_sector;
+	req->size = req->master->bi_iter.bi_size;
+	req->wire_flags = 0;
+	req->local_status = BLK_STS_OK;
+	INIT_LIST_HEAD(&req->send_list);
+	atomic_set(&req->ref, 2);		/* the reply (or cancel), and the sender */
+	atomic_set(&req->complete_pending, 2);	/* never reaches 0: hablk_read_done completes */
+	if (!hablk_peer_can_serve(res) || hablk_req_queue_net(res, req)) {
+		atomic_set(&req->ref, 1);
+		req->local_status = BLK_STS_IOERR;
+		hablk_read_done(req, -ENOTCONN);
+	}
+}
+
+/* A read the peer answered (status 0: its data is in the master bio), or gave up. */
+void hablk_read_done(struct hablk_req *req, int status)
+{
+	struct bio *master = req->master;
+
+	master->bi_status = status ? BLK_STS_IOERR : BLK_STS_OK;
+	bio_end_io_acct(master, req->start_time);
+	req->master = NULL;
+	bio_endio(master);
+	hablk_req_put(req);
+}
+
+/* Read errors are retried through the peer from here (endio is atomic context). */
+void hablk_read_retry_work(struct work_struct *work)
+{
+	struct hablk_resource *res = container_of(work, struct hablk_resource, retry_work);
+	struct hablk_req *req, *tmp;
+	LIST_HEAD(list);
+
+	spin_lock_irq(&res->defer_lock);
+	list_splice_init(&res->retry_list, &list);
+	spin_unlock_irq(&res->defer_lock);
+	list_for_each_entry_safe(req, tmp, &list, send_list) {
+		list_del_init(&req->send_list);
+		hablk_read_from_peer(res, req);
+	}
+}
+
+/* Primary: the peer's READ_REPLY for a read we sent; its data lands in the bio. */
+int hablk_read_reply(struct hablk_resource *res, u32 len)
+{
+	struct hablk_p_data d;
+	struct hablk_req *req;
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	u32 status;
+	void *p;
+	int ret;
+
+	ret = hablk_sock_recv(res->data_sock, &d, sizeof(d));
+	if (ret)
+		return ret;
+	req = hablk_slot_take(res, be64_to_cpu(d.id));
+	if (!req)
+		return -EPROTO;
+	status = be32_to_cpu(d.flags);
+	if (req->kind != HABLK_REQ_READ || be32_to_cpu(d.size) != req->size ||
+	    be64_to_cpu(d.sector) != req->sector || status > MAX_ERRNO ||
+	    len - sizeof(d) != (status ? 0 : req->size)) {
+		hablk_read_done(req, -EIO);
+		return -EPROTO;
+	}
+	if (!status) {
+		bio_for_each_segment(bv, req->master, iter) {
+			p = bvec_kmap_local(&bv);
+			ret = hablk_sock_recv(res->data_sock, p, bv.bv_len);
+			kunmap_local(p);
+			if (ret)
+				break;
+		}
+	}
+	hablk_read_done(req, ret ? ret : -(int)status);
+	return ret;
+}
+
+/* Secondary: read what the primary asks for; the ack work sends the data back. */
+int hablk_read_serve(struct hablk_resource *res, u32 len)
+{
+	struct hablk_peer_req *preq;
+	struct hablk_p_data d;
+	struct page *page;
+	struct bio *bio;
+	u32 size, n, i;
+	int ret;
+
+	if (len != sizeof(d))
+		return -EPROTO;
+	ret = hablk_sock_recv(res->data_sock, &d, sizeof(d));
+	if (ret)
+		return ret;
+	size = be32_to_cpu(d.size);
+	if (d.flags || !size || size > HABLK_MAX_DATA || (size & 511) ||
+	    be64_to_cpu(d.sector) > res->size_sectors ||
+	    (size >> SECTOR_SHIFT) > res->size_sectors - be64_to_cpu(d.sector) ||
+	    READ_ONCE(res->peer_role) != HABLK_ROLE_PRIMARY)
+		return -EPROTO;
+	n = DIV_ROUND_UP(size, PAGE_SIZE);
+	bio = bio_alloc_bioset(res->bdev, n, REQ_OP_READ, GFP_NOIO, &res->peer_bs);
+	preq = container_of(bio, struct hablk_peer_req, bio);
+	preq->res = res;
+	preq->id = be64_to_cpu(d.id);
+	preq->sector = be64_to_cpu(d.sector);
+	preq->is_sync = false;
+	preq->is_read = true;
+	preq->status = 0;
+	hablk_obj_get(HABLK_OBJ_PEER_REQ);
+	bio->bi_iter.bi_sector = preq->sector;
+	bio->bi_end_io = hablk_peer_endio;
+	for (i = 0; i < n; i++) {
+		page = alloc_page(GFP_NOIO);
+		if (!page) {
+			hablk_peer_req_free(preq);
+			return -ENOMEM;
+		}
+		__bio_add_page(bio, page, min_t(u32, PAGE_SIZE, size - i * PAGE_SIZE), 0);
+	}
+	atomic_inc(&res->peer_inflight);
+	if (READ_ONCE(res->disk) != HABLK_DISK_UPTODATE) {
+		bio->bi_status = BLK_STS_IOERR;	/* ours failed too: say so */
+		hablk_peer_endio(bio);
+	} else {
+		submit_bio(bio);
+	}
+	return 0;
+}
+
+/* The ack work's part: send a served read back on the data stream. */
+int hablk_read_send_reply(struct hablk_resource *res, struct hablk_peer_req *preq)
+{
+	struct hablk_p_data d;
+	struct bio_vec *bv;
+	struct bvec_iter_all it;
+	u32 size = preq->bio.bi_iter.bi_size;
+	int ret;
+
+	/* a completed bio's iterator is consumed: the size is the sum of its pages */
+	size = 0;
+	bio_for_each_segment_all(bv, &preq->bio, it)
+		size += bv->bv_len;
+	d.id = cpu_to_be64(preq->id);
+	d.sector = cpu_to_be64(preq->sector);
+	d.size = cpu_to_be32(size);
+	d.flags = cpu_to_be32(-preq->status);
+	mutex_lock(&res->data_send_mutex);
+	ret = res->data_sock ? hablk_send_pkt(res->data_sock, HABLK_P_READ_REPLY, &d, sizeof(d),
+					      preq->status ? 0 : size,
+					      preq->status ? 0 : MSG_MORE) : -ENOTCONN;
+	if (!ret && !preq->status) {
+		bio_for_each_segment_all(bv, &preq->bio, it) {
+			ret = hablk_sock_send_bvec(res->data_sock, bv, 0);
+			if (ret)
+				break;
+		}
+	}
+	mutex_unlock(&res->data_send_mutex);
+	return ret;
+}
