@@ -25,7 +25,7 @@
 #define HABLK_MD_MAGIC		0x314d4b4c42414848ULL	/* "HHABLKM1" little-endian */
 #define HABLK_MD_VERSION	1
 #define HABLK_MD_SB_BYTES	4096ULL		/* superblock slot, at the very end */
-#define HABLK_MD_AL_BYTES	32768ULL	/* write-intent map, at least (1 PiB of data) */
+#define HABLK_MD_AL_BYTES	32768ULL	/* write-intent map, at least (covers 1 TiB) */
 #define HABLK_MD_BM_BLOCK	4096ULL		/* bytes per bitmap bit (default) */
 #define HABLK_MD_ALIGN		(1ULL << 20)	/* metadata area rounded to 1 MiB */
 #define HABLK_MD_EXTENT_BYTES	(4ULL << 20)	/* data per write-intent bit */

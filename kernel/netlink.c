@@ -207,6 +207,10 @@ static int do_connect(struct hablk_resource *res, struct genl_info *info)
 			NL_SET_ERR_MSG(info->extack, "a primary cannot discard its data; make it secondary");
 			return -EBUSY;
 		}
+		if (READ_ONCE(res->conn) == HABLK_CONN_CONNECTED) {
+			NL_SET_ERR_MSG(info->extack, "already connected: nothing to discard");
+			return -EBUSY;
+		}
 		spin_lock_irq(&res->state_lock);
 		res->discard_my_data = true;
 		spin_unlock_irq(&res->state_lock);

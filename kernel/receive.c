@@ -173,6 +173,7 @@ static int verify_target_begin(struct hablk_resource *res, u64 total)
 		res->repl = HABLK_REPL_VERIFY_TARGET;
 		res->sync_total = min_t(u64, total, res->size_sectors);
 		atomic64_set(&res->sync_done, 0);
+		res->sync_start = jiffies;
 	}
 	spin_unlock_irq(&res->state_lock);
 	if (!ok)

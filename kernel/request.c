@@ -201,7 +201,7 @@ void hablk_req_net_done(struct hablk_req *req, int status)
 	if (status) {
 		/* a write whose local copy failed too has failed */
 		set_bit(HABLK_REQF_NET_FAILED, &req->flags);
-		smp_mb__after_atomic();
+		smp_mb__after_atomic();	/* pairs with req_local_endio: one of us sees both */
 		if (test_bit(HABLK_REQF_LOCAL_FAILED, &req->flags))
 			req->local_status = BLK_STS_IOERR;
 	}
@@ -252,7 +252,7 @@ static void req_local_endio(struct bio *clone)
 		hablk_state_disk_failed(req->res);
 		/* protocol C: if the peer has it, the write succeeded (the disk is detached) */
 		set_bit(HABLK_REQF_LOCAL_FAILED, &req->flags);
-		smp_mb__after_atomic();
+		smp_mb__after_atomic();	/* pairs with hablk_req_net_done: one of us sees both */
 		if (!test_bit(HABLK_REQF_NET, &req->flags) || req->res->cfg.protocol != 'C' ||
 		    test_bit(HABLK_REQF_NET_FAILED, &req->flags))
 			req->local_status = clone->bi_status;

@@ -151,6 +151,11 @@ int cmd_connect(const struct opts *o)
 			ret = nl_failed(&nl, o->res);
 			goto out;
 		}
+		if (v[0].role == HABLK_ROLE_PRIMARY) {
+			errorf("%s: a primary cannot discard its data; make it secondary", o->res);
+			ret = EXIT_REFUSED;
+			goto out;
+		}
 		ret = save_divergent(&nl, o->res, v[0].minor, o->save_dir);
 		if (ret)
 			goto out;

@@ -48,7 +48,7 @@ int save_divergent(struct hablk_nl *nl, const char *res, unsigned int minor, con
 	char dev[64], img[4096], idx[4096], stamp[32];
 	struct save s = { .dev = -1, .img = -1 };
 	time_t now = time(NULL);
-	int ret = EXIT_REFUSED, err, tries;
+	int ret = EXIT_REFUSED, err, tries, fd;
 	long hdr_len = 0;
 
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
@@ -61,7 +61,10 @@ int save_divergent(struct hablk_nl *nl, const char *res, unsigned int minor, con
 	}
 	s.dev = open(dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
 	s.img = open(img, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	s.idx = fopen(idx, "wx");
+	fd = open(idx, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	s.idx = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (fd >= 0 && !s.idx)
+		close(fd);
 	if (s.dev < 0 || s.img < 0 || !s.idx || posix_memalign(&s.buf, BLK, BLK)) {
 		errorf("%s: cannot save the divergent blocks to %s: %s", res, dir, strerror(errno));
 		goto out;
