@@ -189,6 +189,8 @@ static int md_write_locked(struct hablk_resource *res)
 	int ret;
 
 	lockdep_assert_held(&res->md_mutex);
+	if (READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
+		return -EIO;	/* detached: the disk failed, leave it alone */
 	page = alloc_page(GFP_NOIO | __GFP_ZERO);
 	if (!page)
 		return -ENOMEM;

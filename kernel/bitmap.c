@@ -213,6 +213,8 @@ int hablk_bm_write(struct hablk_resource *res)
 	u64 idx;
 	int ret = 0;
 
+	if (READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
+		return -EIO;	/* detached */
 	tmp = kmalloc(PAGE_SIZE, GFP_NOIO);
 	if (!tmp)
 		return -ENOMEM;
@@ -246,6 +248,8 @@ static int intent_write_page(struct hablk_resource *res, u64 page, blk_opf_t ext
 	unsigned long *tmp;
 	int ret;
 
+	if (READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
+		return -EIO;	/* detached */
 	tmp = kmalloc(PAGE_SIZE, GFP_NOIO);
 	if (!tmp)
 		return -ENOMEM;

@@ -87,6 +87,7 @@ struct hablk_config {
 	u32 connect_int_ms;
 	u32 connect_max_ms;
 	u8 after_sb;			/* enum hablk_after_sb */
+	bool data_integrity;		/* CRC-32 of every data packet, checked by the peer */
 	char sb_save_dir[256];		/* "" : split-brain losers do not save */
 	char helper[256];		/* hablkadm, run for the save */
 };
@@ -213,6 +214,7 @@ enum {
 	HABLK_REQF_INTENT,		/* counted busy in the intent map */
 	HABLK_REQF_LOCAL_FAILED,	/* the local write failed: the peer's copy decides */
 	HABLK_REQF_NET_FAILED,		/* the peer did not write it */
+	HABLK_REQF_WAIT_ACK,		/* completes only with the peer's ack (C, or diskless) */
 };
 
 /*
@@ -226,6 +228,7 @@ struct hablk_req {
 	struct list_head send_list;
 	unsigned long flags;
 	u8 kind;			/* enum hablk_req_kind */
+	u8 resends;			/* data-integrity: times sent again after a bad checksum */
 	u64 id;				/* slot | sequence << HABLK_SLOT_BITS */
 	u32 wire_flags;			/* HABLK_WF_* */
 	sector_t sector;
@@ -318,6 +321,8 @@ int hablk_iv_lock_net(struct hablk_resource *res, struct interval_tree_node *iv,
 struct hablk_req *hablk_slot_take(struct hablk_resource *res, u64 id);
 void hablk_req_cancel_all(struct hablk_resource *res);
 int hablk_req_queue_net(struct hablk_resource *res, struct hablk_req *req);
+bool hablk_req_resend(struct hablk_resource *res, struct hablk_req *req);
+extern unsigned int hablk_fault_corrupt_rx;
 
 /* conn.c */
 int hablk_conn_start(struct hablk_resource *res);

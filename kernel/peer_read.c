@@ -79,8 +79,15 @@ int hablk_read_reply(struct hablk_resource *res, u32 len)
 	req = hablk_slot_take(res, be64_to_cpu(d.id));
 	if (!req)
 		return -EPROTO;
+	if (req->kind != HABLK_REQ_READ) {
+		/* out of its slot already: give up on it like on a lost link */
+		if (req->kind == HABLK_REQ_WRITE)
+			hablk_state_write_alone(res);
+		hablk_req_net_done(req, -ENOTCONN);
+		return -EPROTO;
+	}
 	status = be32_to_cpu(d.flags);
-	if (req->kind != HABLK_REQ_READ || be32_to_cpu(d.size) != req->size ||
+	if (be32_to_cpu(d.size) != req->size ||
 	    be64_to_cpu(d.sector) != req->sector || status > MAX_ERRNO ||
 	    len - sizeof(d) != (status ? 0 : req->size)) {
 		hablk_read_done(req, -EIO);

@@ -4,23 +4,40 @@
  * on the connection thread, and the meta stream's (acks, pings, replies) on
  * the meta thread. Every packet is validated before it is acted on.
  */
+#include <linux/crc32.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <net/sock.h>
 #include "hablk.h"
+
+unsigned int hablk_fault_corrupt_rx;
+module_param_named(fault_corrupt_rx, hablk_fault_corrupt_rx, uint, 0644);
+MODULE_PARM_DESC(fault_corrupt_rx,
+		 "fault injection for tests: flip a bit in every Nth checksummed data packet received (0: off)");
+
+static void queue_ack(struct hablk_peer_req *preq);
 
 void hablk_peer_endio(struct bio *bio)
 {
 	struct hablk_peer_req *preq = container_of(bio, struct hablk_peer_req, bio);
 	struct hablk_resource *res = preq->res;
-	unsigned long flags;
 
 	preq->status = blk_status_to_errno(bio->bi_status);
 	if (preq->status && READ_ONCE(res->disk) != HABLK_DISK_DISKLESS)
 		hablk_state_disk_failed(res);
 	if (preq->status)
-		pr_err_ratelimited("%s: write from peer failed: %d at sector %llu\n",
+		pr_err_ratelimited("%s: I/O for the peer failed: %d at sector %llu\n",
 				   res->cfg.name, preq->status,
 				   (unsigned long long)preq->sector);
+	queue_ack(preq);
+}
+
+/* Queue the ack (or read reply) of a finished peer request for the ack work. */
+static void queue_ack(struct hablk_peer_req *preq)
+{
+	struct hablk_resource *res = preq->res;
+	unsigned long flags;
+
 	spin_lock_irqsave(&res->ack_lock, flags);
 	list_add_tail(&preq->ack_list, &res->ack_queue);
 	spin_unlock_irqrestore(&res->ack_lock, flags);
@@ -66,6 +83,22 @@ static int recv_pages(struct hablk_resource *res, struct bio *bio, u32 len)
 	return 0;
 }
 
+/* Does the received data match the sender's CRC-32? (With the test fault injection.) */
+static bool csum_ok(struct hablk_resource *res, struct bio *bio, __be32 want)
+{
+	static atomic_t nth = ATOMIC_INIT(0);
+	struct bio_vec *bv;
+	struct bvec_iter_all it;
+	u32 crc = ~0U;
+	unsigned int every = READ_ONCE(hablk_fault_corrupt_rx);
+
+	if (every && !(atomic_inc_return(&nth) % every))
+		((u8 *)page_address(bio_first_page_all(bio)))[0] ^= 1;
+	bio_for_each_segment_all(bv, bio, it)
+		crc = crc32_le(crc, page_address(bv->bv_page) + bv->bv_offset, bv->bv_len);
+	return cpu_to_be32(~crc) == want;
+}
+
 static bool may_receive_write(struct hablk_resource *res, bool is_sync)
 {
 	bool ok;
@@ -85,7 +118,8 @@ static int recv_write(struct hablk_resource *res, u32 len, bool is_sync)
 	struct bio *bio;
 	u32 size, flags, payload = len - sizeof(d);
 	bool emulate;
-	int ret;
+	__be32 crc;
+	int ret = 0;
 
 	ret = hablk_sock_recv(res->data_sock, &d, sizeof(d));
 	if (ret)
@@ -106,10 +140,24 @@ static int recv_write(struct hablk_resource *res, u32 len, bool is_sync)
 	hablk_obj_get(HABLK_OBJ_PEER_REQ);
 	bio->bi_iter.bi_sector = preq->sector;
 	bio->bi_end_io = hablk_peer_endio;
-	ret = recv_pages(res, bio, payload);
+	if (flags & HABLK_WF_CSUM) {
+		ret = hablk_sock_recv(res->data_sock, &crc, sizeof(crc));
+		payload -= sizeof(crc);
+	}
+	if (!ret)
+		ret = recv_pages(res, bio, payload);
 	if (ret) {
 		hablk_peer_req_free(preq);
 		return ret;
+	}
+	if ((flags & HABLK_WF_CSUM) && !csum_ok(res, bio, crc)) {
+		/* corrupted on the way: not written; the primary sends it again */
+		pr_warn_ratelimited("%s: data-integrity: checksum mismatch at sector %llu, asking again\n",
+				    res->cfg.name, (unsigned long long)preq->sector);
+		preq->status = -EBADMSG;
+		atomic_inc(&res->peer_inflight);
+		queue_ack(preq);
+		return 0;
 	}
 	/* a disk without discard or write-zeroes gets explicit zeroes */
 	emulate = ((flags & HABLK_WF_DISCARD) && !bdev_max_discard_sectors(res->bdev)) ||
@@ -307,6 +355,18 @@ static int meta_ack(struct hablk_resource *res, const struct hablk_p_ack *a)
 			hablk_state_write_alone(res);
 		hablk_req_net_done(req, -ENOTCONN);
 		return -EPROTO;
+	}
+	/*
+	 * A bad checksum on the way: send it again while its data is still ours
+	 * (protocol C, or a sync chunk), a few times at most.
+	 */
+	if (status == EBADMSG && req->resends < 3 &&
+	    (req->kind == HABLK_REQ_SYNC || res->cfg.protocol == 'C') &&
+	    hablk_req_resend(res, req)) {
+		req->resends++;
+		pr_warn_ratelimited("%s: data-integrity: peer got sector %llu corrupted, sent again\n",
+				    res->cfg.name, (unsigned long long)req->sector);
+		return 0;
 	}
 	hablk_req_net_done(req, -(int)status);
 	return 0;

@@ -216,7 +216,7 @@ void hablk_req_net_done(struct hablk_req *req, int status)
 	}
 	if (!test_and_set_bit(HABLK_REQF_SENT, &req->flags))
 		req_complete_put(req);	/* given up before it was sent */
-	if (res->cfg.protocol == 'C')
+	if (test_bit(HABLK_REQF_WAIT_ACK, &req->flags))
 		req_complete_put(req);
 	hablk_req_put(req);
 }
@@ -253,7 +253,8 @@ static void req_local_endio(struct bio *clone)
 		/* protocol C: if the peer has it, the write succeeded (the disk is detached) */
 		set_bit(HABLK_REQF_LOCAL_FAILED, &req->flags);
 		smp_mb__after_atomic();	/* pairs with hablk_req_net_done: one of us sees both */
-		if (!test_bit(HABLK_REQF_NET, &req->flags) || req->res->cfg.protocol != 'C' ||
+		if (!test_bit(HABLK_REQF_NET, &req->flags) ||
+		    !test_bit(HABLK_REQF_WAIT_ACK, &req->flags) ||
 		    test_bit(HABLK_REQF_NET_FAILED, &req->flags))
 			req->local_status = clone->bi_status;
 	}
@@ -273,7 +274,8 @@ static void read_endio(struct bio *clone)
 				   blk_status_to_errno(clone->bi_status),
 				   (unsigned long long)master->bi_iter.bi_sector);
 		hablk_state_disk_failed(res);
-		if (hablk_peer_can_serve(res)) {	/* read it from the peer instead */
+		if (READ_ONCE(res->role) == HABLK_ROLE_PRIMARY && hablk_peer_can_serve(res)) {
+			/* read it from the peer instead */
 			spin_lock_irqsave(&res->defer_lock, flags);
 			list_add_tail(&req->send_list, &res->retry_list);
 			spin_unlock_irqrestore(&res->defer_lock, flags);
@@ -286,6 +288,12 @@ static void read_endio(struct bio *clone)
 	bio_put(clone);
 	hablk_obj_put(HABLK_OBJ_REQ);
 	bio_endio(master);
+}
+
+static void read_endio_status(struct bio *clone, blk_status_t status)
+{
+	clone->bi_status = status;
+	read_endio(clone);
 }
 
 static u32 bio_wire_flags(struct bio *bio)
@@ -360,6 +368,28 @@ int hablk_req_queue_net(struct hablk_resource *res, struct hablk_req *req)
 	return 0;
 }
 
+/*
+ * The peer got the request's data with a bad checksum (data-integrity): send
+ * it again, in a new slot. False if the link is going away.
+ */
+bool hablk_req_resend(struct hablk_resource *res, struct hablk_req *req)
+{
+	bool ok;
+
+	spin_lock_irq(&res->state_lock);
+	ok = res->conn == HABLK_CONN_CONNECTED && !atomic_read(&res->conn_failed) &&
+	     slot_get(res, req);
+	if (ok) {
+		clear_bit(HABLK_REQF_SENDING, &req->flags);
+		atomic_inc(&req->ref);		/* the sender's hold */
+		hablk_send_queue_add(res, req);
+	}
+	spin_unlock_irq(&res->state_lock);
+	if (ok)
+		wake_up(&res->send_wait);
+	return ok;
+}
+
 static void submit_read(struct hablk_resource *res, struct bio *bio)
 {
 	struct bio *clone;
@@ -372,10 +402,12 @@ static void submit_read(struct hablk_resource *res, struct bio *bio)
 	req->start_time = bio_start_io_acct(bio);
 	clone->bi_end_io = read_endio;
 	hablk_obj_get(HABLK_OBJ_REQ);
-	if (READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
+	if (READ_ONCE(res->disk) != HABLK_DISK_DISKLESS)
+		submit_bio_noacct(clone);
+	else if (READ_ONCE(res->role) == HABLK_ROLE_PRIMARY)
 		hablk_read_from_peer(res, req);
 	else
-		submit_bio_noacct(clone);
+		read_endio_status(clone, BLK_STS_IOERR);	/* a diskless secondary has no data */
 }
 
 /*
@@ -424,6 +456,7 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 	req->res = res;
 	req->master = bio;
 	req->kind = HABLK_REQ_WRITE;
+	req->resends = 0;
 	req->flags = 0;
 	req->local_status = BLK_STS_OK;
 	req->sector = bio->bi_iter.bi_sector;
@@ -434,6 +467,13 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 	hablk_obj_get(HABLK_OBJ_REQ);
 
 	diskless = READ_ONCE(res->disk) == HABLK_DISK_DISKLESS;
+	if (diskless) {
+		/* the peer's copy is the only one: its ack decides, whatever the protocol */
+		__set_bit(HABLK_REQF_LOCAL_FAILED, &req->flags);
+		__set_bit(HABLK_REQF_WAIT_ACK, &req->flags);
+	} else if (res->cfg.protocol == 'C') {
+		__set_bit(HABLK_REQF_WAIT_ACK, &req->flags);
+	}
 	if (req->size && diskless) {
 		hablk_iv_lock(res, &req->iv, req->sector, req->size);
 		__set_bit(HABLK_REQF_IV, &req->flags);
@@ -458,7 +498,7 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 	 * replicated the sender being done with the bio, and (protocol C) the ack.
 	 */
 	atomic_set(&req->ref, 4);
-	atomic_set(&req->complete_pending, res->cfg.protocol == 'C' ? 4 : 3);
+	atomic_set(&req->complete_pending, test_bit(HABLK_REQF_WAIT_ACK, &req->flags) ? 4 : 3);
 	while (!req->local_status && !req_route(res, req, &net))
 		wait_event(res->slot_wait, (!READ_ONCE(res->exchanging) &&
 					    READ_ONCE(res->slots_used) < HABLK_SLOTS) ||

@@ -4,6 +4,8 @@
  * corked with MSG_MORE while more are queued; the ack work sends the
  * secondary's acks on the meta stream.
  */
+#include <linux/crc32.h>
+#include <linux/highmem.h>
 #include <linux/slab.h>
 #include "hablk.h"
 
@@ -69,12 +71,31 @@ static int send_verify(struct hablk_resource *res, struct hablk_req *req, bool m
 	return ret;
 }
 
+/* CRC-32 of a bio's data, as the peer computes it over what it received. */
+static __be32 bio_crc(struct bio *bio)
+{
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	u32 crc = ~0U;
+	void *p;
+
+	bio_for_each_segment(bv, bio, iter) {
+		p = bvec_kmap_local(&bv);
+		crc = crc32_le(crc, p, bv.bv_len);
+		kunmap_local(p);
+	}
+	return cpu_to_be32(~crc);
+}
+
 static int send_req(struct hablk_resource *res, struct hablk_req *req, bool more)
 {
 	struct hablk_p_data d;
 	bool payload = req->size &&
 		       !(req->wire_flags & (HABLK_WF_DISCARD | HABLK_WF_ZEROES));
 	int flags = more ? MSG_MORE : 0;
+	__be32 crc = 0;
+	struct bio *data;
+	bool csum;
 	int ret;
 
 	if (req->kind == HABLK_REQ_VERIFY)
@@ -90,19 +111,24 @@ static int send_req(struct hablk_resource *res, struct hablk_req *req, bool more
 		mutex_unlock(&res->data_send_mutex);
 		return ret;
 	}
+	data = req->kind == HABLK_REQ_SYNC ? &req->clone : req->master;
+	csum = payload && res->cfg.data_integrity;
 	d.id = cpu_to_be64(req->id);
 	d.sector = cpu_to_be64(req->sector);
 	d.size = cpu_to_be32(req->size);
-	d.flags = cpu_to_be32(req->wire_flags);
+	d.flags = cpu_to_be32(req->wire_flags | (csum ? HABLK_WF_CSUM : 0));
+	if (csum)
+		crc = bio_crc(data);
 	set_bit(HABLK_REQF_SENDING, &req->flags);
 	mutex_lock(&res->data_send_mutex);
 	ret = hablk_send_pkt(res->data_sock,
 			     req->kind == HABLK_REQ_SYNC ? HABLK_P_SYNC_DATA : HABLK_P_DATA,
-			     &d, sizeof(d), payload ? req->size : 0,
+			     &d, sizeof(d), payload ? req->size + (csum ? 4 : 0) : 0,
 			     payload ? MSG_MORE : flags);
+	if (!ret && csum)
+		ret = hablk_sock_send(res->data_sock, &crc, sizeof(crc), MSG_MORE);
 	if (!ret && payload)
-		ret = send_payload(res->data_sock, req->kind == HABLK_REQ_SYNC ?
-				   &req->clone : req->master, flags);
+		ret = send_payload(res->data_sock, data, flags);
 	mutex_unlock(&res->data_send_mutex);
 	return ret;
 }

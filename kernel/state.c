@@ -164,6 +164,20 @@ static int agree_size(struct hablk_resource *res)
 }
 
 /*
+ * The peer's disk is gone: from now on only ours has the data. Start a new
+ * generation and mark every block, on disk, so that whatever disk the peer
+ * brings back is fully resynced rather than trusted.
+ */
+static void peer_detached(struct hablk_resource *res)
+{
+	if (READ_ONCE(res->disk) != HABLK_DISK_UPTODATE)
+		return;
+	hablk_bm_set_all(res);
+	if (hablk_state_write_alone(res) || hablk_bm_write(res))
+		pr_err("%s: cannot record that the peer's disk is gone\n", res->cfg.name);
+}
+
+/*
  * Save the changes this node is about to lose: run "HELPER save-divergent RES
  * --save DIR" (hablkadm), which copies every block of our bitmap into DIR.
  */
@@ -231,6 +245,15 @@ static int connected_decide(struct hablk_resource *res)
 	ret = agree_size(res);
 	if (ret)
 		return ret;
+	if (res->disk == HABLK_DISK_DISKLESS || res->peer_disk == HABLK_DISK_DISKLESS) {
+		/* nothing to sync to or from a node without a disk: serve through the other */
+		pr_info("%s: connected to %s, %s diskless\n", res->cfg.name, res->cfg.peer_name,
+			res->disk == HABLK_DISK_DISKLESS ? "this node is" : "the peer is");
+		if (res->peer_disk == HABLK_DISK_DISKLESS)
+			peer_detached(res);
+		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED, NULL);
+		return 0;
+	}
 	spin_lock_irq(&res->state_lock);
 	res->gen.discard = res->discard_my_data;
 	d = hablk_sync_decide(&res->gen, &res->peer_gen, &rule);
@@ -317,6 +340,8 @@ int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_sta
 		hablk_genl_event(res, "connection");
 		return connected_decide(res);
 	}
+	if (changed && disk == HABLK_DISK_DISKLESS)
+		peer_detached(res);
 	if (changed)
 		hablk_genl_event(res, "peer");
 	return 0;
@@ -392,7 +417,11 @@ int hablk_state_primary(struct hablk_resource *res, bool force,
 			NL_SET_ERR_MSG(extack, "local disk is not UpToDate (use --force only on first start)");
 			return -EINVAL;
 		}
-		if (res->repl == HABLK_REPL_SYNC_TARGET || res->disk == HABLK_DISK_DISKLESS) {
+		if (res->disk == HABLK_DISK_DISKLESS) {
+			NL_SET_ERR_MSG(extack, "no disk (detached after an I/O error)");
+			return -EBUSY;
+		}
+		if (res->repl == HABLK_REPL_SYNC_TARGET) {
 			NL_SET_ERR_MSG(extack, "disk is being synced from the peer");
 			return -EBUSY;
 		}
@@ -463,11 +492,12 @@ int hablk_state_invalidate(struct hablk_resource *res, struct netlink_ext_ack *e
 	int ret;
 
 	spin_lock_irq(&res->state_lock);
-	if (res->role == HABLK_ROLE_PRIMARY || res->repl == HABLK_REPL_SYNC_TARGET ||
+	if (res->role == HABLK_ROLE_PRIMARY || res->disk == HABLK_DISK_DISKLESS ||
+	    res->repl == HABLK_REPL_SYNC_TARGET ||
 	    res->repl == HABLK_REPL_SYNC_SOURCE || res->repl == HABLK_REPL_VERIFY_SOURCE ||
 	    res->repl == HABLK_REPL_VERIFY_TARGET) {
 		spin_unlock_irq(&res->state_lock);
-		NL_SET_ERR_MSG(extack, "invalidate needs a secondary with no sync or verify running");
+		NL_SET_ERR_MSG(extack, "invalidate needs a secondary with a disk and no sync or verify running");
 		return -EBUSY;
 	}
 	res->disk = HABLK_DISK_INCONSISTENT;

@@ -253,7 +253,7 @@ int hablk_sync_target_begin(struct hablk_resource *res, u64 total, bool send_bm)
 	int ret;
 
 	spin_lock_irq(&res->state_lock);
-	if (res->role == HABLK_ROLE_PRIMARY) {
+	if (res->role == HABLK_ROLE_PRIMARY || res->disk == HABLK_DISK_DISKLESS) {
 		spin_unlock_irq(&res->state_lock);
 		return -EPROTO;
 	}

@@ -79,7 +79,8 @@ enum hablk_stream {
 #define HABLK_WF_DISCARD	(1U << 2)	/* no payload */
 #define HABLK_WF_ZEROES		(1U << 3)	/* write zeroes; no payload */
 #define HABLK_WF_NOUNMAP	(1U << 4)	/* with ZEROES: keep blocks allocated */
-#define HABLK_WF_ALL		0x1fU
+#define HABLK_WF_CSUM		(1U << 5)	/* data-integrity: CRC-32 of the payload before it */
+#define HABLK_WF_ALL		0x3fU
 
 /* Every packet starts with this header; len counts the bytes after it. */
 struct hablk_hdr {
@@ -245,7 +246,7 @@ static inline int hablk_hdr_decode(const struct hablk_hdr *h, __u32 *len)
 		return -3;
 	if (type == HABLK_P_DATA || type == HABLK_P_SYNC_DATA || type == HABLK_P_READ_REPLY) {
 		if (l < sizeof(struct hablk_p_data) ||
-		    l > sizeof(struct hablk_p_data) + HABLK_MAX_DATA)
+		    l > sizeof(struct hablk_p_data) + 4 + HABLK_MAX_DATA)
 			return -4;
 	} else if (type == HABLK_P_VERIFY_REQ) {
 		if (l < sizeof(struct hablk_p_verify) ||
@@ -283,7 +284,11 @@ static inline int hablk_data_check(const struct hablk_p_data *d, __u32 pkt_len,
 	if (size & 511)
 		return -2;
 	if (flags & (HABLK_WF_DISCARD | HABLK_WF_ZEROES)) {
-		if (payload != 0 || size == 0 || size > HABLK_MAX_DISCARD)
+		if (payload != 0 || size == 0 || size > HABLK_MAX_DISCARD ||
+		    (flags & HABLK_WF_CSUM))
+			return -3;
+	} else if (flags & HABLK_WF_CSUM) {
+		if (size == 0 || payload != size + 4)
 			return -3;
 	} else if (payload != size) {
 		return -3;

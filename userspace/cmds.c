@@ -59,6 +59,7 @@ static int put_up_attrs(struct nl_msg *m, const struct hablk_res *r,
 	       nla_put_u32(m, HABLK_A_CONNECT_INT_MS, r->timing.connect_interval_ms) ||
 	       nla_put_u32(m, HABLK_A_CONNECT_MAX_MS, r->timing.connect_interval_max_ms) ||
 	       nla_put_u8(m, HABLK_A_AFTER_SB, (uint8_t)r->after_sb) ||
+	       nla_put_u8(m, HABLK_A_DATA_INTEGRITY, r->data_integrity) ||
 	       (r->split_brain_save[0] &&
 		nla_put_string(m, HABLK_A_SB_SAVE_DIR, r->split_brain_save));
 }
@@ -149,6 +150,11 @@ int cmd_connect(const struct opts *o)
 	if (o->save_dir) {
 		if (hablk_nl_status(&nl, o->res, &v, &n) || n != 1) {
 			ret = nl_failed(&nl, o->res);
+			goto out;
+		}
+		if (v[0].conn == HABLK_CONN_CONNECTED) {
+			errorf("%s: already connected: nothing to discard", o->res);
+			ret = EXIT_REFUSED;
 			goto out;
 		}
 		if (v[0].role == HABLK_ROLE_PRIMARY) {

@@ -51,7 +51,8 @@ struct key {
 /* Lines the keys of the current block were seen on (0: not given). */
 enum {
 	K_MINOR, K_PROTOCOL, K_SECRET, K_ONQ, K_TWO_PRIMARIES,
-	K_PING_INT, K_PING_TMO, K_CONN_INT, K_CONN_MAX, K_AFTER_SB, K_SB_SAVE, NR_RES_KEYS
+	K_PING_INT, K_PING_TMO, K_CONN_INT, K_CONN_MAX, K_AFTER_SB, K_SB_SAVE, K_INTEGRITY,
+	NR_RES_KEYS
 };
 enum { K_ID, K_ADDRESS, K_CONTROL, K_DISK, K_META_DISK, NR_NODE_KEYS };
 
@@ -417,6 +418,7 @@ static const struct key res_keys[NR_RES_KEYS] = {
 			 RES_OFF(timing.connect_interval_max_ms), MS_MIN, MS_MAX },
 	[K_AFTER_SB] = { "after-sb", set_after_sb, 0, 0, 0 },
 	[K_SB_SAVE] = { "split-brain-save", set_sb_save, 0, 0, 0 },
+	[K_INTEGRITY] = { "data-integrity", set_yes_no, RES_OFF(data_integrity), 0, 0 },
 };
 
 static const struct key node_keys[NR_NODE_KEYS] = {

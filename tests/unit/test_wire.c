@@ -232,7 +232,7 @@ START_TEST(decode_bad_len)
 	if (is_data(type)) {
 		bad[n++] = 0;
 		bad[n++] = fixed - 1;
-		bad[n++] = fixed + HABLK_MAX_DATA + 1;
+		bad[n++] = fixed + 4 + HABLK_MAX_DATA + 1;	/* over the most, with a checksum */
 		bad[n++] = fixed + 2 * HABLK_MAX_DATA;
 		bad[n++] = 0x80000000U;
 		bad[n++] = 0xffffffffU;
@@ -274,7 +274,13 @@ START_TEST(data_ok)
 	ck_assert_int_eq(check_data(0, HABLK_MAX_DISCARD, HABLK_WF_DISCARD, 0, 4 * GiB / 512), 0);
 	ck_assert_int_eq(check_data(0, HABLK_MAX_DISCARD, HABLK_WF_ZEROES, 0, 4 * GiB / 512), 0);
 	/* the flags of a peer are not trusted, but every known one is accepted */
-	ck_assert_int_eq(check_data(0, 512, HABLK_WF_ALL & ~HABLK_WF_DISCARD, 0, dev), 0);
+	ck_assert_int_eq(check_data(0, 512, HABLK_WF_ALL & ~(HABLK_WF_DISCARD | HABLK_WF_CSUM),
+				    0, dev), 0);
+	/* data-integrity: a CRC-32 precedes the payload */
+	ck_assert_int_eq(check_data(0, 4096, HABLK_WF_CSUM, 4100, dev), 0);
+	ck_assert_int_eq(check_data(0, 4096, HABLK_WF_CSUM, 4096, dev), -3);
+	ck_assert_int_eq(check_data(0, 0, HABLK_WF_CSUM | HABLK_WF_PREFLUSH, 4, dev), -3);
+	ck_assert_int_eq(check_data(0, 4096, HABLK_WF_CSUM | HABLK_WF_DISCARD, 0, dev), -3);
 }
 END_TEST
 
@@ -292,7 +298,7 @@ END_TEST
 
 START_TEST(data_bad_flags)
 {
-	static const __u32 unknown[] = { 1U << 5, 1U << 8, 1U << 31, 0xffffffffU, ~HABLK_WF_ALL };
+	static const __u32 unknown[] = { 1U << 6, 1U << 8, 1U << 31, 0xffffffffU, ~HABLK_WF_ALL };
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(unknown); i++) {

@@ -23,9 +23,10 @@
  *    HABLK_A_CONNECT_INT_MS u32, 10..600000 (default 200)
  *    HABLK_A_CONNECT_MAX_MS u32, 10..600000 (default 5000)
  *    HABLK_A_AFTER_SB       u8, enum hablk_after_sb (default disconnect)
+ *    HABLK_A_DATA_INTEGRITY u8, 0/1: CRC-32 of every data packet, checked by the peer
  *    HABLK_A_SB_SAVE_DIR    string, absolute: where a split-brain's loser saves its changes
  *    HABLK_A_HELPER         string, absolute path of hablkadm, run by the kernel as
- *                           "HELPER save-divergent RES DIR" before such a resync
+ *                           "HELPER save-divergent RES --save DIR" before such a resync
  *
  * HABLK_CMD_DOWN, HABLK_CMD_DISCONNECT,
  * HABLK_CMD_SECONDARY:          HABLK_A_RES_NAME
@@ -135,6 +136,7 @@ enum hablk_attr {
 	HABLK_A_AFTER_SB,
 	HABLK_A_SB_SAVE_DIR,
 	HABLK_A_HELPER,
+	HABLK_A_DATA_INTEGRITY,
 	__HABLK_A_MAX
 };
 #define HABLK_A_MAX (__HABLK_A_MAX - 1)
