@@ -88,6 +88,7 @@ struct hablk_config {
 	u32 connect_max_ms;
 	u8 after_sb;			/* enum hablk_after_sb */
 	bool data_integrity;		/* CRC-32 of every data packet, checked by the peer */
+	bool csum_resync;		/* resync compares digests first, sends what differs */
 	char sb_save_dir[256];		/* "" : split-brain losers do not save */
 	char helper[256];		/* hablkadm, run for the save */
 };
@@ -366,6 +367,7 @@ int hablk_sync_target_done(struct hablk_resource *res, u64 uuid);
 int hablk_verify_start(struct hablk_resource *res, struct netlink_ext_ack *extack);
 void hablk_verify_reply(struct hablk_req *req, u64 mismatch, int status);
 int hablk_verify_serve(struct hablk_resource *res, u32 len);
+int hablk_csum_pass(struct hablk_resource *res);
 void hablk_sync_chunk_acked(struct hablk_req *req, int status);
 
 /* state.c */

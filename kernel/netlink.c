@@ -33,6 +33,7 @@ static const struct nla_policy hablk_policy[HABLK_A_MAX + 1] = {
 	[HABLK_A_SB_SAVE_DIR]	= { .type = NLA_NUL_STRING, .len = 255 },
 	[HABLK_A_HELPER]	= { .type = NLA_NUL_STRING, .len = 255 },
 	[HABLK_A_DATA_INTEGRITY] = NLA_POLICY_MAX(NLA_U8, 1),
+	[HABLK_A_CSUM_RESYNC]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static const struct genl_multicast_group hablk_mcgrps[] = {
@@ -131,6 +132,8 @@ static int parse_up(struct genl_info *info, struct hablk_config *cfg)
 		cfg->after_sb = nla_get_u8(a[HABLK_A_AFTER_SB]);
 	if (a[HABLK_A_DATA_INTEGRITY])
 		cfg->data_integrity = nla_get_u8(a[HABLK_A_DATA_INTEGRITY]);
+	if (a[HABLK_A_CSUM_RESYNC])
+		cfg->csum_resync = nla_get_u8(a[HABLK_A_CSUM_RESYNC]);
 	if (a[HABLK_A_SB_SAVE_DIR])
 		nla_strscpy(cfg->sb_save_dir, a[HABLK_A_SB_SAVE_DIR], sizeof(cfg->sb_save_dir));
 	if (a[HABLK_A_HELPER])

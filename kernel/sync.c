@@ -150,6 +150,11 @@ void hablk_sync_run(struct hablk_resource *res)
 	pr_info("%s: sync to peer started, %llu KiB out of sync\n", res->cfg.name,
 		(unsigned long long)res->sync_total / 2);
 	hablk_genl_event(res, "sync-started");
+	if (!ret && res->cfg.csum_resync) {
+		ret = hablk_csum_pass(res);
+		pr_info("%s: checksum-resync: %llu KiB differ and will be sent\n", res->cfg.name,
+			(unsigned long long)hablk_bm_weight(res) * 4);
+	}
 	while (!ret) {
 		wait_event_timeout(res->sync_wait, sync_should_stop(res) ||
 				   (!READ_ONCE(res->sync_paused) &&

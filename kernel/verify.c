@@ -63,6 +63,33 @@ static int verify_chunk(struct hablk_resource *res, sector_t sector, u32 size)
 	return ret;
 }
 
+/*
+ * checksum-resync: before a resync sends data, compare digests of every
+ * out-of-sync block with the target's; the replies clear the bits of blocks
+ * the target already has (hablk_verify_reply), so only differing ones travel.
+ */
+int hablk_csum_pass(struct hablk_resource *res)
+{
+	u64 block = 0, nblocks = DIV_ROUND_UP_ULL(res->size_sectors, BLOCK >> SECTOR_SHIFT);
+	u32 run;
+	int ret = 0;
+
+	while (!ret) {
+		wait_event(res->sync_wait, verify_should_stop(res) ||
+			   atomic_read(&res->sync_inflight) < HABLK_SYNC_WINDOW);
+		if (verify_should_stop(res))
+			return -ENOTCONN;
+		block = hablk_bm_next_run(res, block, HABLK_VERIFY_MAX / BLOCK, &run);
+		if (block >= nblocks)
+			break;
+		run = min_t(u64, run, nblocks - block);
+		ret = verify_chunk(res, block * (BLOCK >> SECTOR_SHIFT), run * BLOCK);
+		block += run;
+	}
+	wait_event(res->sync_wait, verify_should_stop(res) || !atomic_read(&res->sync_inflight));
+	return verify_should_stop(res) ? -ENOTCONN : ret;
+}
+
 /* The verify source's thread: one pass over the device, then resync what differs. */
 static int verify_fn(void *arg)
 {
@@ -160,7 +187,16 @@ void hablk_verify_reply(struct hablk_req *req, u64 mismatch, int status)
 	struct hablk_resource *res = req->res;
 	unsigned int i, blocks = req->size / BLOCK;
 
-	if (!status) {
+	if (!status && READ_ONCE(res->repl) == HABLK_REPL_SYNC_SOURCE) {
+		/* checksum-based resync: blocks the peer already has need not travel */
+		for (i = 0; i < blocks; i++) {
+			if (mismatch & (1ULL << i))
+				continue;
+			hablk_bm_clear(res, req->sector + i * (BLOCK >> SECTOR_SHIFT),
+				       BLOCK >> SECTOR_SHIFT);
+			atomic64_add(BLOCK >> SECTOR_SHIFT, &res->sync_done);	/* done: equal */
+		}
+	} else if (!status) {
 		for (i = 0; i < blocks; i++)
 			if (mismatch & (1ULL << i))
 				hablk_bm_set(res, req->sector + i * (BLOCK >> SECTOR_SHIFT),
@@ -193,7 +229,8 @@ int hablk_verify_serve(struct hablk_resource *res, u32 len)
 	if (ret)
 		goto out;
 	if (hablk_verify_check(v, len, res->size_sectors) ||
-	    READ_ONCE(res->repl) != HABLK_REPL_VERIFY_TARGET) {
+	    (READ_ONCE(res->repl) != HABLK_REPL_VERIFY_TARGET &&
+	     READ_ONCE(res->repl) != HABLK_REPL_SYNC_TARGET)) {
 		ret = -EPROTO;
 		goto out;
 	}

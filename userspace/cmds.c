@@ -60,6 +60,7 @@ static int put_up_attrs(struct nl_msg *m, const struct hablk_res *r,
 	       nla_put_u32(m, HABLK_A_CONNECT_MAX_MS, r->timing.connect_interval_max_ms) ||
 	       nla_put_u8(m, HABLK_A_AFTER_SB, (uint8_t)r->after_sb) ||
 	       nla_put_u8(m, HABLK_A_DATA_INTEGRITY, r->data_integrity) ||
+	       nla_put_u8(m, HABLK_A_CSUM_RESYNC, r->checksum_resync) ||
 	       (r->split_brain_save[0] &&
 		nla_put_string(m, HABLK_A_SB_SAVE_DIR, r->split_brain_save));
 }

@@ -50,6 +50,7 @@ struct hablk_res {
 	bool allow_two_primaries;		/* only with protocol C */
 	int after_sb;				/* enum hablk_after_sb (disconnect) */
 	bool data_integrity;			/* CRC-32 per data packet (no) */
+	bool checksum_resync;			/* resync compares digests first (no) */
 	char split_brain_save[256];		/* "" or an absolute directory */
 	struct hablk_timing timing;
 	struct hablk_node nodes[2];		/* the data nodes, in file order */

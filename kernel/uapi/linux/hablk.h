@@ -24,6 +24,7 @@
  *    HABLK_A_CONNECT_MAX_MS u32, 10..600000 (default 5000)
  *    HABLK_A_AFTER_SB       u8, enum hablk_after_sb (default disconnect)
  *    HABLK_A_DATA_INTEGRITY u8, 0/1: CRC-32 of every data packet, checked by the peer
+ *    HABLK_A_CSUM_RESYNC    u8, 0/1: a resync compares block digests first
  *    HABLK_A_SB_SAVE_DIR    string, absolute: where a split-brain's loser saves its changes
  *    HABLK_A_HELPER         string, absolute path of hablkadm, run by the kernel as
  *                           "HELPER save-divergent RES --save DIR" before such a resync
@@ -137,6 +138,7 @@ enum hablk_attr {
 	HABLK_A_SB_SAVE_DIR,
 	HABLK_A_HELPER,
 	HABLK_A_DATA_INTEGRITY,
+	HABLK_A_CSUM_RESYNC,
 	__HABLK_A_MAX
 };
 #define HABLK_A_MAX (__HABLK_A_MAX - 1)
