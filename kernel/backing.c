@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The backing disk: opened exclusively, its superblock read, validated and
- * written back crash-safely (FUA, sequence number, checksum).
+ * The backing disk (and an external metadata disk): opened exclusively, the
+ * superblock read, validated and written back crash-safely (FUA, sequence
+ * number, checksum).
  */
 #include <linux/blkdev.h>
 #include <linux/random.h>
@@ -9,51 +10,86 @@
 #include "hablk.h"
 
 #ifdef COMPAT_BDEV_FILE
-static int backing_get(struct hablk_resource *res)
+static int bdev_get(struct hablk_resource *res, const char *path, void **handle,
+		    struct block_device **bdev)
 {
 	struct file *f;
 
-	f = bdev_file_open_by_path(res->cfg.disk_path,
-				   BLK_OPEN_READ | BLK_OPEN_WRITE, res, NULL);
+	f = bdev_file_open_by_path(path, BLK_OPEN_READ | BLK_OPEN_WRITE, res, NULL);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
-	res->bdev_handle = f;
-	res->bdev = file_bdev(f);
+	*handle = f;
+	*bdev = file_bdev(f);
 	return 0;
 }
 
-static void backing_put(struct hablk_resource *res)
+static void bdev_put(void *handle, struct block_device *bdev)
 {
-	bdev_fput(res->bdev_handle);
+	bdev_fput(handle);
 }
 #else
-static int backing_get(struct hablk_resource *res)
+static int bdev_get(struct hablk_resource *res, const char *path, void **handle,
+		    struct block_device **bdev)
 {
-	struct block_device *bdev;
+	struct block_device *b;
 
-	bdev = blkdev_get_by_path(res->cfg.disk_path,
-				  FMODE_READ | FMODE_WRITE | FMODE_EXCL, res);
-	if (IS_ERR(bdev))
-		return PTR_ERR(bdev);
-	res->bdev_handle = bdev;
-	res->bdev = bdev;
+	b = blkdev_get_by_path(path, FMODE_READ | FMODE_WRITE | FMODE_EXCL, res);
+	if (IS_ERR(b))
+		return PTR_ERR(b);
+	*handle = b;
+	*bdev = b;
 	return 0;
 }
 
-static void backing_put(struct hablk_resource *res)
+static void bdev_put(void *handle, struct block_device *bdev)
 {
-	blkdev_put(res->bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+	blkdev_put(bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
 }
 #endif
 
-/* Synchronous I/O of one page of metadata at a byte offset of the backing disk. */
+/* The backing disk, and the metadata device if it is external. */
+static int backing_get(struct hablk_resource *res, struct netlink_ext_ack *extack)
+{
+	int ret;
+
+	ret = bdev_get(res, res->cfg.disk_path, &res->bdev_handle, &res->bdev);
+	if (ret) {
+		if (ret == -EBUSY)
+			NL_SET_ERR_MSG(extack, "backing disk is in use");
+		else
+			NL_SET_ERR_MSG(extack, "cannot open the backing disk");
+		return ret;
+	}
+	res->md_bdev = res->bdev;
+	if (!res->cfg.meta_path[0])
+		return 0;
+	ret = bdev_get(res, res->cfg.meta_path, &res->md_handle, &res->md_bdev);
+	if (ret) {
+		if (ret == -EBUSY)
+			NL_SET_ERR_MSG(extack, "metadata disk is in use");
+		else
+			NL_SET_ERR_MSG(extack, "cannot open the metadata disk");
+		bdev_put(res->bdev_handle, res->bdev);
+	}
+	return ret;
+}
+
+static void backing_put(struct hablk_resource *res)
+{
+	if (res->md_bdev != res->bdev)
+		bdev_put(res->md_handle, res->md_bdev);
+	bdev_put(res->bdev_handle, res->bdev);
+	res->md_bdev = NULL;
+}
+
+/* Synchronous I/O of one page of metadata at a byte offset of the metadata device. */
 int hablk_md_io(struct hablk_resource *res, struct page *page, u64 offset, blk_opf_t opf)
 {
 	struct bio bio;
 	struct bio_vec bvec;
 	int ret;
 
-	bio_init(&bio, res->bdev, &bvec, 1, opf);
+	bio_init(&bio, res->md_bdev, &bvec, 1, opf);
 	bio.bi_iter.bi_sector = offset >> SECTOR_SHIFT;
 	__bio_add_page(&bio, page, PAGE_SIZE, 0);
 	ret = submit_bio_wait(&bio);
@@ -62,10 +98,12 @@ int hablk_md_io(struct hablk_resource *res, struct page *page, u64 offset, blk_o
 }
 
 static int md_validate(struct hablk_resource *res, const struct hablk_md_sb *sb,
-		       u64 disk_bytes, struct netlink_ext_ack *extack)
+		       u64 disk_bytes, u64 meta_bytes, struct netlink_ext_ack *extack)
 {
 	struct hablk_md_sb tmp = *sb;
 	struct hablk_md_layout l;
+	bool external = le32_to_cpu(sb->flags) & HABLK_MDF_EXTERNAL;
+	int bad;
 
 	if (le64_to_cpu(sb->magic) != HABLK_MD_MAGIC) {
 		NL_SET_ERR_MSG(extack, "no hablk metadata on the disk (run create-md)");
@@ -80,8 +118,13 @@ static int md_validate(struct hablk_resource *res, const struct hablk_md_sb *sb,
 		NL_SET_ERR_MSG(extack, "metadata checksum mismatch");
 		return -EUCLEAN;
 	}
-	if (hablk_md_layout(le64_to_cpu(sb->disk_bytes), &l) ||
-	    le64_to_cpu(sb->disk_bytes) > disk_bytes ||
+	if (external != !!res->cfg.meta_path[0]) {
+		NL_SET_ERR_MSG(extack, "metadata is not where the configuration says (meta-disk)");
+		return -EINVAL;
+	}
+	bad = external ? hablk_md_layout_external(le64_to_cpu(sb->disk_bytes), meta_bytes, &l) :
+			 hablk_md_layout(le64_to_cpu(sb->disk_bytes), &l);
+	if (bad || le64_to_cpu(sb->disk_bytes) > disk_bytes ||
 	    le64_to_cpu(sb->data_sectors) != l.data_sectors ||
 	    le64_to_cpu(sb->md_offset) != l.md_offset ||
 	    le64_to_cpu(sb->bm_offset) != l.bm_offset ||
@@ -119,36 +162,35 @@ static void md_to_state(struct hablk_resource *res)
 int hablk_backing_open(struct hablk_resource *res, struct netlink_ext_ack *extack)
 {
 	struct page *page;
-	u64 disk_bytes;
+	u64 disk_bytes, meta_bytes;
 	int ret;
 
-	ret = backing_get(res);
-	if (ret) {
-		if (ret == -EBUSY)
-			NL_SET_ERR_MSG(extack, "backing disk is in use");
-		else
-			NL_SET_ERR_MSG(extack, "cannot open the backing disk");
+	ret = backing_get(res, extack);
+	if (ret)
 		return ret;
-	}
 	disk_bytes = bdev_nr_bytes(res->bdev);
+	meta_bytes = bdev_nr_bytes(res->md_bdev);
 	page = alloc_page(GFP_KERNEL);
 	if (!page) {
 		ret = -ENOMEM;
 		goto err_put;
 	}
-	ret = hablk_md_io(res, page, (disk_bytes & ~4095ULL) - HABLK_MD_SB_BYTES, REQ_OP_READ);
+	/* the superblock: at the end of an internal area, at the start of an external one */
+	ret = hablk_md_io(res, page, res->cfg.meta_path[0] ? 0 :
+			  (disk_bytes & ~4095ULL) - HABLK_MD_SB_BYTES, REQ_OP_READ);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "cannot read the metadata");
 		goto err_page;
 	}
 	memcpy(&res->md, page_address(page), sizeof(res->md));
-	ret = md_validate(res, &res->md, disk_bytes, extack);
+	ret = md_validate(res, &res->md, disk_bytes, meta_bytes, extack);
 	if (ret)
 		goto err_page;
 	__free_page(page);
 	res->data_sectors = le64_to_cpu(res->md.data_sectors);
 	res->size_sectors = res->data_sectors;
-	res->md_offset = le64_to_cpu(res->md.disk_bytes) - HABLK_MD_SB_BYTES;
+	res->md_offset = res->cfg.meta_path[0] ? 0 :
+			 le64_to_cpu(res->md.disk_bytes) - HABLK_MD_SB_BYTES;
 	md_to_state(res);
 	ret = hablk_bm_load(res, le64_to_cpu(res->md.bm_offset), le64_to_cpu(res->md.al_offset));
 	if (ret) {

@@ -404,9 +404,18 @@ int hablk_bm_load(struct hablk_resource *res, u64 bm_offset, u64 intent_offset)
 	bm->intent_pages = DIV_ROUND_UP_ULL(bm->nextents, BITS_PER_PAGE);
 	bm->disk_offset = bm_offset;
 	bm->intent_offset = intent_offset;
-	if (intent_offset + bm->intent_pages * PAGE_SIZE > res->md_offset ||
-	    bm_offset + bm->npages * PAGE_SIZE > intent_offset)
-		return -EINVAL;
+	{
+		u64 end_bm = bm_offset + bm->npages * PAGE_SIZE;
+		u64 end_in = intent_offset + bm->intent_pages * PAGE_SIZE;
+		u64 sb = res->md_offset, md_bytes = bdev_nr_bytes(res->md_bdev);
+
+		/* the two areas and the superblock must not overlap, all on the device */
+		if (!(end_bm <= intent_offset || end_in <= bm_offset) ||
+		    !(end_bm <= sb || bm_offset >= sb + HABLK_MD_SB_BYTES) ||
+		    !(end_in <= sb || intent_offset >= sb + HABLK_MD_SB_BYTES) ||
+		    end_bm > md_bytes || end_in > md_bytes)
+			return -EINVAL;
+	}
 	bm->bits = kvzalloc(bm->npages * PAGE_SIZE, GFP_KERNEL);
 	bm->dirty = bitmap_zalloc(bm->npages, GFP_KERNEL);
 	bm->intent = kvzalloc(bm->intent_pages * PAGE_SIZE, GFP_KERNEL);

@@ -73,6 +73,7 @@ struct hablk_config {
 	char name[HABLK_NAME_LEN];
 	char peer_name[HABLK_NAME_LEN];
 	char disk_path[256];
+	char meta_path[256];		/* "": internal metadata */
 	u32 minor;
 	u32 local_id;
 	u32 peer_id;
@@ -129,6 +130,8 @@ struct hablk_resource {
 	/* backing disk */
 	void *bdev_handle;		/* compat: struct file * or struct block_device * */
 	struct block_device *bdev;
+	void *md_handle;		/* external metadata disk, if any */
+	struct block_device *md_bdev;	/* where the metadata is: bdev, or the external disk */
 	sector_t data_sectors;		/* usable sectors on the local disk */
 	sector_t size_sectors;		/* exported size */
 	u64 md_offset;

@@ -36,6 +36,7 @@
 #define HABLK_MDF_OUTDATED	(1U << 2)	/* known older than the peer's */
 #define HABLK_MDF_PRIMARY	(1U << 3)	/* node was primary (crash indicator) */
 #define HABLK_MDF_PEER_FULL_SYNC (1U << 4)	/* a write failed on the peer: its bits are set */
+#define HABLK_MDF_EXTERNAL	(1U << 5)	/* on its own device (meta-disk PATH) */
 
 /*
  * The superblock, little-endian, at offset (disk bytes - 4096). The checksum
@@ -101,6 +102,31 @@ static inline int hablk_md_layout(__u64 disk_bytes, struct hablk_md_layout *l)
 	l->sb_offset = disk_bytes - HABLK_MD_SB_BYTES;
 	l->al_offset = l->sb_offset - al_bytes;
 	l->bm_offset = l->al_offset - bm_bytes;
+	return 0;
+}
+
+/*
+ * External metadata, on its own device of meta_bytes, for a data disk of
+ * disk_bytes (all of it exported): [superblock 4 KiB | intent map | bitmap]
+ * from offset 0. Returns -1 if the data disk is under 2 MiB, -2 if the
+ * metadata device is too small.
+ */
+static inline int hablk_md_layout_external(__u64 disk_bytes, __u64 meta_bytes,
+					   struct hablk_md_layout *l)
+{
+	__u64 bits = (disk_bytes &= ~4095ULL) / HABLK_MD_BM_BLOCK;
+	__u64 bm_bytes = ((bits + 7) / 8 + 4095) & ~4095ULL;
+	__u64 al_bytes = hablk_md_al_bytes(disk_bytes);
+
+	if (disk_bytes < (2ULL << 20))
+		return -1;
+	if (HABLK_MD_SB_BYTES + al_bytes + bm_bytes > meta_bytes)
+		return -2;
+	l->md_offset = 0;
+	l->sb_offset = 0;
+	l->al_offset = HABLK_MD_SB_BYTES;
+	l->bm_offset = HABLK_MD_SB_BYTES + al_bytes;
+	l->data_sectors = disk_bytes >> 9;
 	return 0;
 }
 

@@ -123,10 +123,13 @@ static int parse_up(struct genl_info *info, struct hablk_config *cfg)
 		NL_SET_ERR_MSG_ATTR(extack, a[HABLK_A_DISK], "disk must be an absolute path");
 		return -EINVAL;
 	}
-	if (a[HABLK_A_META_DISK] && nla_len(a[HABLK_A_META_DISK]) > 1) {
+	if (a[HABLK_A_META_DISK])
+		nla_strscpy(cfg->meta_path, a[HABLK_A_META_DISK], sizeof(cfg->meta_path));
+	if (cfg->meta_path[0] && (cfg->meta_path[0] != '/' ||
+				  !strcmp(cfg->meta_path, cfg->disk_path))) {
 		NL_SET_ERR_MSG_ATTR(extack, a[HABLK_A_META_DISK],
-				    "external metadata is not supported yet; use meta-disk internal");
-		return -EOPNOTSUPP;
+				    "meta-disk must be an absolute path of another device");
+		return -EINVAL;
 	}
 	if (a[HABLK_A_AFTER_SB])
 		cfg->after_sb = nla_get_u8(a[HABLK_A_AFTER_SB]);

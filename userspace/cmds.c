@@ -21,20 +21,15 @@ int cmd_create_md(const struct opts *o)
 	ret = load_res(o, &cfg, &res, &self, &peer);
 	if (ret)
 		goto out;
-	if (self->meta_disk[0]) {
-		errorf("%s: external metadata (meta-disk %s) is not supported yet", o->res,
-		       self->meta_disk);
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	ret = hablk_md_create(self->disk, self->id, o->force, err, sizeof(err));
+	ret = hablk_md_create(self->disk, self->meta_disk[0] ? self->meta_disk : NULL, self->id,
+			      o->force, err, sizeof(err));
 	if (ret) {
 		errorf("create-md %s: %s", o->res, err);
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	printf("%s: metadata written on %s (node %s, id %u)\n", o->res, self->disk,
-	       self->name, self->id);
+	printf("%s: metadata written on %s (node %s, id %u)\n", o->res,
+	       self->meta_disk[0] ? self->meta_disk : self->disk, self->name, self->id);
 out:
 	hablk_config_free(&cfg);
 	return ret;
@@ -113,12 +108,6 @@ int cmd_up(const struct opts *o)
 	ret = load_res(o, &cfg, &res, &self, &peer);
 	if (ret)
 		goto out;
-	if (self->meta_disk[0]) {
-		errorf("%s: external metadata (meta-disk %s) is not supported yet", o->res,
-		       self->meta_disk);
-		ret = EXIT_USAGE;
-		goto out;
-	}
 	ret = nl_open_or_explain(&nl);
 	if (ret)
 		goto out;

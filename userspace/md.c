@@ -59,18 +59,6 @@ static int disk_size(int fd, unsigned long long *size)
 	return ioctl(fd, BLKGETSIZE64, size);
 }
 
-static bool has_hablk_md(int fd, unsigned long long size)
-{
-	struct hablk_md_sb sb;
-
-	if (size < HABLK_MD_SB_BYTES)
-		return false;
-	if (pread(fd, &sb, sizeof(sb), (off_t)((size & ~4095ULL) - HABLK_MD_SB_BYTES)) !=
-	    (ssize_t)sizeof(sb))
-		return false;
-	return le64_to_cpu(sb.magic) == HABLK_MD_MAGIC;
-}
-
 static int write_all(int fd, const void *buf, size_t len, unsigned long long off)
 {
 	const char *p = buf;
@@ -89,79 +77,135 @@ static int write_all(int fd, const void *buf, size_t len, unsigned long long off
 	return 0;
 }
 
-int hablk_md_create(const char *disk, unsigned int node_id, bool force, char *err,
-		    size_t errlen)
+/*
+ * Fill and write the superblock at sb_off after zeroing [zero_from, zero_to)
+ * (the intent map and the bitmap start empty).
+ */
+static int write_md(int fd, const struct hablk_md_layout *l, unsigned long long disk_bytes,
+		    unsigned int node_id, __u32 flags, unsigned long long zero_from,
+		    unsigned long long zero_to, unsigned char *buf)
 {
-	unsigned char *buf = NULL;
-	struct hablk_md_layout l;
 	struct hablk_md_sb sb;
-	unsigned long long size, off;
+	unsigned long long off;
+
+	memset(buf, 0, 4096);
+	for (off = zero_from; off < zero_to; off += 4096)
+		if (write_all(fd, buf, 4096, off))
+			return -1;
+	memset(&sb, 0, sizeof(sb));
+	sb.magic = cpu_to_le64(HABLK_MD_MAGIC);
+	sb.version = cpu_to_le32(HABLK_MD_VERSION);
+	sb.flags = cpu_to_le32(flags);
+	sb.node_id = cpu_to_le32(node_id);
+	sb.bm_block = cpu_to_le32(HABLK_MD_BM_BLOCK);
+	sb.disk_bytes = cpu_to_le64(disk_bytes);
+	sb.data_sectors = cpu_to_le64(l->data_sectors);
+	sb.md_offset = cpu_to_le64(l->md_offset);
+	sb.bm_offset = cpu_to_le64(l->bm_offset);
+	sb.al_offset = cpu_to_le64(l->al_offset);
+	sb.seq = cpu_to_le64(1);
+	sb.crc = cpu_to_le32(hablk_md_crc32(&sb, sizeof(sb)));
+	memcpy(buf, &sb, sizeof(sb));
+	if (write_all(fd, buf, 4096, l->sb_offset) || fsync(fd))
+		return -1;
+	return 0;
+}
+
+/* Refuse (1) a device with hablk metadata or a known signature, unless force. */
+static int check_unused(int fd, const char *path, unsigned long long size, bool force,
+			unsigned long long sb_at, unsigned char *buf, char *err, size_t errlen)
+{
+	struct hablk_md_sb sb;
 	const char *sig;
-	int fd, ret = -1;
 	ssize_t got;
 
-	fd = open(disk, O_RDWR | O_EXCL | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
+	if (force)
+		return 0;
+	if (pread(fd, &sb, sizeof(sb), (off_t)sb_at) == (ssize_t)sizeof(sb) &&
+	    le64_to_cpu(sb.magic) == HABLK_MD_MAGIC) {
+		snprintf(err, errlen, "%s: holds hablk metadata already (use --force to overwrite)", path);
+		return 1;
+	}
+	got = pread(fd, buf, PROBE_BYTES, 0);
+	sig = got > 0 ? hablk_md_signature(buf, (size_t)got) : NULL;
+	if (sig) {
+		snprintf(err, errlen, "%s: holds a %s (use --force to overwrite)", path, sig);
+		return 1;
+	}
+	(void)size;
+	return 0;
+}
 
-		snprintf(err, errlen, "%s: %s", disk,
+static int open_dev(const char *path, int flags, unsigned long long *size, char *err,
+		    size_t errlen, int *fd)
+{
+	int e;
+
+	*fd = open(path, flags | O_EXCL | O_CLOEXEC);
+	if (*fd < 0) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path,
 			 e == EBUSY ? "device is in use (mounted, or hablk is up on it)" : strerror(e));
 		return e == EBUSY ? 1 : -1;
 	}
-	if (disk_size(fd, &size)) {
-		snprintf(err, errlen, "%s: %s", disk, strerror(errno));
-		goto out;
+	if (disk_size(*fd, size)) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		close(*fd);
+		*fd = -1;
+		return -1;
 	}
-	size &= ~4095ULL;	/* the kernel works from the 4 KiB-rounded size too */
-	if (hablk_md_layout(size, &l)) {
-		snprintf(err, errlen, "%s: disk is too small for hablk (%llu bytes)", disk, size);
+	*size &= ~4095ULL;	/* the kernel works from the 4 KiB-rounded size too */
+	return 0;
+}
+
+int hablk_md_create(const char *disk, const char *meta, unsigned int node_id, bool force,
+		    char *err, size_t errlen)
+{
+	unsigned long long size, meta_size = 0;
+	unsigned char *buf = NULL;
+	struct hablk_md_layout l;
+	int fd = -1, mfd = -1, ret;
+
+	ret = open_dev(disk, meta ? O_RDONLY : O_RDWR, &size, err, errlen, &fd);
+	if (ret)
+		return ret;
+	if (meta) {
+		ret = open_dev(meta, O_RDWR, &meta_size, err, errlen, &mfd);
+		if (ret)
+			goto out;
+	}
+	ret = meta ? hablk_md_layout_external(size, meta_size, &l) : hablk_md_layout(size, &l);
+	if (ret) {
+		if (ret == -2)
+			snprintf(err, errlen, "%s: too small for the metadata of %s (%llu bytes)",
+				 meta, disk, meta_size);
+		else
+			snprintf(err, errlen, "%s: disk is too small for hablk (%llu bytes)", disk, size);
 		ret = 1;
 		goto out;
 	}
 	buf = calloc(1, PROBE_BYTES);
 	if (!buf) {
 		snprintf(err, errlen, "out of memory");
+		ret = -1;
 		goto out;
 	}
-	got = pread(fd, buf, PROBE_BYTES, 0);
-	sig = got > 0 ? hablk_md_signature(buf, (size_t)got) : NULL;
-	if (!force && has_hablk_md(fd, size)) {
-		snprintf(err, errlen, "%s: holds hablk metadata already (use --force to overwrite)", disk);
-		ret = 1;
+	ret = meta ? check_unused(mfd, meta, meta_size, force, 0, buf, err, errlen) :
+		     check_unused(fd, disk, size, force, size - HABLK_MD_SB_BYTES, buf, err, errlen);
+	if (ret)
 		goto out;
-	}
-	if (!force && sig) {
-		snprintf(err, errlen, "%s: holds a %s (use --force to overwrite)", disk, sig);
-		ret = 1;
-		goto out;
-	}
-	/* activity log and bitmap start empty */
-	memset(buf, 0, PROBE_BYTES);
-	for (off = l.bm_offset; off < l.sb_offset; off += 4096)
-		if (write_all(fd, buf, 4096, off))
-			goto io_err;
-	memset(&sb, 0, sizeof(sb));
-	sb.magic = cpu_to_le64(HABLK_MD_MAGIC);
-	sb.version = cpu_to_le32(HABLK_MD_VERSION);
-	sb.node_id = cpu_to_le32(node_id);
-	sb.bm_block = cpu_to_le32(HABLK_MD_BM_BLOCK);
-	sb.disk_bytes = cpu_to_le64(size & ~4095ULL);
-	sb.data_sectors = cpu_to_le64(l.data_sectors);
-	sb.md_offset = cpu_to_le64(l.md_offset);
-	sb.bm_offset = cpu_to_le64(l.bm_offset);
-	sb.al_offset = cpu_to_le64(l.al_offset);
-	sb.seq = cpu_to_le64(1);
-	sb.crc = cpu_to_le32(hablk_md_crc32(&sb, sizeof(sb)));
-	memcpy(buf, &sb, sizeof(sb));
-	if (write_all(fd, buf, 4096, l.sb_offset) || fsync(fd))
-		goto io_err;
-	ret = 0;
-	goto out;
-io_err:
-	snprintf(err, errlen, "%s: write failed: %s", disk, strerror(errno));
-	ret = -1;
+	if (meta)
+		ret = write_md(mfd, &l, size, node_id, HABLK_MDF_EXTERNAL, l.al_offset,
+			       l.bm_offset + (((size / 4096 + 7) / 8 + 4095) & ~4095ULL), buf);
+	else
+		ret = write_md(fd, &l, size, node_id, 0, l.bm_offset, l.sb_offset, buf);
+	if (ret)
+		snprintf(err, errlen, "%s: write failed: %s", meta ? meta : disk, strerror(errno));
 out:
 	free(buf);
+	if (mfd >= 0)
+		close(mfd);
 	close(fd);
 	return ret;
 }

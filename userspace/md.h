@@ -6,11 +6,12 @@
 #include <stddef.h>
 
 /*
- * Write fresh internal metadata for node_id on disk. Refuses (returns 1 with
+ * Write fresh metadata for node_id: internal on disk (meta NULL), or external
+ * on the device meta for all of disk. Refuses (returns 1 with
  * a reason in err) a disk that holds hablk metadata or a known filesystem or
  * volume signature unless force; returns 0 when written, -1 on I/O errors.
  */
-int hablk_md_create(const char *disk, unsigned int node_id, bool force,
+int hablk_md_create(const char *disk, const char *meta, unsigned int node_id, bool force,
 		    char *err, size_t errlen);
 
 /* The name of a signature found in the first 68 KiB of buf, or NULL. */

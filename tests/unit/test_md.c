@@ -440,7 +440,7 @@ static bool all_zero(const unsigned char *p, size_t len)
 static int create(unsigned int node_id, bool force)
 {
 	err[0] = '\0';
-	return hablk_md_create(path, node_id, force, err, sizeof(err));
+	return hablk_md_create(path, NULL, node_id, force, err, sizeof(err));
 }
 
 /* The superblock at the end of a disk of size bytes is what create-md writes. */
@@ -506,6 +506,51 @@ START_TEST(create_fresh)
 	get(l.md_offset - sizeof(data), got, sizeof(got));
 	ck_assert_mem_eq(got, data, sizeof(data));
 	free(junk);
+	free(md);
+}
+END_TEST
+
+/* External metadata: [superblock | intent map | bitmap] from offset 0 of its own device. */
+START_TEST(create_external)
+{
+	const unsigned long long size = 64 * MiB;
+	char meta[sizeof(path) + 8];
+	struct hablk_md_layout l;
+	struct hablk_md_sb sb;
+	unsigned char *md = malloc(MiB);
+	int fd;
+
+	ck_assert_ptr_nonnull(md);
+	make_disk(size);
+	snprintf(meta, sizeof(meta), "%s.meta", path);
+	fd = open(meta, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 4096), 0);	/* too small first */
+	ck_assert_int_eq(hablk_md_create(path, meta, 3, false, err, sizeof(err)), 1);
+	ck_assert_msg(strstr(err, "too small for the metadata"), "%s", err);
+	memset(md, 0xa5, MiB);
+	ck_assert_int_eq(pwrite(fd, md, MiB, 0), (ssize_t)MiB);	/* 1 MiB of junk */
+	ck_assert_int_eq(hablk_md_create(path, meta, 3, false, err, sizeof(err)), 0);
+	ck_assert_int_eq(hablk_md_layout_external(size, MiB, &l), 0);
+	ck_assert_uint_eq(l.data_sectors, size / 512);	/* all of the data disk is data */
+	ck_assert_int_eq(pread(fd, &sb, sizeof(sb), 0), (ssize_t)sizeof(sb));
+	ck_assert_uint_eq(le64_to_cpu(sb.magic), HABLK_MD_MAGIC);
+	ck_assert_uint_eq(le32_to_cpu(sb.flags), HABLK_MDF_EXTERNAL);
+	ck_assert_uint_eq(le32_to_cpu(sb.node_id), 3);
+	ck_assert_uint_eq(le64_to_cpu(sb.data_sectors), l.data_sectors);
+	ck_assert_uint_eq(le64_to_cpu(sb.bm_offset), l.bm_offset);
+	ck_assert_uint_eq(le64_to_cpu(sb.al_offset), l.al_offset);
+	ck_assert_uint_eq(le64_to_cpu(sb.disk_bytes), size);
+	/* intent map and bitmap start empty */
+	ck_assert_int_eq(pread(fd, md, l.bm_offset + 4096 - l.al_offset, (off_t)l.al_offset),
+			 (ssize_t)(l.bm_offset + 4096 - l.al_offset));
+	ck_assert(all_zero(md, l.bm_offset + 4096 - l.al_offset));
+	/* a second run refuses, --force overwrites */
+	ck_assert_int_eq(hablk_md_create(path, meta, 3, false, err, sizeof(err)), 1);
+	ck_assert_msg(strstr(err, "holds hablk metadata"), "%s", err);
+	ck_assert_int_eq(hablk_md_create(path, meta, 3, true, err, sizeof(err)), 0);
+	close(fd);
+	unlink(meta);
 	free(md);
 }
 END_TEST
@@ -617,15 +662,15 @@ START_TEST(create_not_a_disk)
 
 	/* a directory cannot be opened for writing */
 	err[0] = '\0';
-	ck_assert_int_eq(hablk_md_create(tmpdir, 0, true, err, sizeof(err)), -1);
+	ck_assert_int_eq(hablk_md_create(tmpdir, NULL, 0, true, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, tmpdir));
 	/* a character device is neither a file nor a block device */
 	err[0] = '\0';
-	ck_assert_int_eq(hablk_md_create("/dev/null", 0, true, err, sizeof(err)), -1);
+	ck_assert_int_eq(hablk_md_create("/dev/null", NULL, 0, true, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "/dev/null: Block device required");
 	/* a short error buffer is cut, not overrun */
 	memset(small, 'x', sizeof(small));
-	ck_assert_int_eq(hablk_md_create(path, 0, false, small, 8), -1);
+	ck_assert_int_eq(hablk_md_create(path, NULL, 0, false, small, 8), -1);
 	ck_assert_uint_eq(strlen(small), 7);
 	ck_assert_int_eq(small[8], 'x');
 }
@@ -658,6 +703,7 @@ static Suite *md_suite(void)
 	tcase_add_unchecked_fixture(tc, dir_setup, dir_teardown);
 	tcase_add_checked_fixture(tc, md_setup, md_teardown);
 	tcase_add_test(tc, create_fresh);
+	tcase_add_test(tc, create_external);
 	tcase_add_test(tc, create_smallest_and_odd_sizes);
 	tcase_add_test(tc, create_twice);
 	tcase_add_test(tc, create_over_ext4);

@@ -46,12 +46,14 @@ hablk_load() {
 	vm_run "$1" 'insmod "$HABLK_SRC/build/$(uname -r)/hablk.ko"'
 }
 
-# hablk_boot [DISK_MIB]: boot the pair and load the module (no resource yet).
+# hablk_boot [DISK_MIB [META_MIB]]: boot the pair and load the module (no resource yet);
+# with META_MIB each node also gets /dev/vdc of that size (for external metadata).
 hablk_boot() {
-	local size=${1:-256}
+	local size=${1:-256} meta=()
+	[[ -n ${2:-} ]] && meta=(--disk "$2")
 	vm_link alpha eth0 beta eth0
-	vm_start alpha --ip eth0:192.0.2.1/24 --disk "$size" --no-wait
-	vm_start beta --ip eth0:192.0.2.2/24 --disk "$size" --no-wait
+	vm_start alpha --ip eth0:192.0.2.1/24 --disk "$size" "${meta[@]}" --no-wait
+	vm_start beta --ip eth0:192.0.2.2/24 --disk "$size" "${meta[@]}" --no-wait
 	vm_wait alpha beta
 	hablk_config
 	hablk_load alpha

@@ -15,7 +15,8 @@
  *    HABLK_A_PEER_ID        u32, 0..31, required, != LOCAL_ID
  *    HABLK_A_PEER_NAME      string, for status
  *    HABLK_A_DISK           string, path of the backing block device, required
- *    HABLK_A_META_DISK      string, empty or absent: internal metadata
+ *    HABLK_A_META_DISK      string, empty or absent: internal metadata; else the
+ *                           device that holds it (external: all of DISK is data)
  *    HABLK_A_LOCAL_ADDR     binary, struct sockaddr_in or sockaddr_in6
  *    HABLK_A_PEER_ADDR      binary, same family as LOCAL_ADDR
  *    HABLK_A_PING_INT_MS    u32, 10..600000 (default 1000)
