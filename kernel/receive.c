@@ -361,7 +361,7 @@ static int meta_ack(struct hablk_resource *res, const struct hablk_p_ack *a)
 	 * (protocol C, or a sync chunk), a few times at most.
 	 */
 	if (status == EBADMSG && req->resends < 3 &&
-	    (req->kind == HABLK_REQ_SYNC || res->cfg.protocol == 'C') &&
+	    (req->kind == HABLK_REQ_SYNC || test_bit(HABLK_REQF_WAIT_ACK, &req->flags)) &&
 	    hablk_req_resend(res, req)) {
 		req->resends++;
 		pr_warn_ratelimited("%s: data-integrity: peer got sector %llu corrupted, sent again\n",

@@ -245,7 +245,26 @@ static int connected_decide(struct hablk_resource *res)
 	ret = agree_size(res);
 	if (ret)
 		return ret;
+	if (res->role == HABLK_ROLE_PRIMARY && res->peer_role == HABLK_ROLE_PRIMARY) {
+		set_error(res, "both nodes are primary");
+		return -ECONNABORTED;
+	}
 	if (res->disk == HABLK_DISK_DISKLESS || res->peer_disk == HABLK_DISK_DISKLESS) {
+		/*
+		 * A node without a disk is served by the other, which must hold
+		 * its latest data: the same generation, or one the other moved on
+		 * from while serving it. A diskless node that wrote alone has
+		 * lost those writes with its disk: refuse rather than serve
+		 * older data as if it were current.
+		 */
+		bool local = res->disk == HABLK_DISK_DISKLESS;
+		const struct hablk_gen *dl = local ? &res->gen : &res->peer_gen;
+		const struct hablk_gen *up = local ? &res->peer_gen : &res->gen;
+
+		if (dl->current_uuid != up->current_uuid && dl->current_uuid != up->bitmap_uuid) {
+			set_error(res, "the diskless node's last writes are on no disk: refused");
+			return -ECONNABORTED;
+		}
 		/* nothing to sync to or from a node without a disk: serve through the other */
 		pr_info("%s: connected to %s, %s diskless\n", res->cfg.name, res->cfg.peer_name,
 			res->disk == HABLK_DISK_DISKLESS ? "this node is" : "the peer is");
@@ -262,10 +281,6 @@ static int connected_decide(struct hablk_resource *res)
 	pr_info("%s: connected to %s: %s (rule %d)\n", res->cfg.name, res->cfg.peer_name,
 		hablk_sync_decision_name(d), rule);
 
-	if (res->role == HABLK_ROLE_PRIMARY && res->peer_role == HABLK_ROLE_PRIMARY) {
-		set_error(res, "both nodes are primary");
-		return -ECONNABORTED;
-	}
 	switch (d) {
 	case HABLK_SYNC_NONE:
 		/* same data: leftover bits (a demoted node's intent extents) are moot */
