@@ -64,6 +64,10 @@ static int backing_get(struct hablk_resource *res, struct netlink_ext_ack *extac
 	if (!res->cfg.meta_path[0])
 		return 0;
 	ret = bdev_get(res, res->cfg.meta_path, &res->md_handle, &res->md_bdev);
+	if (!ret && res->md_bdev == res->bdev) {	/* two names of one device */
+		bdev_put(res->md_handle, res->md_bdev);
+		ret = -EINVAL;
+	}
 	if (ret) {
 		if (ret == -EBUSY)
 			NL_SET_ERR_MSG(extack, "metadata disk is in use");
@@ -89,6 +93,12 @@ int hablk_md_io(struct hablk_resource *res, struct page *page, u64 offset, blk_o
 	struct bio_vec bvec;
 	int ret;
 
+	/* a flush meant for the data (sweep, superblock) must reach the data disk too */
+	if ((opf & REQ_PREFLUSH) && res->md_bdev != res->bdev) {
+		ret = blkdev_issue_flush(res->bdev);
+		if (ret)
+			return ret;
+	}
 	bio_init(&bio, res->md_bdev, &bvec, 1, opf);
 	bio.bi_iter.bi_sector = offset >> SECTOR_SHIFT;
 	__bio_add_page(&bio, page, PAGE_SIZE, 0);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * hablk on-disk metadata: layout of the internal metadata area and the
+ * hablk on-disk metadata: layout of the internal (or external) metadata area and the
  * superblock, shared by hablk.ko and hablkadm create-md (docs/metadata.md).
  */
 #ifndef HABLK_META_FORMAT_H
@@ -39,7 +39,8 @@
 #define HABLK_MDF_EXTERNAL	(1U << 5)	/* on its own device (meta-disk PATH) */
 
 /*
- * The superblock, little-endian, at offset (disk bytes - 4096). The checksum
+ * The superblock, little-endian, at offset (disk bytes - 4096) of the backing
+ * disk, or at offset 0 of an external metadata device. The checksum
  * is CRC-32 (IEEE 802.3, as zlib's crc32()) over the 512-byte struct with
  * crc = 0.
  */

@@ -152,8 +152,9 @@ void hablk_sync_run(struct hablk_resource *res)
 	hablk_genl_event(res, "sync-started");
 	if (!ret && res->cfg.csum_resync) {
 		ret = hablk_csum_pass(res);
-		pr_info("%s: checksum-resync: %llu KiB differ and will be sent\n", res->cfg.name,
-			(unsigned long long)hablk_bm_weight(res) * 4);
+		if (!ret)
+			pr_info("%s: checksum-resync: %llu KiB differ and will be sent\n",
+				res->cfg.name, (unsigned long long)hablk_bm_weight(res) * 4);
 	}
 	while (!ret) {
 		wait_event_timeout(res->sync_wait, sync_should_stop(res) ||

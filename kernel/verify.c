@@ -75,10 +75,14 @@ int hablk_csum_pass(struct hablk_resource *res)
 	int ret = 0;
 
 	while (!ret) {
-		wait_event(res->sync_wait, verify_should_stop(res) ||
-			   atomic_read(&res->sync_inflight) < HABLK_SYNC_WINDOW);
+		wait_event_timeout(res->sync_wait, verify_should_stop(res) ||
+				   (!READ_ONCE(res->sync_paused) &&
+				    atomic_read(&res->sync_inflight) < HABLK_SYNC_WINDOW), HZ / 10);
 		if (verify_should_stop(res))
 			return -ENOTCONN;
+		if (READ_ONCE(res->sync_paused) ||
+		    atomic_read(&res->sync_inflight) >= HABLK_SYNC_WINDOW)
+			continue;
 		block = hablk_bm_next_run(res, block, HABLK_VERIFY_MAX / BLOCK, &run);
 		if (block >= nblocks)
 			break;
@@ -248,7 +252,8 @@ int hablk_verify_serve(struct hablk_resource *res, u32 len)
 		i++;
 	}
 	hablk_req_put(req);
-	atomic64_add(be32_to_cpu(v->size) >> SECTOR_SHIFT, &res->sync_done);
+	if (READ_ONCE(res->repl) == HABLK_REPL_VERIFY_TARGET)	/* a resync counts its data */
+		atomic64_add(be32_to_cpu(v->size) >> SECTOR_SHIFT, &res->sync_done);
 	r.id = v->id;
 	r.mismatch = cpu_to_be64(mismatch & (blocks < 64 ? (1ULL << blocks) - 1 : ~0ULL));
 	ret = hablk_send_meta(res, HABLK_P_VERIFY_REPLY, &r, sizeof(r), 0);
