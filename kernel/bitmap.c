@@ -453,6 +453,70 @@ err:
 	return ret;
 }
 
+/*
+ * Online grow (writes quiesced, no extent busy): bitmap and intent map for
+ * new_sectors of data at new offsets, written there before the caller writes
+ * the superblock that points to them.
+ */
+int hablk_bm_grow(struct hablk_resource *res, sector_t new_sectors, u64 bm_offset,
+		  u64 intent_offset)
+{
+	struct hablk_bitmap *bm = &res->bm, nb = {}, old;
+	u64 page;
+	int ret = 0;
+
+	nb.nbits = DIV_ROUND_UP_ULL(new_sectors, BLOCK_SECTORS);
+	nb.npages = DIV_ROUND_UP_ULL(nb.nbits, BITS_PER_PAGE);
+	nb.nextents = DIV_ROUND_UP_ULL(new_sectors, EXTENT_SECTORS);
+	nb.intent_pages = DIV_ROUND_UP_ULL(nb.nextents, BITS_PER_PAGE);
+	nb.bits = kvzalloc(nb.npages * PAGE_SIZE, GFP_KERNEL);
+	nb.dirty = bitmap_zalloc(nb.npages, GFP_KERNEL);
+	nb.intent = kvzalloc(nb.intent_pages * PAGE_SIZE, GFP_KERNEL);
+	nb.touched = bitmap_zalloc(nb.nextents, GFP_KERNEL);
+	nb.busy = kvcalloc(nb.nextents, sizeof(*nb.busy), GFP_KERNEL);
+	if (!nb.bits || !nb.dirty || !nb.intent || !nb.touched || !nb.busy) {
+		ret = -ENOMEM;
+		goto free_new;
+	}
+	mutex_lock(&bm->io_mutex);
+	spin_lock_irq(&bm->lock);
+	bitmap_copy(nb.bits, bm->bits, bm->nbits);
+	bitmap_copy(nb.intent, bm->intent, bm->nextents);
+	bitmap_fill(nb.dirty, nb.npages);	/* all of it goes to the new place */
+	old = *bm;
+	bm->bits = nb.bits;
+	bm->nbits = nb.nbits;
+	bm->npages = nb.npages;
+	bm->dirty = nb.dirty;
+	bm->intent = nb.intent;
+	bm->touched = nb.touched;
+	bm->busy = nb.busy;
+	bm->nextents = nb.nextents;
+	bm->intent_pages = nb.intent_pages;
+	bm->disk_offset = bm_offset;
+	bm->intent_offset = intent_offset;
+	spin_unlock_irq(&bm->lock);
+	for (page = 0; page < bm->intent_pages && !ret; page++)
+		ret = intent_write_page(res, page, 0);
+	mutex_unlock(&bm->io_mutex);
+	if (!ret)
+		ret = hablk_bm_write(res);
+	kvfree(old.bits);
+	bitmap_free(old.dirty);
+	kvfree(old.intent);
+	bitmap_free(old.touched);
+	kvfree(old.busy);
+	return ret;
+
+free_new:
+	kvfree(nb.bits);
+	bitmap_free(nb.dirty);
+	kvfree(nb.intent);
+	bitmap_free(nb.touched);
+	kvfree(nb.busy);
+	return ret;
+}
+
 void hablk_bm_free(struct hablk_resource *res)
 {
 	struct hablk_bitmap *bm = &res->bm;

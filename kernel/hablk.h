@@ -113,6 +113,8 @@ struct hablk_resource {
 	bool promoting;			/* waiting for the peer's consent */
 	bool exchanging;		/* connect-time state exchange: no solo writes */
 	bool discard_my_data;		/* next connect: lose a split-brain (admin's choice) */
+	bool resizing;			/* online grow: new writes wait */
+	struct mutex resize_mutex;
 	u64 primary_since;		/* wall-clock seconds of the last promotion */
 	struct hablk_sb_side peer_sb;	/* the peer's split-brain facts, from its STATE */
 	bool role_replied;
@@ -308,6 +310,8 @@ int hablk_intent_begin(struct hablk_resource *res, sector_t sector, u64 sectors,
 void hablk_intent_end(struct hablk_resource *res, sector_t sector, u64 sectors);
 int hablk_intent_sweep(struct hablk_resource *res, bool in_sync);
 int hablk_intent_clear_all(struct hablk_resource *res);
+int hablk_bm_grow(struct hablk_resource *res, sector_t new_sectors, u64 bm_offset,
+		  u64 intent_offset);
 
 /* request.c */
 int hablk_req_init(struct hablk_resource *res);
@@ -361,7 +365,7 @@ int hablk_receive_loop(struct hablk_resource *res);
 int hablk_meta_fn(void *arg);
 
 /* sync.c */
-int hablk_sync_start_source(struct hablk_resource *res, bool full);
+int hablk_sync_start_source(struct hablk_resource *res, bool full, bool peer_bits);
 void hablk_sync_run(struct hablk_resource *res);
 struct hablk_req *hablk_chunk_alloc(struct hablk_resource *res, sector_t sector, u32 size);
 void hablk_sync_stop(struct hablk_resource *res);
@@ -395,6 +399,8 @@ int hablk_state_primary(struct hablk_resource *res, bool force,
 			struct netlink_ext_ack *extack);
 int hablk_state_secondary(struct hablk_resource *res, struct netlink_ext_ack *extack);
 int hablk_state_invalidate(struct hablk_resource *res, struct netlink_ext_ack *extack);
+int hablk_resize(struct hablk_resource *res, struct netlink_ext_ack *extack);
+void hablk_resize_apply(struct hablk_resource *res);
 void hablk_state_disk_failed(struct hablk_resource *res);
 void hablk_detach_work(struct work_struct *work);
 int hablk_sync_pause(struct hablk_resource *res, bool pause, struct netlink_ext_ack *extack);

@@ -116,6 +116,7 @@ static struct hablk_resource *resource_alloc(struct hablk_config *cfg, struct ne
 	mutex_init(&res->meta_send_mutex);
 	mutex_init(&res->solo_mutex);
 	mutex_init(&res->sync_mutex);
+	mutex_init(&res->resize_mutex);
 	init_waitqueue_head(&res->role_wait);
 	init_waitqueue_head(&res->slot_wait);
 	spin_lock_init(&res->send_lock);

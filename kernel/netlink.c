@@ -248,7 +248,13 @@ static int do_pause(struct hablk_resource *res, struct genl_info *info)
 	return hablk_sync_pause(res, info->genlhdr->cmd == HABLK_CMD_PAUSE_SYNC, info->extack);
 }
 
+static int do_resize(struct hablk_resource *res, struct genl_info *info)
+{
+	return hablk_resize(res, info->extack);
+}
+
 static int (*const res_cmds[])(struct hablk_resource *, struct genl_info *) = {
+	[HABLK_CMD_RESIZE] = do_resize,
 	[HABLK_CMD_VERIFY] = do_verify,
 	[HABLK_CMD_INVALIDATE] = do_invalidate,
 	[HABLK_CMD_PAUSE_SYNC] = do_pause,
@@ -465,6 +471,7 @@ static const struct genl_ops hablk_ops[] = {
 	{ .cmd = HABLK_CMD_INVALIDATE, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 	{ .cmd = HABLK_CMD_PAUSE_SYNC, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 	{ .cmd = HABLK_CMD_RESUME_SYNC, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
+	{ .cmd = HABLK_CMD_RESIZE, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 };
 
 static struct genl_family hablk_family __ro_after_init = {

@@ -451,6 +451,14 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 		bio_io_error(bio);
 		return;
 	}
+	if (READ_ONCE(res->resizing)) {
+		/* an online grow waits for the writes in flight: never block it from here */
+		if (!can_block) {
+			defer_write(res, bio);
+			return;
+		}
+		wait_event(res->iv_wait, !READ_ONCE(res->resizing));
+	}
 	clone = bio_alloc_clone(res->bdev, bio, GFP_NOIO, &res->req_bs);
 	req = container_of(clone, struct hablk_req, clone);
 	req->res = res;

@@ -220,7 +220,7 @@ static int after_split_brain(struct hablk_resource *res)
 		pr_warn("%s: split-brain resolved by after-sb: the peer's changes are discarded\n",
 			res->cfg.name);
 		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_SYNC_SOURCE, "split-brain-resolved");
-		return hablk_sync_start_source(res, false);
+		return hablk_sync_start_source(res, false, true);
 	}
 	if (v == HABLK_SB_LOCAL_LOSES && res->role != HABLK_ROLE_PRIMARY) {
 		if (save_divergent(res)) {
@@ -293,7 +293,8 @@ static int connected_decide(struct hablk_resource *res)
 	case HABLK_SYNC_SOURCE:
 	case HABLK_SYNC_SOURCE_FULL:
 		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_SYNC_SOURCE, NULL);
-		return hablk_sync_start_source(res, d == HABLK_SYNC_SOURCE_FULL);
+		return hablk_sync_start_source(res, d == HABLK_SYNC_SOURCE_FULL,
+					       d != HABLK_SYNC_SOURCE_FULL);
 	case HABLK_SYNC_TARGET:
 	case HABLK_SYNC_TARGET_FULL:
 		if (res->role == HABLK_ROLE_PRIMARY) {
@@ -357,6 +358,8 @@ int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_sta
 	}
 	if (changed && disk == HABLK_DISK_DISKLESS)
 		peer_detached(res);
+	if (res->peer_size_sectors > res->size_sectors)
+		hablk_resize_apply(res);	/* the peer grew too */
 	if (changed)
 		hablk_genl_event(res, "peer");
 	return 0;
@@ -491,7 +494,7 @@ int hablk_state_primary(struct hablk_resource *res, bool force,
 		hablk_conn_fail(res, "sending state failed");
 	if (start_sync) {
 		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_SYNC_SOURCE, NULL);
-		if (hablk_sync_start_source(res, true))
+		if (hablk_sync_start_source(res, true, false))
 			hablk_conn_fail(res, "cannot start the sync");
 	}
 out:

@@ -198,10 +198,10 @@ void hablk_sync_run(struct hablk_resource *res)
 
 /*
  * Become sync source (from the connection thread or from primary --force):
- * @full sets every block out of sync; otherwise the target's bitmap is
- * merged first (HABLK_P_BITMAP).
+ * @full sets every block out of sync; @peer_bits waits for the target's
+ * bitmap (HABLK_P_BITMAP) and merges it first.
  */
-int hablk_sync_start_source(struct hablk_resource *res, bool full)
+int hablk_sync_start_source(struct hablk_resource *res, bool full, bool peer_bits)
 {
 	struct task_struct *t;
 	int ret = 0;
@@ -214,7 +214,7 @@ int hablk_sync_start_source(struct hablk_resource *res, bool full)
 	}
 	if (full)
 		hablk_bm_set_all(res);
-	WRITE_ONCE(res->bm_received, full);
+	WRITE_ONCE(res->bm_received, !peer_bits);
 	t = hablk_thread_start(res, sync_source_fn, "sync");
 	if (IS_ERR(t))
 		ret = PTR_ERR(t);

@@ -16,6 +16,7 @@ static int do_secondary(const struct opts *o) { return cmd_simple(o, HABLK_CMD_S
 static int do_disconnect(const struct opts *o) { return cmd_simple(o, HABLK_CMD_DISCONNECT); }
 static int do_verify(const struct opts *o) { return cmd_simple(o, HABLK_CMD_VERIFY); }
 static int do_invalidate(const struct opts *o) { return cmd_simple(o, HABLK_CMD_INVALIDATE); }
+static int do_resize(const struct opts *o) { return cmd_simple(o, HABLK_CMD_RESIZE); }
 static int do_pause(const struct opts *o) { return cmd_simple(o, HABLK_CMD_PAUSE_SYNC); }
 static int do_resume(const struct opts *o) { return cmd_simple(o, HABLK_CMD_RESUME_SYNC); }
 static int do_wait_connect(const struct opts *o) { return cmd_wait(o, false); }
@@ -38,6 +39,7 @@ static const struct {
 	{ "verify", do_verify, 1, "RES             online verify; blocks that differ are resynced\n"
 	  "                from this node to the peer (run it on the primary)" },
 	{ "invalidate", do_invalidate, 1, "RES             discard this secondary's data; full sync from the peer" },
+	{ "resize", do_resize, 1, "RES             grow after the backing disks grew (run on both nodes)" },
 	{ "pause-sync", do_pause, 1, "RES             pause syncs from this node until resume-sync" },
 	{ "resume-sync", do_resume, 1, "RES             resume them" },
 	{ "save-divergent", cmd_save_divergent, 1, "RES --save DIR  save the blocks this node changed\n"

@@ -150,3 +150,22 @@ wait_writes() {
 		sleep 0.2
 	done
 }
+
+# vm_monitor NAME COMMAND: one QEMU human-monitor command (e.g. block_resize vdb 192M).
+vm_monitor() {
+	python3 - "$VM_SOCKDIR/$1.mon" "$2" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+def until_prompt():
+    buf, end = b"", time.time() + 20
+    while b"(qemu)" not in buf and time.time() < end:
+        buf += s.recv(4096)
+    return buf
+until_prompt()
+s.sendall(sys.argv[2].encode() + b"\n")
+out = until_prompt().decode(errors="replace")
+if "rror" in out:
+    sys.exit("monitor: " + out)
+PY
+}

@@ -40,6 +40,7 @@
  *                               a full sync from the peer follows
  * HABLK_CMD_PAUSE_SYNC, HABLK_CMD_RESUME_SYNC: HABLK_A_RES_NAME: syncs from this node
  *                               wait (the running one, and later ones) until resumed
+ * HABLK_CMD_RESIZE:             HABLK_A_RES_NAME: the backing disk grew; run on both nodes
  * HABLK_CMD_GET_BITMAP (dump):  HABLK_A_RES_NAME; one message per non-zero stretch:
  *    HABLK_A_BITMAP_FIRST   u64, first 4 KiB block the words describe (a multiple of 64)
  *    HABLK_A_BITMAP_WORDS   binary, little-endian u64 words, bit i = block FIRST + i
@@ -93,6 +94,7 @@ enum hablk_cmd {
 	HABLK_CMD_INVALIDATE,
 	HABLK_CMD_PAUSE_SYNC,
 	HABLK_CMD_RESUME_SYNC,
+	HABLK_CMD_RESIZE,
 	__HABLK_CMD_MAX
 };
 #define HABLK_CMD_MAX (__HABLK_CMD_MAX - 1)
