@@ -113,7 +113,7 @@ struct hablk_resource {
 	bool promoting;			/* waiting for the peer's consent */
 	bool exchanging;		/* connect-time state exchange: no solo writes */
 	bool discard_my_data;		/* next connect: lose a split-brain (admin's choice) */
-	bool resizing;			/* online grow: new writes wait */
+	struct rw_semaphore resize_sem;	/* writes (read) vs. an online grow (write) */
 	struct mutex resize_mutex;
 	u64 primary_since;		/* wall-clock seconds of the last promotion */
 	struct hablk_sb_side peer_sb;	/* the peer's split-brain facts, from its STATE */

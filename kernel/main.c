@@ -117,6 +117,7 @@ static struct hablk_resource *resource_alloc(struct hablk_config *cfg, struct ne
 	mutex_init(&res->solo_mutex);
 	mutex_init(&res->sync_mutex);
 	mutex_init(&res->resize_mutex);
+	init_rwsem(&res->resize_sem);
 	init_waitqueue_head(&res->role_wait);
 	init_waitqueue_head(&res->slot_wait);
 	spin_lock_init(&res->send_lock);

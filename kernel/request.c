@@ -451,13 +451,16 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 		bio_io_error(bio);
 		return;
 	}
-	if (READ_ONCE(res->resizing)) {
-		/* an online grow waits for the writes in flight: never block it from here */
-		if (!can_block) {
-			defer_write(res, bio);
-			return;
-		}
-		wait_event(res->iv_wait, !READ_ONCE(res->resizing));
+	/*
+	 * Until it holds its interval, a write uses the bitmap's arrays, which
+	 * an online grow replaces: the grow takes this lock for writing. Never
+	 * wait for it inside submit_bio (the grow waits for our writes).
+	 */
+	if (can_block) {
+		down_read(&res->resize_sem);
+	} else if (!down_read_trylock(&res->resize_sem)) {
+		defer_write(res, bio);
+		return;
 	}
 	clone = bio_alloc_clone(res->bdev, bio, GFP_NOIO, &res->req_bs);
 	req = container_of(clone, struct hablk_req, clone);
@@ -488,6 +491,7 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 	} else if (req->size) {
 		ret = hablk_intent_begin(res, req->sector, req->size >> SECTOR_SHIFT, can_block);
 		if (ret == -EAGAIN) {
+			up_read(&res->resize_sem);
 			bio_put(clone);
 			hablk_obj_put(HABLK_OBJ_REQ);
 			defer_write(res, bio);
@@ -500,6 +504,7 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 		hablk_iv_lock(res, &req->iv, req->sector, req->size);
 		__set_bit(HABLK_REQF_IV, &req->flags);
 	}
+	up_read(&res->resize_sem);
 	/*
 	 * References: submit, local I/O, and if replicated the peer's ack and
 	 * the sender. Completion waits for: submit, local I/O, and if

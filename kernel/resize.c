@@ -74,7 +74,7 @@ int hablk_resize(struct hablk_resource *res, struct netlink_ext_ack *extack)
 	if (external) {
 		hablk_md_layout_external(old_bytes, bdev_nr_bytes(res->md_bdev), &old_l);
 		if (l.bm_offset != old_l.bm_offset) {
-			NL_SET_ERR_MSG(extack, "the intent map would move: recreate the metadata");
+			NL_SET_ERR_MSG(extack, "the bitmap would move: recreate the metadata");
 			return -EOPNOTSUPP;
 		}
 	} else if (l.md_offset < old_bytes) {
@@ -83,7 +83,7 @@ int hablk_resize(struct hablk_resource *res, struct netlink_ext_ack *extack)
 	}
 
 	/* quiesce: new writes wait in submit_write, those in flight finish */
-	WRITE_ONCE(res->resizing, true);
+	down_write(&res->resize_sem);
 	wait_event(res->iv_wait, writes_drained(res));
 	ret = hablk_bm_grow(res, l.data_sectors, l.bm_offset, l.al_offset);
 	if (!ret) {
@@ -99,17 +99,23 @@ int hablk_resize(struct hablk_resource *res, struct netlink_ext_ack *extack)
 	}
 	if (!ret)
 		res->data_sectors = l.data_sectors;
-	WRITE_ONCE(res->resizing, false);
-	wake_up_all(&res->iv_wait);
+	up_write(&res->resize_sem);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "cannot write the metadata at the new place");
 		return ret;
 	}
 	pr_info("%s: backing disk grown to %llu KiB of data\n", res->cfg.name,
 		(unsigned long long)l.data_sectors / 2);
+	/*
+	 * The primary tells its new size before it may start syncing the new
+	 * area; a secondary grows its device before the primary learns it may.
+	 */
+	if (READ_ONCE(res->role) != HABLK_ROLE_PRIMARY)
+		hablk_resize_apply(res);
 	ret = hablk_send_state(res);
 	if (ret)
 		hablk_conn_fail(res, "sending state failed");
-	hablk_resize_apply(res);
+	if (READ_ONCE(res->role) == HABLK_ROLE_PRIMARY)
+		hablk_resize_apply(res);
 	return 0;
 }
