@@ -361,6 +361,8 @@ void hablk_ack_work(struct work_struct *work);
 
 /* receive.c */
 void hablk_peer_endio(struct bio *bio);
+struct hablk_peer_req *hablk_peer_req_alloc(struct hablk_resource *res, unsigned int nr_pages,
+					    blk_opf_t opf, const struct hablk_p_data *d);
 int hablk_receive_loop(struct hablk_resource *res);
 int hablk_meta_fn(void *arg);
 
@@ -368,6 +370,9 @@ int hablk_meta_fn(void *arg);
 int hablk_sync_start_source(struct hablk_resource *res, bool full, bool peer_bits);
 void hablk_sync_run(struct hablk_resource *res);
 struct hablk_req *hablk_chunk_alloc(struct hablk_resource *res, sector_t sector, u32 size);
+struct hablk_req *hablk_chunk_read(struct hablk_resource *res, sector_t sector, u32 size,
+				   u8 kind);
+int hablk_chunk_queue(struct hablk_resource *res, struct hablk_req *req);
 void hablk_sync_stop(struct hablk_resource *res);
 int hablk_sync_target_begin(struct hablk_resource *res, u64 total, bool send_bm);
 int hablk_sync_target_done(struct hablk_resource *res, u64 uuid);

@@ -128,17 +128,9 @@ int hablk_read_serve(struct hablk_resource *res, u32 len)
 	    READ_ONCE(res->peer_role) != HABLK_ROLE_PRIMARY)
 		return -EPROTO;
 	n = DIV_ROUND_UP(size, PAGE_SIZE);
-	bio = bio_alloc_bioset(res->bdev, n, REQ_OP_READ, GFP_NOIO, &res->peer_bs);
-	preq = container_of(bio, struct hablk_peer_req, bio);
-	preq->res = res;
-	preq->id = be64_to_cpu(d.id);
-	preq->sector = be64_to_cpu(d.sector);
-	preq->is_sync = false;
+	preq = hablk_peer_req_alloc(res, n, REQ_OP_READ, &d);
 	preq->is_read = true;
-	preq->status = 0;
-	hablk_obj_get(HABLK_OBJ_PEER_REQ);
-	bio->bi_iter.bi_sector = preq->sector;
-	bio->bi_end_io = hablk_peer_endio;
+	bio = &preq->bio;
 	for (i = 0; i < n; i++) {
 		page = alloc_page(GFP_NOIO);
 		if (!page) {

@@ -47,6 +47,25 @@ static void queue_ack(struct hablk_peer_req *preq)
 	wake_up(&res->peer_wait);
 }
 
+/* A request from the peer: its bio, with room for @nr_pages pages, ends in hablk_peer_endio. */
+struct hablk_peer_req *hablk_peer_req_alloc(struct hablk_resource *res, unsigned int nr_pages,
+					    blk_opf_t opf, const struct hablk_p_data *d)
+{
+	struct bio *bio = bio_alloc_bioset(res->bdev, nr_pages, opf, GFP_NOIO, &res->peer_bs);
+	struct hablk_peer_req *preq = container_of(bio, struct hablk_peer_req, bio);
+
+	preq->res = res;
+	preq->id = be64_to_cpu(d->id);
+	preq->sector = be64_to_cpu(d->sector);
+	preq->is_sync = false;
+	preq->is_read = false;
+	preq->status = 0;
+	hablk_obj_get(HABLK_OBJ_PEER_REQ);
+	bio->bi_iter.bi_sector = preq->sector;
+	bio->bi_end_io = hablk_peer_endio;
+	return preq;
+}
+
 static blk_opf_t wire_to_opf(struct hablk_resource *res, u32 f)
 {
 	blk_opf_t opf = REQ_OP_WRITE;
@@ -128,18 +147,10 @@ static int recv_write(struct hablk_resource *res, u32 len, bool is_sync)
 		return -EPROTO;
 	size = be32_to_cpu(d.size);
 	flags = be32_to_cpu(d.flags);
-	bio = bio_alloc_bioset(res->bdev, DIV_ROUND_UP(payload, PAGE_SIZE),
-			       wire_to_opf(res, flags), GFP_NOIO, &res->peer_bs);
-	preq = container_of(bio, struct hablk_peer_req, bio);
-	preq->res = res;
-	preq->id = be64_to_cpu(d.id);
-	preq->sector = be64_to_cpu(d.sector);
+	preq = hablk_peer_req_alloc(res, DIV_ROUND_UP(payload, PAGE_SIZE),
+				    wire_to_opf(res, flags), &d);
 	preq->is_sync = is_sync;
-	preq->is_read = false;
-	preq->status = 0;
-	hablk_obj_get(HABLK_OBJ_PEER_REQ);
-	bio->bi_iter.bi_sector = preq->sector;
-	bio->bi_end_io = hablk_peer_endio;
+	bio = &preq->bio;
 	if (flags & HABLK_WF_CSUM) {
 		ret = hablk_sock_recv(res->data_sock, &crc, sizeof(crc));
 		payload -= sizeof(crc);

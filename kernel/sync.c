@@ -37,34 +37,39 @@ struct hablk_req *hablk_chunk_alloc(struct hablk_resource *res, sector_t sector,
 	return req;
 }
 
-/* Read one chunk and queue it for the sender. */
-static int sync_chunk(struct hablk_resource *res, sector_t sector, u32 size)
+/*
+ * A sync or verify chunk of @kind, read from the local disk under its
+ * interval (so no write is in flight there), or an ERR_PTR.
+ */
+struct hablk_req *hablk_chunk_read(struct hablk_resource *res, sector_t sector, u32 size,
+				   u8 kind)
 {
 	struct hablk_req *req;
 	int ret;
 
 	req = hablk_chunk_alloc(res, sector, size);
 	if (!req)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
+	req->kind = kind;
 	RB_CLEAR_NODE(&req->iv.rb);
 	ret = hablk_iv_lock_net(res, &req->iv, sector, size);
+	if (!ret) {
+		__set_bit(HABLK_REQF_IV, &req->flags);
+		ret = submit_bio_wait(&req->clone);
+	}
 	if (ret) {
 		hablk_req_put(req);
-		return ret;
+		return ERR_PTR(ret);
 	}
-	__set_bit(HABLK_REQF_IV, &req->flags);
-	ret = submit_bio_wait(&req->clone);
-	if (ret) {
-		hablk_req_put(req);
-		return ret;
-	}
-	/* the read consumed the iterator: rewind it for the sender */
-	req->clone.bi_iter.bi_sector = sector;
-	req->clone.bi_iter.bi_size = size;
-	req->clone.bi_iter.bi_idx = 0;
-	req->clone.bi_iter.bi_bvec_done = 0;
+	return req;
+}
 
-	atomic_set(&req->ref, 2);	/* the ack (or cancel), and the sender */
+/* Hand a read chunk to the sender; it counts in the window until answered. */
+int hablk_chunk_queue(struct hablk_resource *res, struct hablk_req *req)
+{
+	int ret;
+
+	atomic_set(&req->ref, 2);	/* the answer (or cancel), and the sender */
 	atomic_inc(&res->sync_inflight);
 	ret = hablk_req_queue_net(res, req);
 	if (ret) {
@@ -73,6 +78,21 @@ static int sync_chunk(struct hablk_resource *res, sector_t sector, u32 size)
 		hablk_req_put(req);
 	}
 	return ret;
+}
+
+/* Read one chunk and queue it for the sender. */
+static int sync_chunk(struct hablk_resource *res, sector_t sector, u32 size)
+{
+	struct hablk_req *req = hablk_chunk_read(res, sector, size, HABLK_REQ_SYNC);
+
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	/* the read consumed the iterator: rewind it for the sender */
+	req->clone.bi_iter.bi_sector = sector;
+	req->clone.bi_iter.bi_size = size;
+	req->clone.bi_iter.bi_idx = 0;
+	req->clone.bi_iter.bi_bvec_done = 0;
+	return hablk_chunk_queue(res, req);
 }
 
 static void sync_finish(struct hablk_resource *res)

@@ -28,39 +28,19 @@ static int verify_chunk(struct hablk_resource *res, sector_t sector, u32 size)
 	struct hablk_req *req;
 	struct bio_vec *bv;
 	struct bvec_iter_all it;
-	unsigned int n = 0;
-	int ret;
+	unsigned int i, n = 0;
+	__be32 *digests;
 
-	req = hablk_chunk_alloc(res, sector, size);
-	if (!req)
-		return -ENOMEM;
-	req->kind = HABLK_REQ_VERIFY;
-	RB_CLEAR_NODE(&req->iv.rb);
-	ret = hablk_iv_lock_net(res, &req->iv, sector, size);
-	if (ret) {
-		hablk_req_put(req);
-		return ret;
-	}
-	__set_bit(HABLK_REQF_IV, &req->flags);
-	ret = submit_bio_wait(&req->clone);
-	if (ret) {
-		hablk_req_put(req);
-		return ret;
-	}
+	req = hablk_chunk_read(res, sector, size, HABLK_REQ_VERIFY);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
 	bio_for_each_segment_all(bv, &req->clone, it)
 		crc[n++] = block_crc(page_address(bv->bv_page));
 	/* the data is not needed any more: the first page carries the digests */
-	for (ret = 0; ret < n; ret++)
-		((__be32 *)page_address(req->clone.bi_io_vec[0].bv_page))[ret] = cpu_to_be32(crc[ret]);
-	atomic_set(&req->ref, 2);	/* the reply (or cancel), and the sender */
-	atomic_inc(&res->sync_inflight);
-	ret = hablk_req_queue_net(res, req);
-	if (ret) {
-		atomic_dec(&res->sync_inflight);
-		atomic_set(&req->ref, 1);
-		hablk_req_put(req);
-	}
-	return ret;
+	digests = page_address(req->clone.bi_io_vec[0].bv_page);
+	for (i = 0; i < n; i++)
+		digests[i] = cpu_to_be32(crc[i]);
+	return hablk_chunk_queue(res, req);
 }
 
 /*
