@@ -113,6 +113,7 @@ static int md_validate(struct hablk_resource *res, const struct hablk_md_sb *sb,
 	struct hablk_md_sb tmp = *sb;
 	struct hablk_md_layout l;
 	bool external = le32_to_cpu(sb->flags) & HABLK_MDF_EXTERNAL;
+	u32 bm_block;
 	int bad;
 
 	if (le64_to_cpu(sb->magic) != HABLK_MD_MAGIC) {
@@ -132,14 +133,19 @@ static int md_validate(struct hablk_resource *res, const struct hablk_md_sb *sb,
 		NL_SET_ERR_MSG(extack, "metadata is not where the configuration says (meta-disk)");
 		return -EINVAL;
 	}
-	bad = external ? hablk_md_layout_external(le64_to_cpu(sb->disk_bytes), meta_bytes, &l) :
-			 hablk_md_layout(le64_to_cpu(sb->disk_bytes), &l);
+	bm_block = le32_to_cpu(sb->bm_block);
+	if (!hablk_md_bm_block_ok(bm_block)) {
+		NL_SET_ERR_MSG(extack, "metadata has an unsupported bitmap granularity");
+		return -EINVAL;
+	}
+	bad = external ? hablk_md_layout_external(le64_to_cpu(sb->disk_bytes), meta_bytes,
+						  bm_block, &l) :
+			 hablk_md_layout(le64_to_cpu(sb->disk_bytes), bm_block, &l);
 	if (bad || le64_to_cpu(sb->disk_bytes) > disk_bytes ||
 	    le64_to_cpu(sb->data_sectors) != l.data_sectors ||
 	    le64_to_cpu(sb->md_offset) != l.md_offset ||
 	    le64_to_cpu(sb->bm_offset) != l.bm_offset ||
-	    le64_to_cpu(sb->al_offset) != l.al_offset ||
-	    le32_to_cpu(sb->bm_block) != HABLK_MD_BM_BLOCK) {
+	    le64_to_cpu(sb->al_offset) != l.al_offset) {
 		NL_SET_ERR_MSG(extack, "metadata does not match the disk size");
 		return -EINVAL;
 	}
@@ -202,7 +208,8 @@ int hablk_backing_open(struct hablk_resource *res, struct netlink_ext_ack *extac
 	res->md_offset = res->cfg.meta_path[0] ? 0 :
 			 le64_to_cpu(res->md.disk_bytes) - HABLK_MD_SB_BYTES;
 	md_to_state(res);
-	ret = hablk_bm_load(res, le64_to_cpu(res->md.bm_offset), le64_to_cpu(res->md.al_offset));
+	ret = hablk_bm_load(res, le32_to_cpu(res->md.bm_block), le64_to_cpu(res->md.bm_offset),
+			    le64_to_cpu(res->md.al_offset));
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "cannot read the bitmap");
 		goto err_put;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The out-of-sync bitmap (one bit per 4 KiB block the peer may lack) and the
+ * The out-of-sync bitmap (one bit per block the peer may lack, 4 KiB by
+ * default, the granularity create-md wrote in the superblock) and the
  * write-intent map (one bit per 4 MiB extent that may have writes in flight,
  * on disk before the write starts), which together tell after any crash
  * which blocks to resync.
@@ -9,7 +10,6 @@
 #include <linux/vmalloc.h>
 #include "hablk.h"
 
-#define BLOCK_SECTORS	(HABLK_MD_BM_BLOCK >> SECTOR_SHIFT)
 #define EXTENT_SECTORS	(HABLK_MD_EXTENT_BYTES >> SECTOR_SHIFT)
 #define BITS_PER_PAGE	(PAGE_SIZE * 8)
 
@@ -65,10 +65,10 @@ void hablk_bm_set(struct hablk_resource *res, sector_t sector, u64 sectors)
 	unsigned long flags;
 	long n = 0;
 
-	if (!sectors)
+	if (!sectors || !bm->nbits)
 		return;
-	first = sector / BLOCK_SECTORS;
-	last = min_t(u64, (sector + sectors - 1) / BLOCK_SECTORS, bm->nbits - 1);
+	first = sector >> bm->shift;
+	last = min_t(u64, (sector + sectors - 1) >> bm->shift, bm->nbits - 1);
 	spin_lock_irqsave(&bm->lock, flags);
 	for (b = first; b <= last; b++) {
 		if (!__test_and_set_bit(b, bm->bits)) {
@@ -80,22 +80,22 @@ void hablk_bm_set(struct hablk_resource *res, sector_t sector, u64 sectors)
 	spin_unlock_irqrestore(&bm->lock, flags);
 }
 
-/* Clear the blocks [sector, sector + sectors) covers completely. */
-void hablk_bm_clear(struct hablk_resource *res, sector_t sector, u64 sectors)
+/* Clear the blocks [sector, sector + sectors) covers completely; returns how many were set. */
+u64 hablk_bm_clear(struct hablk_resource *res, sector_t sector, u64 sectors)
 {
 	struct hablk_bitmap *bm = &res->bm;
 	u64 b, first, end;
 	unsigned long flags;
 	long n = 0;
 
-	first = DIV_ROUND_UP_ULL(sector, BLOCK_SECTORS);
-	end = (sector + sectors) / BLOCK_SECTORS;
+	first = (sector + (1ULL << bm->shift) - 1) >> bm->shift;
+	end = (sector + sectors) >> bm->shift;
 	/* the last block may be short: the device end counts as covering it */
 	if (sector + sectors >= res->size_sectors)
 		end = bm->nbits;
 	end = min_t(u64, end, bm->nbits);
 	if (first >= end)
-		return;
+		return 0;
 	spin_lock_irqsave(&bm->lock, flags);
 	if (bm->weight) {
 		for (b = first; b < end; b++) {
@@ -107,6 +107,7 @@ void hablk_bm_clear(struct hablk_resource *res, sector_t sector, u64 sectors)
 		bm->weight -= n;
 	}
 	spin_unlock_irqrestore(&bm->lock, flags);
+	return n;
 }
 
 void hablk_bm_set_all(struct hablk_resource *res)
@@ -117,6 +118,12 @@ void hablk_bm_set_all(struct hablk_resource *res)
 void hablk_bm_clear_all(struct hablk_resource *res)
 {
 	hablk_bm_clear(res, 0, res->size_sectors);
+}
+
+/* Sectors per bit: the granularity of the bitmap. */
+u32 hablk_bm_block_sectors(struct hablk_resource *res)
+{
+	return 1U << res->bm.shift;
 }
 
 u64 hablk_bm_weight(struct hablk_resource *res)
@@ -144,7 +151,8 @@ u64 hablk_bm_next_run(struct hablk_resource *res, u64 from, u32 max, u32 *len)
 /* OR in @nbits (a multiple of 64) little-endian bits from the peer, at @first. */
 void hablk_bm_merge(struct hablk_resource *res, u64 first, const __le64 *words, u32 nbits)
 {
-	u64 limit = DIV_ROUND_UP_ULL(res->size_sectors, BLOCK_SECTORS);
+	unsigned int shift = res->bm.shift;
+	u64 limit = DIV_ROUND_UP_ULL(res->size_sectors, 1ULL << shift);
 	u64 w, b, i;
 
 	for (i = 0; i < nbits / 64; i++) {
@@ -153,7 +161,7 @@ void hablk_bm_merge(struct hablk_resource *res, u64 first, const __le64 *words, 
 			b = first + i * 64 + __ffs64(w);
 			w &= w - 1;
 			if (b < limit)	/* the peer's disk may be larger */
-				hablk_bm_set(res, b * BLOCK_SECTORS, BLOCK_SECTORS);
+				hablk_bm_set(res, b << shift, 1ULL << shift);
 		}
 	}
 }
@@ -390,7 +398,7 @@ int hablk_intent_clear_all(struct hablk_resource *res)
  * the node stopped with writes possibly in flight in that extent: all its
  * blocks become out of sync, and the node is marked dirty.
  */
-int hablk_bm_load(struct hablk_resource *res, u64 bm_offset, u64 intent_offset)
+int hablk_bm_load(struct hablk_resource *res, u32 bm_block, u64 bm_offset, u64 intent_offset)
 {
 	struct hablk_bitmap *bm = &res->bm;
 	u64 idx, e;
@@ -398,7 +406,8 @@ int hablk_bm_load(struct hablk_resource *res, u64 bm_offset, u64 intent_offset)
 
 	spin_lock_init(&bm->lock);
 	mutex_init(&bm->io_mutex);
-	bm->nbits = DIV_ROUND_UP_ULL(res->data_sectors, BLOCK_SECTORS);
+	bm->shift = ilog2(bm_block) - SECTOR_SHIFT;
+	bm->nbits = DIV_ROUND_UP_ULL(res->data_sectors, 1ULL << bm->shift);
 	bm->npages = DIV_ROUND_UP_ULL(bm->nbits, BITS_PER_PAGE);
 	bm->nextents = DIV_ROUND_UP_ULL(res->data_sectors, EXTENT_SECTORS);
 	bm->intent_pages = DIV_ROUND_UP_ULL(bm->nextents, BITS_PER_PAGE);
@@ -465,7 +474,7 @@ int hablk_bm_grow(struct hablk_resource *res, sector_t new_sectors, u64 bm_offse
 	u64 page;
 	int ret = 0;
 
-	nb.nbits = DIV_ROUND_UP_ULL(new_sectors, BLOCK_SECTORS);
+	nb.nbits = DIV_ROUND_UP_ULL(new_sectors, 1ULL << bm->shift);
 	nb.npages = DIV_ROUND_UP_ULL(nb.nbits, BITS_PER_PAGE);
 	nb.nextents = DIV_ROUND_UP_ULL(new_sectors, EXTENT_SECTORS);
 	nb.intent_pages = DIV_ROUND_UP_ULL(nb.nextents, BITS_PER_PAGE);

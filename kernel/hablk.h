@@ -53,6 +53,7 @@ struct hablk_bitmap {
 	struct mutex io_mutex;		/* disk writes of bitmap and intent pages */
 	unsigned long *bits;
 	u64 nbits;
+	unsigned int shift;		/* a bit covers 1 << shift sectors (the granularity) */
 	u64 weight;			/* set bits */
 	unsigned long *dirty;		/* bitmap pages not yet written */
 	u64 npages;
@@ -117,6 +118,7 @@ struct hablk_resource {
 	struct mutex resize_mutex;
 	u64 primary_since;		/* wall-clock seconds of the last promotion */
 	struct hablk_sb_side peer_sb;	/* the peer's split-brain facts, from its STATE */
+	u8 peer_bm_shift;		/* its bitmap granularity (log2 bytes), 0: no disk */
 	bool role_replied;
 	u32 role_reply;
 	wait_queue_head_t role_wait;
@@ -293,10 +295,11 @@ void hablk_md_new_generation(struct hablk_resource *res);
 int hablk_md_set_flags(struct hablk_resource *res, u32 set, u32 clear);
 
 /* bitmap.c */
-int hablk_bm_load(struct hablk_resource *res, u64 bm_offset, u64 intent_offset);
+int hablk_bm_load(struct hablk_resource *res, u32 bm_block, u64 bm_offset, u64 intent_offset);
+u32 hablk_bm_block_sectors(struct hablk_resource *res);
 void hablk_bm_free(struct hablk_resource *res);
 void hablk_bm_set(struct hablk_resource *res, sector_t sector, u64 sectors);
-void hablk_bm_clear(struct hablk_resource *res, sector_t sector, u64 sectors);
+u64 hablk_bm_clear(struct hablk_resource *res, sector_t sector, u64 sectors);
 void hablk_bm_set_all(struct hablk_resource *res);
 void hablk_bm_clear_all(struct hablk_resource *res);
 u64 hablk_bm_weight(struct hablk_resource *res);

@@ -27,6 +27,7 @@
 #define HABLK_MD_SB_BYTES	4096ULL		/* superblock slot, at the very end */
 #define HABLK_MD_AL_BYTES	32768ULL	/* write-intent map, at least (covers 1 TiB) */
 #define HABLK_MD_BM_BLOCK	4096ULL		/* bytes per bitmap bit (default) */
+#define HABLK_MD_BM_BLOCK_MAX	(256ULL << 10)	/* at most one resync chunk per bit */
 #define HABLK_MD_ALIGN		(1ULL << 20)	/* metadata area rounded to 1 MiB */
 #define HABLK_MD_EXTENT_BYTES	(4ULL << 20)	/* data per write-intent bit */
 
@@ -75,6 +76,21 @@ static inline __u64 hablk_md_al_bytes(__u64 disk_bytes)
 	return bytes > HABLK_MD_AL_BYTES ? bytes : HABLK_MD_AL_BYTES;
 }
 
+/* Bitmap granularity: a power of two from 4 KiB to HABLK_MD_BM_BLOCK_MAX. */
+static inline int hablk_md_bm_block_ok(__u64 bm_block)
+{
+	return bm_block >= HABLK_MD_BM_BLOCK && bm_block <= HABLK_MD_BM_BLOCK_MAX &&
+	       !(bm_block & (bm_block - 1));
+}
+
+/* Bytes of the bitmap area: a bit per bm_block (the last one may be short), whole 4 KiB pages. */
+static inline __u64 hablk_md_bm_bytes(__u64 disk_bytes, __u64 bm_block)
+{
+	__u64 bits = (disk_bytes + bm_block - 1) / bm_block;
+
+	return ((bits + 7) / 8 + 4095) & ~4095ULL;
+}
+
 struct hablk_md_layout {
 	__u64 data_sectors;
 	__u64 md_offset;
@@ -84,14 +100,14 @@ struct hablk_md_layout {
 };
 
 /*
- * Internal metadata layout for a backing disk of disk_bytes, or -1 when the
- * disk is too small (less than 2 MiB of data would be left).
- * [ data ... | bitmap | activity log | superblock ]
+ * Internal metadata layout for a backing disk of disk_bytes and a bitmap bit
+ * per bm_block bytes, or -1 when the disk is too small (less than 2 MiB of
+ * data would be left). [ data ... | bitmap | activity log | superblock ]
+ * The bitmap is sized for the whole disk, so it also covers the data area.
  */
-static inline int hablk_md_layout(__u64 disk_bytes, struct hablk_md_layout *l)
+static inline int hablk_md_layout(__u64 disk_bytes, __u64 bm_block, struct hablk_md_layout *l)
 {
-	__u64 bits = (disk_bytes &= ~4095ULL) / HABLK_MD_BM_BLOCK;
-	__u64 bm_bytes = ((bits + 7) / 8 + 4095) & ~4095ULL;
+	__u64 bm_bytes = hablk_md_bm_bytes(disk_bytes &= ~4095ULL, bm_block);
 	__u64 al_bytes = hablk_md_al_bytes(disk_bytes);
 	__u64 md_bytes = HABLK_MD_SB_BYTES + al_bytes + bm_bytes;
 
@@ -108,15 +124,14 @@ static inline int hablk_md_layout(__u64 disk_bytes, struct hablk_md_layout *l)
 
 /*
  * External metadata, on its own device of meta_bytes, for a data disk of
- * disk_bytes (all of it exported): [superblock 4 KiB | intent map | bitmap]
- * from offset 0. Returns -1 if the data disk is under 2 MiB, -2 if the
- * metadata device is too small.
+ * disk_bytes (all of it exported) and a bitmap bit per bm_block bytes:
+ * [superblock 4 KiB | intent map | bitmap] from offset 0. Returns -1 if the
+ * data disk is under 2 MiB, -2 if the metadata device is too small.
  */
-static inline int hablk_md_layout_external(__u64 disk_bytes, __u64 meta_bytes,
+static inline int hablk_md_layout_external(__u64 disk_bytes, __u64 meta_bytes, __u64 bm_block,
 					   struct hablk_md_layout *l)
 {
-	__u64 bits = (disk_bytes &= ~4095ULL) / HABLK_MD_BM_BLOCK;
-	__u64 bm_bytes = ((bits + 7) / 8 + 4095) & ~4095ULL;
+	__u64 bm_bytes = hablk_md_bm_bytes(disk_bytes &= ~4095ULL, bm_block);
 	__u64 al_bytes = hablk_md_al_bytes(disk_bytes);
 
 	if (disk_bytes < (2ULL << 20))

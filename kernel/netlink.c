@@ -303,7 +303,7 @@ static int fill_res(struct sk_buff *skb, struct hablk_resource *res, u32 portid,
 	if (repl == HABLK_REPL_SYNC_SOURCE && res->sync_paused)
 		repl = HABLK_REPL_PAUSED;
 	spin_unlock_irq(&res->state_lock);
-	oos = hablk_bm_weight(res) * (HABLK_MD_BM_BLOCK >> SECTOR_SHIFT);
+	oos = hablk_bm_weight(res) * hablk_bm_block_sectors(res);
 	if (repl == HABLK_REPL_SYNC_TARGET)
 		oos = max(oos, total - done);	/* the source's bits count too */
 
@@ -319,6 +319,8 @@ static int fill_res(struct sk_buff *skb, struct hablk_resource *res, u32 portid,
 	    nla_put_u8(skb, HABLK_A_SUSPENDED, 0) ||
 	    nla_put_u64_64bit(skb, HABLK_A_SIZE_SECTORS, res->size_sectors, HABLK_A_PAD) ||
 	    nla_put_u64_64bit(skb, HABLK_A_CURRENT_UUID, current_uuid, HABLK_A_PAD) ||
+	    (res->bm.nbits && nla_put_u32(skb, HABLK_A_BM_BLOCK,
+					  hablk_bm_block_sectors(res) << SECTOR_SHIFT)) ||
 	    (what && nla_put_string(skb, HABLK_A_EVENT_WHAT, what)))
 		goto nla_fail;
 	peer = nla_nest_start(skb, HABLK_A_PEER);
@@ -428,7 +430,8 @@ static int hablk_nl_bitmap_dump(struct sk_buff *skb, struct netlink_callback *cb
 		if (!hdr)
 			break;
 		a = nla_reserve_64bit(skb, HABLK_A_BITMAP_WORDS, words * 8, HABLK_A_PAD);
-		if (!a || nla_put_u64_64bit(skb, HABLK_A_BITMAP_FIRST, first, HABLK_A_PAD)) {
+		if (!a || nla_put_u64_64bit(skb, HABLK_A_BITMAP_FIRST, first, HABLK_A_PAD) ||
+		    nla_put_u32(skb, HABLK_A_BM_BLOCK, hablk_bm_block_sectors(res) << SECTOR_SHIFT)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}

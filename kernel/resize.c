@@ -47,6 +47,7 @@ int hablk_resize(struct hablk_resource *res, struct netlink_ext_ack *extack)
 {
 	u64 disk_bytes = bdev_nr_bytes(res->bdev) & ~4095ULL;
 	u64 old_bytes = le64_to_cpu(res->md.disk_bytes);
+	u32 bm_block = le32_to_cpu(res->md.bm_block);
 	bool external = res->cfg.meta_path[0];
 	struct hablk_md_layout l, old_l;
 	int ret;
@@ -57,8 +58,9 @@ int hablk_resize(struct hablk_resource *res, struct netlink_ext_ack *extack)
 		NL_SET_ERR_MSG(extack, "resize needs a connected pair in sync, this disk UpToDate");
 		return -EBUSY;
 	}
-	ret = external ? hablk_md_layout_external(disk_bytes, bdev_nr_bytes(res->md_bdev), &l) :
-			 hablk_md_layout(disk_bytes, &l);
+	ret = external ? hablk_md_layout_external(disk_bytes, bdev_nr_bytes(res->md_bdev),
+						  bm_block, &l) :
+			 hablk_md_layout(disk_bytes, bm_block, &l);
 	if (ret == -2) {
 		NL_SET_ERR_MSG(extack, "the metadata disk is too small for the grown disk");
 		return -ENOSPC;
@@ -72,7 +74,7 @@ int hablk_resize(struct hablk_resource *res, struct netlink_ext_ack *extack)
 	 * stay valid, so the new areas may not overlap the old ones.
 	 */
 	if (external) {
-		hablk_md_layout_external(old_bytes, bdev_nr_bytes(res->md_bdev), &old_l);
+		hablk_md_layout_external(old_bytes, bdev_nr_bytes(res->md_bdev), bm_block, &old_l);
 		if (l.bm_offset != old_l.bm_offset) {
 			NL_SET_ERR_MSG(extack, "the bitmap would move: recreate the metadata");
 			return -EOPNOTSUPP;

@@ -176,6 +176,7 @@ int hablk_send_state(struct hablk_resource *res)
 	st.dirty = res->gen.dirty;
 	st.discard = res->discard_my_data;
 	st.after_sb = res->cfg.after_sb;
+	st.bm_shift = res->bm.nbits ? res->bm.shift + SECTOR_SHIFT : 0;
 	st.primary_since = cpu_to_be64(res->primary_since);
 	spin_unlock_irq(&res->state_lock);
 	st.changes = cpu_to_be64(hablk_bm_weight(res));

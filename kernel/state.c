@@ -158,7 +158,7 @@ static int agree_size(struct hablk_resource *res)
 	res->size_sectors = agreed;
 	set_capacity_and_notify(res->gd, agreed);
 	/* blocks past the agreed end are not replicated: no bits for them */
-	hablk_bm_clear(res, round_up(agreed, HABLK_MD_BM_BLOCK >> SECTOR_SHIFT),
+	hablk_bm_clear(res, round_up(agreed, hablk_bm_block_sectors(res)),
 		       res->data_sectors);
 	return 0;
 }
@@ -273,6 +273,11 @@ static int connected_decide(struct hablk_resource *res)
 		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED, NULL);
 		return 0;
 	}
+	if (res->peer_bm_shift != res->bm.shift + SECTOR_SHIFT) {
+		/* bit i covers a different range on each node: bitmaps cannot be exchanged */
+		set_error(res, "bitmap granularity differs from the peer's (create-md --bitmap-granularity)");
+		return -ECONNABORTED;
+	}
 	spin_lock_irq(&res->state_lock);
 	res->gen.discard = res->discard_my_data;
 	d = hablk_sync_decide(&res->gen, &res->peer_gen, &rule);
@@ -325,7 +330,9 @@ int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_sta
 	bool changed;
 
 	if (role > HABLK_ROLE_PRIMARY || disk > HABLK_DISK_UPTODATE || st->dirty > 1 ||
-	    st->discard > 1 || st->after_sb >= __HABLK_ASB_MAX)
+	    st->discard > 1 || st->after_sb >= __HABLK_ASB_MAX ||
+	    (st->bm_shift && (st->bm_shift < ilog2(HABLK_MD_BM_BLOCK) ||
+			      st->bm_shift > ilog2(HABLK_MD_BM_BLOCK_MAX))))
 		return -EPROTO;
 	spin_lock_irq(&res->state_lock);
 	if (!initial && role == HABLK_ROLE_PRIMARY && res->role == HABLK_ROLE_PRIMARY) {
@@ -346,6 +353,7 @@ int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_sta
 	res->peer_sb.primary_since = be64_to_cpu(st->primary_since);
 	res->peer_sb.primary = role == HABLK_ROLE_PRIMARY;
 	res->peer_sb.policy = st->after_sb;
+	res->peer_bm_shift = st->bm_shift;
 	if (initial) {
 		res->conn = HABLK_CONN_CONNECTED;
 		res->last_error[0] = 0;

@@ -156,12 +156,11 @@ void hablk_sync_run(struct hablk_resource *res)
 {
 	struct hablk_p_sync_start ss;
 	struct hablk_p_sync_done sd;
-	u64 block = 0, nblocks = DIV_ROUND_UP_ULL(res->size_sectors,
-						  HABLK_MD_BM_BLOCK >> SECTOR_SHIFT);
-	u32 run;
+	u32 bs = hablk_bm_block_sectors(res), run;
+	u64 block = 0, nblocks = DIV_ROUND_UP_ULL(res->size_sectors, bs);
 	int ret = 0;
 
-	res->sync_total = hablk_bm_weight(res) * (HABLK_MD_BM_BLOCK >> SECTOR_SHIFT);
+	res->sync_total = hablk_bm_weight(res) * bs;
 	res->sync_start = jiffies;
 	atomic64_set(&res->sync_done, 0);
 	ss.uuid = cpu_to_be64(READ_ONCE(res->gen.current_uuid));
@@ -174,7 +173,7 @@ void hablk_sync_run(struct hablk_resource *res)
 		ret = hablk_csum_pass(res);
 		if (!ret)
 			pr_info("%s: checksum-resync: %llu KiB differ and will be sent\n",
-				res->cfg.name, (unsigned long long)hablk_bm_weight(res) * 4);
+				res->cfg.name, (unsigned long long)hablk_bm_weight(res) * bs / 2);
 	}
 	while (!ret) {
 		wait_event_timeout(res->sync_wait, sync_should_stop(res) ||
@@ -184,7 +183,7 @@ void hablk_sync_run(struct hablk_resource *res)
 			return;
 		if (READ_ONCE(res->sync_paused) || atomic_read(&res->sync_inflight) >= sync_window(res))
 			continue;	/* the timeout re-reads the application's activity */
-		block = hablk_bm_next_run(res, block, HABLK_SYNC_CHUNK / HABLK_MD_BM_BLOCK, &run);
+		block = hablk_bm_next_run(res, block, (HABLK_SYNC_CHUNK >> SECTOR_SHIFT) / bs, &run);
 		if (block >= nblocks) {
 			/* end of a pass: done when every chunk is acked and nothing is left */
 			wait_event(res->sync_wait, sync_should_stop(res) ||
@@ -196,10 +195,8 @@ void hablk_sync_run(struct hablk_resource *res)
 			block = 0;
 			continue;
 		}
-		ret = sync_chunk(res, block * (HABLK_MD_BM_BLOCK >> SECTOR_SHIFT),
-				 min_t(u64, (u64)run * HABLK_MD_BM_BLOCK,
-				       (res->size_sectors << SECTOR_SHIFT) -
-				       block * HABLK_MD_BM_BLOCK));
+		ret = sync_chunk(res, block * bs,
+				 min_t(u64, run * bs, res->size_sectors - block * bs) << SECTOR_SHIFT);
 		block += run;
 	}
 	if (ret == -ENOTCONN)

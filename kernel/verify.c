@@ -50,8 +50,8 @@ static int verify_chunk(struct hablk_resource *res, sector_t sector, u32 size)
  */
 int hablk_csum_pass(struct hablk_resource *res)
 {
-	u64 block = 0, nblocks = DIV_ROUND_UP_ULL(res->size_sectors, BLOCK >> SECTOR_SHIFT);
-	u32 run;
+	u32 bs = hablk_bm_block_sectors(res), run;
+	u64 block = 0, nblocks = DIV_ROUND_UP_ULL(res->size_sectors, bs);
 	int ret = 0;
 
 	while (!ret) {
@@ -63,11 +63,12 @@ int hablk_csum_pass(struct hablk_resource *res)
 		if (READ_ONCE(res->sync_paused) ||
 		    atomic_read(&res->sync_inflight) >= HABLK_SYNC_WINDOW)
 			continue;
-		block = hablk_bm_next_run(res, block, HABLK_VERIFY_MAX / BLOCK, &run);
+		block = hablk_bm_next_run(res, block, (HABLK_VERIFY_MAX >> SECTOR_SHIFT) / bs, &run);
 		if (block >= nblocks)
 			break;
 		run = min_t(u64, run, nblocks - block);
-		ret = verify_chunk(res, block * (BLOCK >> SECTOR_SHIFT), run * BLOCK);
+		ret = verify_chunk(res, block * bs,
+				   min_t(u64, run * bs, res->size_sectors - block * bs) << SECTOR_SHIFT);
 		block += run;
 	}
 	wait_event(res->sync_wait, verify_should_stop(res) || !atomic_read(&res->sync_inflight));
@@ -169,16 +170,24 @@ int hablk_verify_start(struct hablk_resource *res, struct netlink_ext_ack *extac
 void hablk_verify_reply(struct hablk_req *req, u64 mismatch, int status)
 {
 	struct hablk_resource *res = req->res;
-	unsigned int i, blocks = req->size / BLOCK;
+	unsigned int i, end, blocks = req->size / BLOCK;
+	u64 cleared;
 
 	if (!status && READ_ONCE(res->repl) == HABLK_REPL_SYNC_SOURCE) {
-		/* checksum-based resync: blocks the peer already has need not travel */
-		for (i = 0; i < blocks; i++) {
-			if (mismatch & (1ULL << i))
-				continue;
-			hablk_bm_clear(res, req->sector + i * (BLOCK >> SECTOR_SHIFT),
-				       BLOCK >> SECTOR_SHIFT);
-			atomic64_add(BLOCK >> SECTOR_SHIFT, &res->sync_done);	/* done: equal */
+		/*
+		 * checksum-based resync: bitmap blocks the peer already has need
+		 * not travel. A run of equal 4 KiB blocks clears the bits it
+		 * covers whole; a bit with one differing block stays set.
+		 */
+		u32 bs = hablk_bm_block_sectors(res);
+
+		for (i = 0; i < blocks; i = end + 1) {
+			end = i;
+			while (end < blocks && !(mismatch & (1ULL << end)))
+				end++;
+			cleared = hablk_bm_clear(res, req->sector + i * (BLOCK >> SECTOR_SHIFT),
+						 (end - i) * (BLOCK >> SECTOR_SHIFT));
+			atomic64_add(cleared * bs, &res->sync_done);	/* done: equal */
 		}
 	} else if (!status) {
 		for (i = 0; i < blocks; i++)

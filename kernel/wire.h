@@ -116,7 +116,8 @@ struct hablk_p_state {
 	__u8 dirty;		/* 1: holds writes the peer may lack (same generation) */
 	__u8 discard;		/* 1: on a split-brain, this node's writes lose */
 	__u8 after_sb;		/* its enum hablk_after_sb */
-	__u8 pad[3];
+	__u8 bm_shift;		/* log2 of bytes per bitmap bit (12: 4 KiB), 0: no disk */
+	__u8 pad[2];
 	__be64 changes;		/* out-of-sync blocks (split-brain: blocks written apart) */
 	__be64 primary_since;	/* wall-clock seconds it last became primary, 0: not since up */
 } __packed;

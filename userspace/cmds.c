@@ -9,6 +9,7 @@
 #include "../kernel/uapi/linux/hablk.h"
 #include "hablkadm.h"
 #include "md.h"
+#include "../kernel/meta_format.h"
 
 int cmd_create_md(const struct opts *o)
 {
@@ -22,14 +23,16 @@ int cmd_create_md(const struct opts *o)
 	if (ret)
 		goto out;
 	ret = hablk_md_create(self->disk, self->meta_disk[0] ? self->meta_disk : NULL, self->id,
-			      o->force, err, sizeof(err));
+			      o->bm_block ? o->bm_block : HABLK_MD_BM_BLOCK, o->force,
+			      err, sizeof(err));
 	if (ret) {
 		errorf("create-md %s: %s", o->res, err);
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	printf("%s: metadata written on %s (node %s, id %u)\n", o->res,
-	       self->meta_disk[0] ? self->meta_disk : self->disk, self->name, self->id);
+	printf("%s: metadata written on %s (node %s, id %u, %u KiB per bitmap bit)\n", o->res,
+	       self->meta_disk[0] ? self->meta_disk : self->disk, self->name, self->id,
+	       (o->bm_block ? o->bm_block : (unsigned int)HABLK_MD_BM_BLOCK) >> 10);
 out:
 	hablk_config_free(&cfg);
 	return ret;

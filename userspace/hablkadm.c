@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/utsname.h>
 #include "../kernel/uapi/linux/hablk.h"
 #include "hablkadm.h"
+#include "../kernel/meta_format.h"
 
 static int do_down(const struct opts *o) { return cmd_simple(o, HABLK_CMD_DOWN); }
 static int do_primary(const struct opts *o) { return cmd_simple(o, HABLK_CMD_PRIMARY); }
@@ -28,7 +30,8 @@ static const struct {
 	int res;		/* 1: RES required, 0: optional, -1: none */
 	const char *help;
 } commands[] = {
-	{ "create-md", cmd_create_md, 1, "RES [--force]   write fresh metadata on this node's disk" },
+	{ "create-md", cmd_create_md, 1, "RES [--force] [--bitmap-granularity SIZE]  write fresh\n"
+	  "                metadata on this node's disk (SIZE 4K (default) to 256K per bit)" },
 	{ "up", cmd_up, 1, "RES             create the device, attach the disk, connect" },
 	{ "down", do_down, 1, "RES             the reverse of up (refused while open)" },
 	{ "primary", do_primary, 1, "RES [--force]   become primary (--force: first start)" },
@@ -142,6 +145,26 @@ static int parse_timeout(const char *s, double *out)
 	return errno || *end || end == s || *out < 0 ? -1 : 0;
 }
 
+/* A byte count with an optional K/KiB or M/MiB suffix ("64K"). */
+static int parse_size(const char *s, unsigned long long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	if (!strcasecmp(end, "k") || !strcasecmp(end, "kib"))
+		v <<= 10;
+	else if (!strcasecmp(end, "m") || !strcasecmp(end, "mib"))
+		v <<= 20;
+	else if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "node", required_argument, NULL, 'n' },
@@ -150,6 +173,7 @@ static const struct option longopts[] = {
 	{ "timeout", required_argument, NULL, 't' },
 	{ "discard-my-data", no_argument, NULL, 'D' },
 	{ "save", required_argument, NULL, 'S' },
+	{ "bitmap-granularity", required_argument, NULL, 'B' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -157,6 +181,7 @@ static const struct option longopts[] = {
 /* Options before the command ("+": stop at it) and after it. -1: go on. */
 static int parse_opts(int argc, char **argv, const char *optstring, struct opts *o)
 {
+	unsigned long long size;
 	int c;
 
 	while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
@@ -167,6 +192,14 @@ static int parse_opts(int argc, char **argv, const char *optstring, struct opts 
 		case 'f': o->force = true; break;
 		case 'D': o->discard_my_data = true; break;
 		case 'S': o->save_dir = optarg; break;
+		case 'B':
+			if (parse_size(optarg, &size) || !hablk_md_bm_block_ok(size)) {
+				errorf("--bitmap-granularity: '%s' is not a power of two from 4K to 256K",
+				       optarg);
+				return EXIT_USAGE;
+			}
+			o->bm_block = (unsigned int)size;
+			break;
 		case 't':
 			if (parse_timeout(optarg, &o->timeout)) {
 				errorf("--timeout: not a number of seconds: '%s'", optarg);
@@ -218,6 +251,10 @@ int main(int argc, char **argv)
 		}
 		if (o.force && strcmp(cmd, "create-md") && strcmp(cmd, "primary")) {
 			errorf("%s: --force is not an option of this command", cmd);
+			return EXIT_USAGE;
+		}
+		if (o.bm_block && strcmp(cmd, "create-md")) {
+			errorf("%s: --bitmap-granularity is an option of create-md", cmd);
 			return EXIT_USAGE;
 		}
 		if (o.discard_my_data && strcmp(cmd, "connect")) {

@@ -19,6 +19,7 @@ struct opts {
 	bool discard_my_data;	/* --discard-my-data */
 	const char *save_dir;	/* --save DIR */
 	double timeout;		/* --timeout S, < 0: none */
+	unsigned int bm_block;	/* --bitmap-granularity SIZE in bytes, 0: not given */
 	const char *res;	/* the resource argument */
 };
 

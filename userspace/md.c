@@ -82,8 +82,8 @@ static int write_all(int fd, const void *buf, size_t len, unsigned long long off
  * (the intent map and the bitmap start empty).
  */
 static int write_md(int fd, const struct hablk_md_layout *l, unsigned long long disk_bytes,
-		    unsigned int node_id, __u32 flags, unsigned long long zero_from,
-		    unsigned long long zero_to, unsigned char *buf)
+		    unsigned int node_id, __u32 flags, unsigned int bm_block,
+		    unsigned long long zero_from, unsigned long long zero_to, unsigned char *buf)
 {
 	struct hablk_md_sb sb;
 	unsigned long long off;
@@ -97,7 +97,7 @@ static int write_md(int fd, const struct hablk_md_layout *l, unsigned long long 
 	sb.version = cpu_to_le32(HABLK_MD_VERSION);
 	sb.flags = cpu_to_le32(flags);
 	sb.node_id = cpu_to_le32(node_id);
-	sb.bm_block = cpu_to_le32(HABLK_MD_BM_BLOCK);
+	sb.bm_block = cpu_to_le32(bm_block);
 	sb.disk_bytes = cpu_to_le64(disk_bytes);
 	sb.data_sectors = cpu_to_le64(l->data_sectors);
 	sb.md_offset = cpu_to_le64(l->md_offset);
@@ -159,8 +159,8 @@ static int open_dev(const char *path, int flags, unsigned long long *size, char 
 	return 0;
 }
 
-int hablk_md_create(const char *disk, const char *meta, unsigned int node_id, bool force,
-		    char *err, size_t errlen)
+int hablk_md_create(const char *disk, const char *meta, unsigned int node_id,
+		    unsigned int bm_block, bool force, char *err, size_t errlen)
 {
 	unsigned long long size, meta_size = 0;
 	unsigned char *buf = NULL;
@@ -175,7 +175,14 @@ int hablk_md_create(const char *disk, const char *meta, unsigned int node_id, bo
 		if (ret)
 			goto out;
 	}
-	ret = meta ? hablk_md_layout_external(size, meta_size, &l) : hablk_md_layout(size, &l);
+	if (!hablk_md_bm_block_ok(bm_block)) {
+		snprintf(err, errlen, "bitmap granularity %u: not a power of two from 4 KiB to %llu KiB",
+			 bm_block, HABLK_MD_BM_BLOCK_MAX >> 10);
+		ret = 1;
+		goto out;
+	}
+	ret = meta ? hablk_md_layout_external(size, meta_size, bm_block, &l) :
+		     hablk_md_layout(size, bm_block, &l);
 	if (ret) {
 		if (ret == -2)
 			snprintf(err, errlen, "%s: too small for the metadata of %s (%llu bytes)",
@@ -196,10 +203,10 @@ int hablk_md_create(const char *disk, const char *meta, unsigned int node_id, bo
 	if (ret)
 		goto out;
 	if (meta)
-		ret = write_md(mfd, &l, size, node_id, HABLK_MDF_EXTERNAL, l.al_offset,
-			       l.bm_offset + (((size / 4096 + 7) / 8 + 4095) & ~4095ULL), buf);
+		ret = write_md(mfd, &l, size, node_id, HABLK_MDF_EXTERNAL, bm_block, l.al_offset,
+			       l.bm_offset + hablk_md_bm_bytes(size, bm_block), buf);
 	else
-		ret = write_md(fd, &l, size, node_id, 0, l.bm_offset, l.sb_offset, buf);
+		ret = write_md(fd, &l, size, node_id, 0, bm_block, l.bm_offset, l.sb_offset, buf);
 	if (ret)
 		snprintf(err, errlen, "%s: write failed: %s", meta ? meta : disk, strerror(errno));
 out:

@@ -167,6 +167,8 @@ static void parse_status(struct nlattr **a, struct hablk_status *s)
 		s->size_sectors = nla_get_u64(a[HABLK_A_SIZE_SECTORS]);
 	if (a[HABLK_A_CURRENT_UUID])
 		s->current_uuid = nla_get_u64(a[HABLK_A_CURRENT_UUID]);
+	if (a[HABLK_A_BM_BLOCK])
+		s->bm_block = nla_get_u32(a[HABLK_A_BM_BLOCK]);
 	if (a[HABLK_A_EVENT_WHAT])
 		snprintf(s->what, sizeof(s->what), "%s", nla_get_string(a[HABLK_A_EVENT_WHAT]));
 	if (!a[HABLK_A_PEER] || nla_parse_nested(p, HABLK_A_MAX, a[HABLK_A_PEER], NULL))
@@ -256,7 +258,8 @@ static int no_seq_check(struct nl_msg *msg, void *arg)
 }
 
 struct bitmap_arg {
-	int (*fn)(uint64_t first, const uint64_t *words, size_t n, void *arg);
+	int (*fn)(uint64_t first, const uint64_t *words, size_t n, unsigned int bm_block,
+		  void *arg);
 	void *arg;
 	int err;
 };
@@ -265,18 +268,25 @@ static int bitmap_cb(struct nl_msg *msg, void *arg)
 {
 	struct bitmap_arg *b = arg;
 	struct nlattr *a[HABLK_A_MAX + 1];
+	unsigned int bm_block;
 
 	if (genlmsg_hdr(nlmsg_hdr(msg))->cmd != HABLK_CMD_GET_BITMAP ||
 	    genlmsg_parse(nlmsg_hdr(msg), 0, a, HABLK_A_MAX, NULL) ||
-	    !a[HABLK_A_BITMAP_FIRST] || !a[HABLK_A_BITMAP_WORDS])
+	    !a[HABLK_A_BITMAP_FIRST] || !a[HABLK_A_BITMAP_WORDS] || !a[HABLK_A_BM_BLOCK])
 		return NL_SKIP;
+	bm_block = nla_get_u32(a[HABLK_A_BM_BLOCK]);
+	if (bm_block < 4096 || (bm_block & (bm_block - 1))) {
+		b->err = -EPROTO;
+		return NL_STOP;
+	}
 	b->err = b->fn(nla_get_u64(a[HABLK_A_BITMAP_FIRST]), nla_data(a[HABLK_A_BITMAP_WORDS]),
-		       (size_t)nla_len(a[HABLK_A_BITMAP_WORDS]) / 8, b->arg);
+		       (size_t)nla_len(a[HABLK_A_BITMAP_WORDS]) / 8, bm_block, b->arg);
 	return b->err ? NL_STOP : NL_OK;
 }
 
 int hablk_nl_bitmap(struct hablk_nl *nl, const char *name,
-		    int (*fn)(uint64_t first, const uint64_t *words, size_t n, void *arg),
+		    int (*fn)(uint64_t first, const uint64_t *words, size_t n,
+			      unsigned int bm_block, void *arg),
 		    void *arg)
 {
 	struct bitmap_arg b = { .fn = fn, .arg = arg };

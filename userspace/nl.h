@@ -17,6 +17,7 @@ struct hablk_status {
 	bool suspended;
 	uint64_t size_sectors;
 	uint64_t current_uuid;
+	unsigned int bm_block;	/* bytes per bitmap bit, 0: no disk */
 	unsigned int peer_id;
 	char peer_name[64];
 	int conn, peer_role, peer_disk, repl;
@@ -43,10 +44,11 @@ int hablk_nl_status(struct hablk_nl *nl, const char *name,
 		    struct hablk_status **out, size_t *n);
 /*
  * The out-of-sync bitmap of resource name: fn is called for every non-zero
- * stretch, words little-endian, bit i = 4 KiB block first + i.
+ * stretch, words little-endian, bit i = block first + i of bm_block bytes.
  */
 int hablk_nl_bitmap(struct hablk_nl *nl, const char *name,
-		    int (*fn)(uint64_t first, const uint64_t *words, size_t n, void *arg),
+		    int (*fn)(uint64_t first, const uint64_t *words, size_t n,
+			      unsigned int bm_block, void *arg),
 		    void *arg);
 /* Join the events group; then hablk_nl_next_event() returns them one by one. */
 int hablk_nl_subscribe(struct hablk_nl *nl);

@@ -13,31 +13,48 @@
 #include <sys/stat.h>
 #include "hablkadm.h"
 
+/* The image and its index are in 4 KiB blocks, whatever the bitmap's granularity. */
 #define BLK 4096
 
 struct save {
 	int dev, img;
 	FILE *idx;
 	void *buf;
-	uint64_t n;
+	uint64_t dev_bytes;
+	uint64_t n;		/* 4 KiB blocks saved */
 };
 
-static int save_words(uint64_t first, const uint64_t *words, size_t n, void *arg)
+/* Append the 4 KiB blocks of [off, off + len) to the image, a line each in the index. */
+static int save_range(struct save *s, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len < s->dev_bytes ? off + len : s->dev_bytes;
+
+	for (; off < end; off += BLK) {
+		if (pread(s->dev, s->buf, BLK, (off_t)off) != BLK ||
+		    write(s->img, s->buf, BLK) != BLK)
+			return errno ? -errno : -EIO;
+		/* block number on the device, byte offset in the image */
+		fprintf(s->idx, "%llu %llu\n", (unsigned long long)(off / BLK),
+			(unsigned long long)(s->n * BLK));
+		s->n++;
+	}
+	return 0;
+}
+
+static int save_words(uint64_t first, const uint64_t *words, size_t n, unsigned int bm_block,
+		      void *arg)
 {
 	struct save *s = arg;
 	uint64_t w, b;
 	size_t i;
+	int ret;
 
 	for (i = 0; i < n; i++) {
 		for (w = le64toh(words[i]); w; w &= w - 1) {
 			b = first + i * 64 + (uint64_t)__builtin_ctzll(w);
-			if (pread(s->dev, s->buf, BLK, (off_t)(b * BLK)) != BLK ||
-			    write(s->img, s->buf, BLK) != BLK)
-				return -errno ? -errno : -EIO;
-			/* block number on the device, byte offset in the image */
-			fprintf(s->idx, "%llu %llu\n", (unsigned long long)b,
-				(unsigned long long)(s->n * BLK));
-			s->n++;
+			ret = save_range(s, b * bm_block, bm_block);
+			if (ret)
+				return ret;
 		}
 	}
 	return 0;
@@ -65,7 +82,12 @@ int save_divergent(struct hablk_nl *nl, const char *res, unsigned int minor, con
 	s.idx = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (fd >= 0 && !s.idx)
 		close(fd);
-	if (s.dev < 0 || s.img < 0 || !s.idx || posix_memalign(&s.buf, BLK, BLK)) {
+	if (s.dev >= 0) {
+		off_t end = lseek(s.dev, 0, SEEK_END);
+
+		s.dev_bytes = end > 0 ? (uint64_t)end & ~(uint64_t)(BLK - 1) : 0;
+	}
+	if (s.dev < 0 || s.img < 0 || !s.idx || !s.dev_bytes || posix_memalign(&s.buf, BLK, BLK)) {
 		errorf("%s: cannot save the divergent blocks to %s: %s", res, dir, strerror(errno));
 		goto out;
 	}

@@ -65,10 +65,11 @@ static void print_json(FILE *f, const struct hablk_status *s, bool event)
 	json_string(f, s->name);
 	fprintf(f, ",\"minor\":%u,\"device\":\"/dev/hablk%u\",\"role\":\"%s\",\"disk\":\"%s\","
 		"\"quorum\":true,\"suspended\":%s,\"protocol\":\"%c\",\"size_kib\":%llu,"
-		"\"current_uuid\":\"%016llx\",",
+		"\"current_uuid\":\"%016llx\",\"bitmap_granularity_kib\":%u,",
 		s->minor, s->minor, hablk_role_name(s->role), hablk_disk_name(s->disk),
 		s->suspended ? "true" : "false", s->protocol,
-		(unsigned long long)s->size_sectors / 2, (unsigned long long)s->current_uuid);
+		(unsigned long long)s->size_sectors / 2, (unsigned long long)s->current_uuid,
+		s->bm_block >> 10);
 	fprintf(f, "\"peers\":[{\"name\":");
 	json_string(f, s->peer_name);
 	fprintf(f, ",\"node_id\":%u,\"connection\":\"%s\",\"role\":\"%s\",\"disk\":\"%s\","

@@ -64,7 +64,7 @@ static bool layout_ok(unsigned long long size, char *why, size_t len)
 	struct hablk_md_layout l;
 	const char *what = NULL;
 
-	if (hablk_md_layout(size, &l)) {
+	if (hablk_md_layout(size, HABLK_MD_BM_BLOCK, &l)) {
 		snprintf(why, len, "size %llu: rejected", size);
 		return false;
 	}
@@ -146,7 +146,7 @@ START_TEST(layout_examples)
 	struct hablk_md_layout l;
 
 	/* the smallest disk: 2 MiB of data, 1 MiB of metadata */
-	ck_assert_int_eq(hablk_md_layout(MIN_DISK, &l), 0);
+	ck_assert_int_eq(hablk_md_layout(MIN_DISK, HABLK_MD_BM_BLOCK, &l), 0);
 	ck_assert_uint_eq(l.md_offset, 2 * MiB);
 	ck_assert_uint_eq(l.data_sectors, 4096);
 	ck_assert_uint_eq(l.sb_offset, MIN_DISK - 4096);
@@ -154,7 +154,7 @@ START_TEST(layout_examples)
 	ck_assert_uint_eq(l.bm_offset, MIN_DISK - 4096 - 32768 - 4096);
 
 	/* 1 GiB: 262144 bits = 32 KiB of bitmap */
-	ck_assert_int_eq(hablk_md_layout(GiB, &l), 0);
+	ck_assert_int_eq(hablk_md_layout(GiB, HABLK_MD_BM_BLOCK, &l), 0);
 	ck_assert_uint_eq(l.md_offset, GiB - MiB);
 	ck_assert_uint_eq(l.data_sectors, (GiB - MiB) / 512);
 	ck_assert_uint_eq(l.sb_offset, GiB - 4096);
@@ -162,14 +162,58 @@ START_TEST(layout_examples)
 	ck_assert_uint_eq(l.bm_offset, GiB - 4096 - 32768 - 32768);
 
 	/* 1 TiB: 32 MiB of bitmap, 33 MiB of metadata */
-	ck_assert_int_eq(hablk_md_layout(TiB, &l), 0);
+	ck_assert_int_eq(hablk_md_layout(TiB, HABLK_MD_BM_BLOCK, &l), 0);
 	ck_assert_uint_eq(l.al_offset - l.bm_offset, 32 * MiB);
 	ck_assert_uint_eq(l.md_offset, TiB - 33 * MiB);
 
 	/* an odd size: rounded down to 4 KiB first */
-	ck_assert_int_eq(hablk_md_layout(10 * MiB + 4096 + 123, &l), 0);
+	ck_assert_int_eq(hablk_md_layout(10 * MiB + 4096 + 123, HABLK_MD_BM_BLOCK, &l), 0);
 	ck_assert_uint_eq(l.sb_offset, 10 * MiB);
 	ck_assert_uint_eq(l.md_offset, 9 * MiB + 4096);
+}
+END_TEST
+
+/* Bitmap granularity: powers of two from 4 KiB to 256 KiB, nothing else. */
+START_TEST(granularity_ok)
+{
+	static const unsigned long long good[] = { 4096, 8192, 16384, 65536, 262144 };
+	static const unsigned long long bad[] = { 0, 512, 2048, 4095, 4097, 12288, 100000,
+						  524288, 1ULL << 32 };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(good); i++)
+		ck_assert_msg(hablk_md_bm_block_ok(good[i]), "%llu refused", good[i]);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		ck_assert_msg(!hablk_md_bm_block_ok(bad[i]), "%llu accepted", bad[i]);
+}
+END_TEST
+
+/* A coarser bitmap is smaller: a bit per granule, the last one may be short. */
+START_TEST(granularity_layout)
+{
+	struct hablk_md_layout l4, l64, lx;
+
+	/* 1 GiB at 64 KiB: 16384 bits = 2 KiB, one 4 KiB page */
+	ck_assert_uint_eq(hablk_md_bm_bytes(GiB, 65536), 4096);
+	ck_assert_uint_eq(hablk_md_bm_bytes(GiB, 4096), 32 * KiB);
+	/* 1 TiB at 256 KiB: 4 Mi bits = 512 KiB */
+	ck_assert_uint_eq(hablk_md_bm_bytes(TiB, 262144), 512 * KiB);
+	/* a partial last granule still gets its bit */
+	ck_assert_uint_eq(hablk_md_bm_bytes(65536ULL * 32768 + 4096, 65536), 8192);
+	ck_assert_uint_eq(hablk_md_bm_bytes(65536ULL * 32768, 65536), 4096);
+
+	ck_assert_int_eq(hablk_md_layout(TiB, 4096, &l4), 0);
+	ck_assert_int_eq(hablk_md_layout(TiB, 65536, &l64), 0);
+	ck_assert_uint_eq(l64.al_offset - l64.bm_offset, 2 * MiB);
+	ck_assert_uint_eq(l64.sb_offset, l4.sb_offset);
+	ck_assert_uint_eq(l64.al_offset, l4.al_offset);
+	/* the metadata area shrinks with the bitmap: 33 MiB becomes 3 MiB */
+	ck_assert_uint_eq(l64.md_offset, TiB - 3 * MiB);
+	ck_assert_uint_gt(l64.data_sectors, l4.data_sectors);
+
+	ck_assert_int_eq(hablk_md_layout_external(TiB, 4 * MiB, 65536, &lx), 0);
+	ck_assert_uint_eq(lx.bm_offset, 4096 + hablk_md_al_bytes(TiB));
+	ck_assert_int_eq(hablk_md_layout_external(TiB, 4 * MiB, 4096, &lx), -2);
 }
 END_TEST
 
@@ -182,7 +226,8 @@ START_TEST(layout_too_small)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(small); i++)
-		ck_assert_msg(hablk_md_layout(small[i], &l) == -1, "size %llu accepted", small[i]);
+		ck_assert_msg(hablk_md_layout(small[i], HABLK_MD_BM_BLOCK, &l) == -1,
+			      "size %llu accepted", small[i]);
 	assert_layout(MIN_DISK);
 	assert_layout(MIN_DISK + 1);
 	assert_layout(MIN_DISK + 4095);
@@ -211,7 +256,8 @@ START_TEST(layout_sweep_small)
 	struct hablk_md_layout l;
 
 	for (size = 0; size < MIN_DISK; size += 4096)
-		accepted += hablk_md_layout(size, &l) == 0 || hablk_md_layout(size + 4095, &l) == 0;
+		accepted += hablk_md_layout(size, HABLK_MD_BM_BLOCK, &l) == 0 ||
+			    hablk_md_layout(size + 4095, HABLK_MD_BM_BLOCK, &l) == 0;
 	ck_assert_uint_eq(accepted, 0);
 	for (size = MIN_DISK; size <= 40 * MiB; size += 4096) {
 		sweep_one(&sw, size);
@@ -237,9 +283,9 @@ START_TEST(layout_sweep_md_growth)
 	for (size = edge - 64 * MiB; size <= edge + 64 * MiB; size += 4096)
 		sweep_one(&sw, size);
 	assert_sweep(&sw);
-	ck_assert_int_eq(hablk_md_layout(edge, &l), 0);
+	ck_assert_int_eq(hablk_md_layout(edge, HABLK_MD_BM_BLOCK, &l), 0);
 	ck_assert_uint_eq(edge - l.md_offset, MiB);
-	ck_assert_int_eq(hablk_md_layout(edge + 4096, &l), 0);
+	ck_assert_int_eq(hablk_md_layout(edge + 4096, HABLK_MD_BM_BLOCK, &l), 0);
 	ck_assert_uint_eq(edge + 4096 - l.md_offset, 2 * MiB);
 }
 END_TEST
@@ -440,7 +486,7 @@ static bool all_zero(const unsigned char *p, size_t len)
 static int create(unsigned int node_id, bool force)
 {
 	err[0] = '\0';
-	return hablk_md_create(path, NULL, node_id, force, err, sizeof(err));
+	return hablk_md_create(path, NULL, node_id, HABLK_MD_BM_BLOCK, force, err, sizeof(err));
 }
 
 /* The superblock at the end of a disk of size bytes is what create-md writes. */
@@ -451,7 +497,7 @@ static void assert_sb(unsigned long long size, unsigned int node_id)
 	struct hablk_md_sb sb;
 	__u32 crc;
 
-	ck_assert_int_eq(hablk_md_layout(size, &l), 0);
+	ck_assert_int_eq(hablk_md_layout(size, HABLK_MD_BM_BLOCK, &l), 0);
 	get(l.sb_offset, slot, sizeof(slot));
 	memcpy(&sb, slot, sizeof(sb));
 	ck_assert_uint_eq(le64_to_cpu(sb.magic), HABLK_MD_MAGIC);
@@ -486,7 +532,7 @@ START_TEST(create_fresh)
 
 	ck_assert_ptr_nonnull(junk);
 	ck_assert_ptr_nonnull(md);
-	ck_assert_int_eq(hablk_md_layout(size, &l), 0);
+	ck_assert_int_eq(hablk_md_layout(size, HABLK_MD_BM_BLOCK, &l), 0);
 	make_disk(size);
 	/* stale bytes in the bitmap and activity log; user data below them */
 	memset(junk, 0xa5, MiB);
@@ -526,12 +572,12 @@ START_TEST(create_external)
 	fd = open(meta, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(ftruncate(fd, 4096), 0);	/* too small first */
-	ck_assert_int_eq(hablk_md_create(path, meta, 3, false, err, sizeof(err)), 1);
+	ck_assert_int_eq(hablk_md_create(path, meta, 3, HABLK_MD_BM_BLOCK, false, err, sizeof(err)), 1);
 	ck_assert_msg(strstr(err, "too small for the metadata"), "%s", err);
 	memset(md, 0xa5, MiB);
 	ck_assert_int_eq(pwrite(fd, md, MiB, 0), (ssize_t)MiB);	/* 1 MiB of junk */
-	ck_assert_int_eq(hablk_md_create(path, meta, 3, false, err, sizeof(err)), 0);
-	ck_assert_int_eq(hablk_md_layout_external(size, MiB, &l), 0);
+	ck_assert_int_eq(hablk_md_create(path, meta, 3, HABLK_MD_BM_BLOCK, false, err, sizeof(err)), 0);
+	ck_assert_int_eq(hablk_md_layout_external(size, MiB, HABLK_MD_BM_BLOCK, &l), 0);
 	ck_assert_uint_eq(l.data_sectors, size / 512);	/* all of the data disk is data */
 	ck_assert_int_eq(pread(fd, &sb, sizeof(sb), 0), (ssize_t)sizeof(sb));
 	ck_assert_uint_eq(le64_to_cpu(sb.magic), HABLK_MD_MAGIC);
@@ -546,9 +592,9 @@ START_TEST(create_external)
 			 (ssize_t)(l.bm_offset + 4096 - l.al_offset));
 	ck_assert(all_zero(md, l.bm_offset + 4096 - l.al_offset));
 	/* a second run refuses, --force overwrites */
-	ck_assert_int_eq(hablk_md_create(path, meta, 3, false, err, sizeof(err)), 1);
+	ck_assert_int_eq(hablk_md_create(path, meta, 3, HABLK_MD_BM_BLOCK, false, err, sizeof(err)), 1);
 	ck_assert_msg(strstr(err, "holds hablk metadata"), "%s", err);
-	ck_assert_int_eq(hablk_md_create(path, meta, 3, true, err, sizeof(err)), 0);
+	ck_assert_int_eq(hablk_md_create(path, meta, 3, HABLK_MD_BM_BLOCK, true, err, sizeof(err)), 0);
 	close(fd);
 	unlink(meta);
 	free(md);
@@ -644,6 +690,33 @@ START_TEST(create_too_small)
 }
 END_TEST
 
+/* create-md with a 64 KiB granularity records it, and a bad one changes nothing. */
+START_TEST(create_granularity)
+{
+	const unsigned long long size = 64 * MiB;
+	unsigned char slot[4096];
+	struct hablk_md_layout l;
+	struct hablk_md_sb sb;
+
+	make_disk(size);
+	err[0] = '\0';
+	ck_assert_int_eq(hablk_md_create(path, NULL, 2, 12288, false, err, sizeof(err)), 1);
+	ck_assert_ptr_nonnull(strstr(err, "bitmap granularity 12288"));
+	ck_assert_int_eq(hablk_md_layout(size, 4096, &l), 0);
+	get(l.sb_offset, slot, sizeof(slot));
+	ck_assert(all_zero(slot, sizeof(slot)));	/* nothing written */
+
+	ck_assert_int_eq(hablk_md_create(path, NULL, 2, 65536, false, err, sizeof(err)), 0);
+	ck_assert_int_eq(hablk_md_layout(size, 65536, &l), 0);
+	get(l.sb_offset, slot, sizeof(slot));
+	memcpy(&sb, slot, sizeof(sb));
+	ck_assert_uint_eq(le32_to_cpu(sb.bm_block), 65536);
+	ck_assert_uint_eq(le64_to_cpu(sb.bm_offset), l.bm_offset);
+	ck_assert_uint_eq(le64_to_cpu(sb.data_sectors), l.data_sectors);
+	ck_assert_uint_eq(l.al_offset - l.bm_offset, 4096);
+}
+END_TEST
+
 START_TEST(create_missing)
 {
 	char want[256];
@@ -662,15 +735,17 @@ START_TEST(create_not_a_disk)
 
 	/* a directory cannot be opened for writing */
 	err[0] = '\0';
-	ck_assert_int_eq(hablk_md_create(tmpdir, NULL, 0, true, err, sizeof(err)), -1);
+	ck_assert_int_eq(hablk_md_create(tmpdir, NULL, 0, HABLK_MD_BM_BLOCK, true, err,
+					 sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, tmpdir));
 	/* a character device is neither a file nor a block device */
 	err[0] = '\0';
-	ck_assert_int_eq(hablk_md_create("/dev/null", NULL, 0, true, err, sizeof(err)), -1);
+	ck_assert_int_eq(hablk_md_create("/dev/null", NULL, 0, HABLK_MD_BM_BLOCK, true, err,
+					 sizeof(err)), -1);
 	ck_assert_str_eq(err, "/dev/null: Block device required");
 	/* a short error buffer is cut, not overrun */
 	memset(small, 'x', sizeof(small));
-	ck_assert_int_eq(hablk_md_create(path, NULL, 0, false, small, 8), -1);
+	ck_assert_int_eq(hablk_md_create(path, NULL, 0, HABLK_MD_BM_BLOCK, false, small, 8), -1);
 	ck_assert_uint_eq(strlen(small), 7);
 	ck_assert_int_eq(small[8], 'x');
 }
@@ -684,6 +759,8 @@ static Suite *md_suite(void)
 	tc = tcase_create("layout");
 	tcase_set_timeout(tc, 60);	/* the sweeps are slow under valgrind */
 	tcase_add_test(tc, layout_examples);
+	tcase_add_test(tc, granularity_ok);
+	tcase_add_test(tc, granularity_layout);
 	tcase_add_test(tc, layout_too_small);
 	tcase_add_test(tc, layout_sizes);
 	tcase_add_test(tc, layout_sweep_small);
@@ -710,6 +787,7 @@ static Suite *md_suite(void)
 	tcase_add_loop_test(tc, create_over_signature, 0, ARRAY_SIZE(sigs));
 	tcase_add_test(tc, create_too_small);
 	tcase_add_test(tc, create_missing);
+	tcase_add_test(tc, create_granularity);
 	tcase_add_test(tc, create_not_a_disk);
 	suite_add_tcase(s, tc);
 	return s;

@@ -103,6 +103,8 @@ START_TEST(field_offsets)
 	ck_assert_uint_eq(offsetof(struct hablk_p_state, history_uuid), 24);
 	ck_assert_uint_eq(offsetof(struct hablk_p_state, role), 32);
 	ck_assert_uint_eq(offsetof(struct hablk_p_state, dirty), 34);
+	ck_assert_uint_eq(offsetof(struct hablk_p_state, after_sb), 36);
+	ck_assert_uint_eq(offsetof(struct hablk_p_state, bm_shift), 37);
 	ck_assert_uint_eq(offsetof(struct hablk_p_data, size), 16);
 	ck_assert_uint_eq(offsetof(struct hablk_p_data, flags), 20);
 	ck_assert_uint_eq(offsetof(struct hablk_p_ack, status), 8);

@@ -60,11 +60,12 @@ hablk_boot() {
 	hablk_load beta
 }
 
-# hablk_up NODE...: create-md and up.
+# hablk_up NODE...: create-md (with $MD_OPTS, if set) and up.
 hablk_up() {
 	local n
 	for n in "$@"; do
-		adm "$n" create-md "$RES" >/dev/null
+		# shellcheck disable=SC2086 # MD_OPTS is a list of options
+		adm "$n" create-md "$RES" ${MD_OPTS:-} >/dev/null
 		adm "$n" up "$RES"
 	done
 }

@@ -200,7 +200,8 @@ vm_start() {
 	shift
 	[[ $name =~ ^[a-z][a-z0-9_-]*$ ]] || { echo "vm_start: bad VM name '$name'" >&2; return 2; }
 	if _vm_running "$name"; then echo "vm_start: $name is already running" >&2; return 1; fi
-	local args=("$@") kver='' mem=${HABLK_VM_MEM:-768} wait=1 ips=() disks=() append=''
+	local args=("$@") kver='' mem=${HABLK_VM_MEM:-768} wait=1 ips=() disks=()
+	local append=${HABLK_VM_APPEND:+ $HABLK_VM_APPEND}
 	while (($#)); do
 		case $1 in
 		--kver) kver=$2; shift 2 ;;

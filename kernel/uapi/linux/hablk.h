@@ -142,6 +142,7 @@ enum hablk_attr {
 	HABLK_A_HELPER,
 	HABLK_A_DATA_INTEGRITY,
 	HABLK_A_CSUM_RESYNC,
+	HABLK_A_BM_BLOCK,		/* u32: bytes per bitmap bit (status, bitmap dump) */
 	__HABLK_A_MAX
 };
 #define HABLK_A_MAX (__HABLK_A_MAX - 1)
