@@ -223,7 +223,8 @@ int hablk_backing_open(struct hablk_resource *res, struct netlink_ext_ack *extac
 		if (le32_to_cpu(res->md.flags) & HABLK_MDF_PRIMARY)
 			res->gen.dirty = true;
 		pr_info("%s: unclean stop: %llu KiB of recently written extents to resync\n",
-			res->cfg.name, (unsigned long long)hablk_bm_weight(res) * 4);
+			res->cfg.name,
+			(unsigned long long)hablk_bm_weight(res) * hablk_bm_block_sectors(res) / 2);
 	}
 	return 0;
 

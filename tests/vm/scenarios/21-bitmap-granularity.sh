@@ -70,6 +70,6 @@ if out=$(adm alpha create-md "$RES" --bitmap-granularity 48K 2>&1); then
 	fail "create-md accepted a granularity that is not a power of two"
 fi
 [[ $out == *"not a power of two from 4K to 256K"* ]] || fail "create-md 48K: '$out'"
-pass "create-md refuses a 48K granularity
+pass "create-md refuses a 48K granularity"
 hablk_check_logs alpha beta
 pass "kernel logs clean"
