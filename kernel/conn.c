@@ -405,6 +405,8 @@ void hablk_conn_fail(struct hablk_resource *res, const char *why)
 {
 	if (atomic_xchg(&res->conn_failed, 1))
 		return;
+	if (READ_ONCE(res->conn) == HABLK_CONN_CONNECTED)
+		hablk_quorum_peer_lost(res);	/* before any write that missed the peer completes */
 	if (why) {
 		unsigned long flags;
 

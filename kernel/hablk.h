@@ -93,6 +93,7 @@ struct hablk_config {
 	bool csum_resync;		/* resync compares digests first, sends what differs */
 	char sb_save_dir[256];		/* "" : split-brain losers do not save */
 	char helper[256];		/* hablkadm, run for the save */
+	u8 on_no_quorum;		/* enum hablk_quorum_policy */
 };
 
 /* One replicated block device. */
@@ -183,6 +184,12 @@ struct hablk_resource {
 	struct workqueue_struct *wq;
 	spinlock_t defer_lock;
 	struct bio_list deferred;	/* writes that need a metadata update first */
+	/* quorum (quorum.c), under defer_lock; read locklessly on the fast path */
+	bool managed;			/* hablkd drives quorum: a lost peer freezes a primary */
+	bool quorum;			/* true unless hablkd says otherwise */
+	bool frozen;			/* new writes wait, writes the peer lacks are not acked */
+	struct bio_list frozen_bios;	/* writes that came while frozen */
+	struct bio_list held_bios;	/* done here, not on the peer: acked once thawed */
 	struct work_struct submit_work;
 	struct list_head retry_list;	/* reads that failed locally, for the peer */
 	struct work_struct retry_work;
@@ -408,6 +415,14 @@ int hablk_state_primary(struct hablk_resource *res, bool force,
 int hablk_state_secondary(struct hablk_resource *res, struct netlink_ext_ack *extack);
 int hablk_state_invalidate(struct hablk_resource *res, struct netlink_ext_ack *extack);
 int hablk_resize(struct hablk_resource *res, struct netlink_ext_ack *extack);
+
+/* quorum.c */
+bool hablk_quorum_gate(struct hablk_resource *res, struct bio *bio);
+bool hablk_quorum_hold(struct hablk_resource *res, struct bio *master);
+void hablk_quorum_peer_lost(struct hablk_resource *res);
+int hablk_quorum_set(struct hablk_resource *res, bool quorum, bool thaw,
+		     struct netlink_ext_ack *extack);
+void hablk_quorum_drain(struct hablk_resource *res);
 void hablk_resize_apply(struct hablk_resource *res);
 void hablk_state_disk_failed(struct hablk_resource *res);
 void hablk_detach_work(struct work_struct *work);

@@ -134,6 +134,9 @@ static struct hablk_resource *resource_alloc(struct hablk_config *cfg, struct ne
 	INIT_LIST_HEAD(&res->retry_list);
 	spin_lock_init(&res->defer_lock);
 	bio_list_init(&res->deferred);
+	bio_list_init(&res->frozen_bios);
+	bio_list_init(&res->held_bios);
+	res->quorum = true;
 	init_waitqueue_head(&res->sync_wait);
 	hablk_obj_get(HABLK_OBJ_RESOURCE);
 	return res;
@@ -236,6 +239,7 @@ int hablk_resource_down(struct hablk_resource *res, bool force,
 	hablk_device_set_ro(res, true);
 	res->want_connect = false;
 	hablk_conn_stop(res);
+	hablk_quorum_drain(res);
 	cancel_delayed_work_sync(&res->sweep_work);
 	/* nothing is in flight: the bitmap on disk says all, the intent map nothing */
 	if (!hablk_bm_write(res))

@@ -34,6 +34,9 @@ static const struct nla_policy hablk_policy[HABLK_A_MAX + 1] = {
 	[HABLK_A_HELPER]	= { .type = NLA_NUL_STRING, .len = 255 },
 	[HABLK_A_DATA_INTEGRITY] = NLA_POLICY_MAX(NLA_U8, 1),
 	[HABLK_A_CSUM_RESYNC]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[HABLK_A_ON_NO_QUORUM]	= NLA_POLICY_MAX(NLA_U8, HABLK_QP_IO_ERROR),
+	[HABLK_A_QUORUM]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[HABLK_A_THAW]		= { .type = NLA_FLAG },
 };
 
 static const struct genl_multicast_group hablk_mcgrps[] = {
@@ -137,6 +140,8 @@ static int parse_up(struct genl_info *info, struct hablk_config *cfg)
 		cfg->data_integrity = nla_get_u8(a[HABLK_A_DATA_INTEGRITY]);
 	if (a[HABLK_A_CSUM_RESYNC])
 		cfg->csum_resync = nla_get_u8(a[HABLK_A_CSUM_RESYNC]);
+	if (a[HABLK_A_ON_NO_QUORUM])
+		cfg->on_no_quorum = nla_get_u8(a[HABLK_A_ON_NO_QUORUM]);
 	if (a[HABLK_A_SB_SAVE_DIR])
 		nla_strscpy(cfg->sb_save_dir, a[HABLK_A_SB_SAVE_DIR], sizeof(cfg->sb_save_dir));
 	if (a[HABLK_A_HELPER])
@@ -253,7 +258,16 @@ static int do_resize(struct hablk_resource *res, struct genl_info *info)
 	return hablk_resize(res, info->extack);
 }
 
+static int do_set_quorum(struct hablk_resource *res, struct genl_info *info)
+{
+	if (GENL_REQ_ATTR_CHECK(info, HABLK_A_QUORUM))
+		return -EINVAL;
+	return hablk_quorum_set(res, nla_get_u8(info->attrs[HABLK_A_QUORUM]),
+				nla_get_flag(info->attrs[HABLK_A_THAW]), info->extack);
+}
+
 static int (*const res_cmds[])(struct hablk_resource *, struct genl_info *) = {
+	[HABLK_CMD_SET_QUORUM] = do_set_quorum,
 	[HABLK_CMD_RESIZE] = do_resize,
 	[HABLK_CMD_VERIFY] = do_verify,
 	[HABLK_CMD_INVALIDATE] = do_invalidate,
@@ -316,7 +330,9 @@ static int fill_res(struct sk_buff *skb, struct hablk_resource *res, u32 portid,
 	    nla_put_u32(skb, HABLK_A_LOCAL_ID, res->cfg.local_id) ||
 	    nla_put_u8(skb, HABLK_A_ROLE, role) ||
 	    nla_put_u8(skb, HABLK_A_DISK_STATE, disk) ||
-	    nla_put_u8(skb, HABLK_A_SUSPENDED, 0) ||
+	    nla_put_u8(skb, HABLK_A_SUSPENDED, READ_ONCE(res->frozen)) ||
+	    nla_put_u8(skb, HABLK_A_QUORUM, READ_ONCE(res->quorum)) ||
+	    nla_put_u8(skb, HABLK_A_MANAGED, READ_ONCE(res->managed)) ||
 	    nla_put_u64_64bit(skb, HABLK_A_SIZE_SECTORS, res->size_sectors, HABLK_A_PAD) ||
 	    nla_put_u64_64bit(skb, HABLK_A_CURRENT_UUID, current_uuid, HABLK_A_PAD) ||
 	    (res->bm.nbits && nla_put_u32(skb, HABLK_A_BM_BLOCK,
@@ -473,6 +489,7 @@ static const struct genl_ops hablk_ops[] = {
 	{ .cmd = HABLK_CMD_VERIFY, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 	{ .cmd = HABLK_CMD_INVALIDATE, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 	{ .cmd = HABLK_CMD_PAUSE_SYNC, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
+	{ .cmd = HABLK_CMD_SET_QUORUM, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 	{ .cmd = HABLK_CMD_RESUME_SYNC, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 	{ .cmd = HABLK_CMD_RESIZE, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 };

@@ -147,6 +147,11 @@ static void req_complete_put(struct hablk_req *req)
 	if (master) {
 		master->bi_status = req->local_status;
 		bio_end_io_acct(master, req->start_time);
+		/* the peer lacks it: acknowledged only with quorum and not frozen */
+		if ((!test_bit(HABLK_REQF_NET, &req->flags) ||
+		     test_bit(HABLK_REQF_NET_FAILED, &req->flags)) &&
+		    hablk_quorum_hold(req->res, master))
+			return;
 		bio_endio(master);
 	}
 }
@@ -451,6 +456,8 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 		bio_io_error(bio);
 		return;
 	}
+	if (hablk_quorum_gate(res, bio))
+		return;		/* frozen, or failed for want of quorum */
 	/*
 	 * Until it holds its interval, a write uses the bitmap's arrays, which
 	 * an online grow replaces: the grow takes this lock for writing. Never

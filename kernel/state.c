@@ -438,6 +438,11 @@ int hablk_state_primary(struct hablk_resource *res, bool force,
 
 	if (res->role == HABLK_ROLE_PRIMARY)
 		return 0;
+	if (READ_ONCE(res->managed) && !READ_ONCE(res->quorum) && !force) {
+		/* it may be the outdated side of a partition (the arbiter knows) */
+		NL_SET_ERR_MSG(extack, "no quorum: hablkd has not given this node a majority");
+		return -EBUSY;
+	}
 	if (res->disk != HABLK_DISK_UPTODATE) {
 		if (!force) {
 			NL_SET_ERR_MSG(extack, "local disk is not UpToDate (use --force only on first start)");

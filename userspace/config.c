@@ -52,7 +52,7 @@ struct key {
 enum {
 	K_MINOR, K_PROTOCOL, K_SECRET, K_ONQ, K_TWO_PRIMARIES,
 	K_PING_INT, K_PING_TMO, K_CONN_INT, K_CONN_MAX, K_AFTER_SB, K_SB_SAVE, K_INTEGRITY,
-	K_CSUM_RESYNC, NR_RES_KEYS
+	K_CSUM_RESYNC, K_AUTO_PROMOTE, NR_RES_KEYS
 };
 enum { K_ID, K_ADDRESS, K_CONTROL, K_DISK, K_META_DISK, NR_NODE_KEYS };
 
@@ -420,6 +420,7 @@ static const struct key res_keys[NR_RES_KEYS] = {
 	[K_SB_SAVE] = { "split-brain-save", set_sb_save, 0, 0, 0 },
 	[K_INTEGRITY] = { "data-integrity", set_yes_no, RES_OFF(data_integrity), 0, 0 },
 	[K_CSUM_RESYNC] = { "checksum-resync", set_yes_no, RES_OFF(checksum_resync), 0, 0 },
+	[K_AUTO_PROMOTE] = { "auto-promote", set_yes_no, RES_OFF(auto_promote), 0, 0 },
 };
 
 static const struct key node_keys[NR_NODE_KEYS] = {

@@ -51,6 +51,7 @@ struct hablk_res {
 	int after_sb;				/* enum hablk_after_sb (disconnect) */
 	bool data_integrity;			/* CRC-32 per data packet (no) */
 	bool checksum_resync;			/* resync compares digests first (no) */
+	bool auto_promote;			/* hablkd promotes a safe survivor (no) */
 	char split_brain_save[256];		/* "" or an absolute directory */
 	struct hablk_timing timing;
 	struct hablk_node nodes[2];		/* the data nodes, in file order */

@@ -163,6 +163,9 @@ static void parse_status(struct nlattr **a, struct hablk_status *s)
 		s->disk = nla_get_u8(a[HABLK_A_DISK_STATE]);
 	if (a[HABLK_A_SUSPENDED])
 		s->suspended = nla_get_u8(a[HABLK_A_SUSPENDED]);
+	s->quorum = !a[HABLK_A_QUORUM] || nla_get_u8(a[HABLK_A_QUORUM]);
+	if (a[HABLK_A_MANAGED])
+		s->managed = nla_get_u8(a[HABLK_A_MANAGED]);
 	if (a[HABLK_A_SIZE_SECTORS])
 		s->size_sectors = nla_get_u64(a[HABLK_A_SIZE_SECTORS]);
 	if (a[HABLK_A_CURRENT_UUID])
@@ -302,6 +305,35 @@ int hablk_nl_bitmap(struct hablk_nl *nl, const char *name,
 	}
 	ret = run(nl, msg, bitmap_cb, &b);
 	return ret ? ret : b.err;
+}
+
+int hablk_nl_res_cmd(struct hablk_nl *nl, int cmd, const char *name, bool force)
+{
+	struct nl_msg *msg = hablk_nl_msg(nl, cmd, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, HABLK_A_RES_NAME, name) ||
+	    (force && nla_put_flag(msg, HABLK_A_FORCE))) {
+		nlmsg_free(msg);
+		return -EINVAL;
+	}
+	return hablk_nl_do(nl, msg);
+}
+
+int hablk_nl_set_quorum(struct hablk_nl *nl, const char *name, bool quorum, bool thaw)
+{
+	struct nl_msg *msg = hablk_nl_msg(nl, HABLK_CMD_SET_QUORUM, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, HABLK_A_RES_NAME, name) ||
+	    nla_put_u8(msg, HABLK_A_QUORUM, quorum) ||
+	    (thaw && nla_put_flag(msg, HABLK_A_THAW))) {
+		nlmsg_free(msg);
+		return -EINVAL;
+	}
+	return hablk_nl_do(nl, msg);
 }
 
 struct event_arg {

@@ -14,7 +14,9 @@ struct hablk_status {
 	char protocol;
 	unsigned int local_id;
 	int role, disk;
-	bool suspended;
+	bool suspended;		/* writes frozen */
+	bool quorum;		/* the kernel's view: true unless hablkd said otherwise */
+	bool managed;		/* hablkd drives the resource's quorum */
 	uint64_t size_sectors;
 	uint64_t current_uuid;
 	unsigned int bm_block;	/* bytes per bitmap bit, 0: no disk */
@@ -50,6 +52,10 @@ int hablk_nl_bitmap(struct hablk_nl *nl, const char *name,
 		    int (*fn)(uint64_t first, const uint64_t *words, size_t n,
 			      unsigned int bm_block, void *arg),
 		    void *arg);
+/* A command naming one resource (HABLK_A_FORCE if force): 0 or a negative errno. */
+int hablk_nl_res_cmd(struct hablk_nl *nl, int cmd, const char *name, bool force);
+/* hablkd's verdict on quorum; thaw lets frozen I/O go (only with quorum). */
+int hablk_nl_set_quorum(struct hablk_nl *nl, const char *name, bool quorum, bool thaw);
 /* Join the events group; then hablk_nl_next_event() returns them one by one. */
 int hablk_nl_subscribe(struct hablk_nl *nl);
 /* Wait up to timeout_ms (-1: forever) for an event. 1 got one, 0 timeout, <0 error. */

@@ -53,6 +53,51 @@ static void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/*
+ * hablkd's view of resource name (RUN_DIR/NAME.json, which it replaces as it
+ * changes) into buf, if a running hablkd wrote it. Returns buf or NULL.
+ */
+static const char *hablkd_view(const char *name, char *buf, size_t len)
+{
+	char path[512];
+	size_t n;
+	FILE *f;
+	int pid;
+
+	snprintf(path, sizeof(path), "%s/%s.json", HABLKD_RUN_DIR, name);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	if (n < 2 || buf[0] != '{' || sscanf(buf, "{\"pid\":%d", &pid) != 1 || pid <= 0 ||
+	    (kill(pid, 0) && errno == ESRCH))
+		return NULL;	/* not ours, or its daemon is gone */
+	buf[strcspn(buf, "\n")] = 0;
+	return buf;
+}
+
+/* The string value of "key" in hablkd's flat JSON, or "-". */
+static const char *view_field(const char *view, const char *key, char *out, size_t len)
+{
+	char pat[64];
+	const char *p;
+	size_t n;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(view, pat);
+	if (!p)
+		return "-";
+	p += strlen(pat);
+	if (*p == '"')
+		n = strcspn(++p, "\"");
+	else
+		n = strcspn(p, ",}");
+	snprintf(out, len, "%.*s", (int)n, p);
+	return out;
+}
+
 static void print_json(FILE *f, const struct hablk_status *s, bool event)
 {
 	fprintf(f, "{");
@@ -64,10 +109,11 @@ static void print_json(FILE *f, const struct hablk_status *s, bool event)
 	fprintf(f, "\"name\":");
 	json_string(f, s->name);
 	fprintf(f, ",\"minor\":%u,\"device\":\"/dev/hablk%u\",\"role\":\"%s\",\"disk\":\"%s\","
-		"\"quorum\":true,\"suspended\":%s,\"protocol\":\"%c\",\"size_kib\":%llu,"
-		"\"current_uuid\":\"%016llx\",\"bitmap_granularity_kib\":%u,",
+		"\"quorum\":%s,\"suspended\":%s,\"managed\":%s,\"protocol\":\"%c\","
+		"\"size_kib\":%llu,\"current_uuid\":\"%016llx\",\"bitmap_granularity_kib\":%u,",
 		s->minor, s->minor, hablk_role_name(s->role), hablk_disk_name(s->disk),
-		s->suspended ? "true" : "false", s->protocol,
+		s->quorum ? "true" : "false", s->suspended ? "true" : "false",
+		s->managed ? "true" : "false", s->protocol,
 		(unsigned long long)s->size_sectors / 2, (unsigned long long)s->current_uuid,
 		s->bm_block >> 10);
 	fprintf(f, "\"peers\":[{\"name\":");
@@ -79,14 +125,26 @@ static void print_json(FILE *f, const struct hablk_status *s, bool event)
 		hablk_disk_name(s->peer_disk), hablk_repl_name(s->repl),
 		(unsigned long long)s->oos_sectors / 2, sync_percent(s), sync_rate(s), sync_eta(s));
 	json_string(f, s->last_error);
-	fprintf(f, "}]}");
+	fprintf(f, "}]");
+	if (!event) {
+		char view[4096];
+
+		fprintf(f, ",\"hablkd\":%s", hablkd_view(s->name, view, sizeof(view)) ?: "null");
+	}
+	fprintf(f, "}");
 }
 
 static void print_text(FILE *f, const struct hablk_status *s)
 {
-	fprintf(f, "%s role:%s disk:%s size:%lluKiB device:/dev/hablk%u protocol:%c\n",
+	char view[4096], a[64], b[64], c[64], d[64], e[64];
+
+	fprintf(f, "%s role:%s disk:%s size:%lluKiB device:/dev/hablk%u protocol:%c",
 		s->name, hablk_role_name(s->role), hablk_disk_name(s->disk),
 		(unsigned long long)s->size_sectors / 2, s->minor, s->protocol);
+	if (s->managed || !s->quorum || s->suspended)
+		fprintf(f, " quorum:%s%s", s->quorum ? "yes" : "no",
+			s->suspended ? " suspended" : "");
+	fputc('\n', f);
 	fprintf(f, "  %s connection:%s role:%s disk:%s replication:%s out-of-sync:%lluKiB",
 		s->peer_name[0] ? s->peer_name : "peer", hablk_conn_name(s->conn),
 		hablk_role_name(s->peer_role), hablk_disk_name(s->peer_disk),
@@ -97,6 +155,11 @@ static void print_text(FILE *f, const struct hablk_status *s)
 	fputc('\n', f);
 	if (s->last_error[0] && s->conn != HABLK_CONN_CONNECTED)
 		fprintf(f, "  last error: %s\n", s->last_error);
+	if (hablkd_view(s->name, view, sizeof(view)))
+		fprintf(f, "  hablkd: quorum:%s arbiter:%s vote:%s peer:%s fencing:%s\n",
+			view_field(view, "quorum", a, sizeof(a)), view_field(view, "arbiter", b, sizeof(b)),
+			view_field(view, "arbiter_vote", c, sizeof(c)),
+			view_field(view, "peer", d, sizeof(d)), view_field(view, "fencing", e, sizeof(e)));
 }
 
 int cmd_status(const struct opts *o)

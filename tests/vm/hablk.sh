@@ -170,3 +170,102 @@ if "rror" in out:
     sys.exit("monitor: " + out)
 PY
 }
+
+# ---- three nodes: alpha and beta (data) and gamma (arbiter) ----------------------------------
+#
+#   alpha eth0 ==== replication 192.0.2.0/24 ==== eth0 beta
+#   alpha eth1 ==== control ======================== eth1 beta
+#   alpha eth2 ==== control ==== eth0 gamma eth1 ==== control ==== eth2 beta
+# Each node's control address (hablkd) is 10.9.0.N/32 on lo, routed over its control links;
+# the replication path of hablkd runs on 192.0.2.N with the control port.
+
+# hablk_trio_config [EXTRA_RESOURCE_LINES]: r0.res with the arbiter and control addresses.
+hablk_trio_config() {
+	cat >"$VM_SHARED/r0.res" <<-CONF
+	resource r0 {
+	    minor 0
+	    protocol ${PROTOCOL:-C}
+	    secret "${SECRET:-hablk-test-secret}"
+	    ping-interval 500
+	    ping-timeout 1500
+	    connect-interval 100
+	    connect-interval-max 1000
+	    on-no-quorum suspend-io
+	    ${1:-}
+	    node alpha {
+	        id 0
+	        address 192.0.2.1:7788
+	        control 10.9.0.1:7790
+	        disk /dev/vdb
+	        meta-disk internal
+	    }
+	    node beta {
+	        id 1
+	        address 192.0.2.2:7788
+	        control 10.9.0.2:7790
+	        disk /dev/vdb
+	        meta-disk internal
+	    }
+	    arbiter gamma {
+	        id 2
+	        address 10.9.0.3:7780
+	        control 10.9.0.3:7790
+	    }
+	}
+	CONF
+}
+
+# _trio_net NODE: the control address and its routes (after every boot).
+_trio_net() {
+	case $1 in
+	alpha) vm_run alpha "ip addr add 10.9.0.1/32 dev lo && ip link set eth1 up && ip link set eth2 up &&
+		ip route add 10.9.0.2/32 dev eth1 src 10.9.0.1 && ip route add 10.9.0.3/32 dev eth2 src 10.9.0.1" ;;
+	beta) vm_run beta "ip addr add 10.9.0.2/32 dev lo && ip link set eth1 up && ip link set eth2 up &&
+		ip route add 10.9.0.1/32 dev eth1 src 10.9.0.2 && ip route add 10.9.0.3/32 dev eth2 src 10.9.0.2" ;;
+	gamma) vm_run gamma "ip addr add 10.9.0.3/32 dev lo && ip link set eth0 up && ip link set eth1 up &&
+		ip route add 10.9.0.1/32 dev eth0 src 10.9.0.3 && ip route add 10.9.0.2/32 dev eth1 src 10.9.0.3" ;;
+	esac
+}
+
+# hablk_trio_boot [DISK_MIB]: boot the three, network them, load the module on the data nodes.
+hablk_trio_boot() {
+	local size=${1:-256} n
+	vm_link alpha eth0 beta eth0
+	vm_link alpha eth1 beta eth1
+	vm_link alpha eth2 gamma eth0
+	vm_link beta eth2 gamma eth1
+	vm_start alpha --ip eth0:192.0.2.1/24 --disk "$size" --no-wait
+	vm_start beta --ip eth0:192.0.2.2/24 --disk "$size" --no-wait
+	vm_start gamma --mem 256 --no-wait
+	vm_wait alpha beta gamma
+	for n in alpha beta gamma; do _trio_net $n; done
+	hablk_load alpha
+	hablk_load beta
+}
+
+# hablkd_start NODE...: hablkd in the foreground, logging to /shared/hablkd-NODE.log.
+hablkd_start() {
+	local n
+	for n in "$@"; do
+		# the arbiter's store lives on the host, so it survives the VM
+		vm_run "$n" "mkdir -p /shared/state-$n && setsid $VM_SRC/userspace/hablkd -f -c $CFG \
+			--state-dir /shared/state-$n >>/shared/hablkd-$n.log 2>&1 </dev/null &"
+	done
+}
+
+# view NODE FIELD: a field of hablkd's view in NODE's status -j ("hablkd" object).
+view() {
+	local json
+	json=$(adm "$1" status -j "$RES")
+	python3 -c 'import json,sys
+v=json.loads(sys.argv[1])["resources"][0]["hablkd"]; print(v[sys.argv[2]] if v else "")' "$json" "$2"
+}
+
+# wait_log NODE REGEX [SECONDS]: until hablkd's log on NODE has a line matching REGEX.
+wait_log() {
+	local end=$((SECONDS + ${3:-30}))
+	until grep -Eq "$2" "$VM_SHARED/hablkd-$1.log" 2>/dev/null; do
+		((SECONDS < end)) || fail "$1: no hablkd log line matching '$2' in ${3:-30} s"
+		sleep 0.2
+	done
+}

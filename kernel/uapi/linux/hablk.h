@@ -29,6 +29,7 @@
  *    HABLK_A_SB_SAVE_DIR    string, absolute: where a split-brain's loser saves its changes
  *    HABLK_A_HELPER         string, absolute path of hablkadm, run by the kernel as
  *                           "HELPER save-divergent RES --save DIR" before such a resync
+ *    HABLK_A_ON_NO_QUORUM   u8, enum hablk_quorum_policy (default suspend-io)
  *
  * HABLK_CMD_DOWN, HABLK_CMD_DISCONNECT,
  * HABLK_CMD_SECONDARY:          HABLK_A_RES_NAME
@@ -45,13 +46,22 @@
  *    HABLK_A_BITMAP_FIRST   u64, first 4 KiB block the words describe (a multiple of 64)
  *    HABLK_A_BITMAP_WORDS   binary, little-endian u64 words, bit i = block FIRST + i
  * HABLK_CMD_PRIMARY:            HABLK_A_RES_NAME, HABLK_A_FORCE (flag)
+ * HABLK_CMD_SET_QUORUM:         HABLK_A_RES_NAME, HABLK_A_QUORUM (u8 0/1, required),
+ *                               HABLK_A_THAW (flag): hablkd's verdict. The first one makes
+ *                               the resource managed: from then on a primary that loses an
+ *                               established link freezes until hablkd thaws it. Without
+ *                               quorum, suspend-io freezes, io-error fails the frozen and
+ *                               every new write; THAW (only with quorum) lets frozen I/O go.
  *
  * HABLK_CMD_GET_STATUS (dump, or doit with HABLK_A_RES_NAME) and the
  * HABLK_CMD_EVENT multicast messages carry one resource per message:
  *    HABLK_A_RES_NAME, HABLK_A_MINOR, HABLK_A_PROTOCOL, HABLK_A_LOCAL_ID,
  *    HABLK_A_ROLE           u8, enum hablk_role
  *    HABLK_A_DISK_STATE     u8, enum hablk_disk_state
- *    HABLK_A_SUSPENDED      u8, 0/1
+ *    HABLK_A_SUSPENDED      u8, 0/1: writes frozen (no quorum, or a lost peer not yet fenced)
+ *    HABLK_A_QUORUM         u8, 0/1 (1 until hablkd says otherwise)
+ *    HABLK_A_MANAGED        u8, 0/1: hablkd drives this resource's quorum
+ *    HABLK_A_BM_BLOCK       u32, bytes per bitmap bit (nodes with a disk bitmap)
  *    HABLK_A_SIZE_SECTORS   u64, exported size in 512-byte sectors
  *    HABLK_A_CURRENT_UUID   u64, current data generation
  *    HABLK_A_PEER           nested:
@@ -95,6 +105,7 @@ enum hablk_cmd {
 	HABLK_CMD_PAUSE_SYNC,
 	HABLK_CMD_RESUME_SYNC,
 	HABLK_CMD_RESIZE,
+	HABLK_CMD_SET_QUORUM,
 	__HABLK_CMD_MAX
 };
 #define HABLK_CMD_MAX (__HABLK_CMD_MAX - 1)
@@ -143,6 +154,10 @@ enum hablk_attr {
 	HABLK_A_DATA_INTEGRITY,
 	HABLK_A_CSUM_RESYNC,
 	HABLK_A_BM_BLOCK,		/* u32: bytes per bitmap bit (status, bitmap dump) */
+	HABLK_A_ON_NO_QUORUM,
+	HABLK_A_QUORUM,
+	HABLK_A_THAW,
+	HABLK_A_MANAGED,
 	__HABLK_A_MAX
 };
 #define HABLK_A_MAX (__HABLK_A_MAX - 1)
@@ -176,6 +191,12 @@ enum hablk_after_sb {
 	HABLK_ASB_DISCARD_YOUNGER_PRIMARY, /* the node that became primary last loses */
 	HABLK_ASB_DISCARD_SECONDARY,	/* the node that is secondary now loses */
 	__HABLK_ASB_MAX
+};
+
+/* What a node without quorum does with writes (on-no-quorum in the configuration). */
+enum hablk_quorum_policy {
+	HABLK_QP_SUSPEND_IO,		/* freeze them until quorum returns */
+	HABLK_QP_IO_ERROR,		/* fail them */
 };
 
 enum hablk_repl_state {
