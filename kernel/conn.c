@@ -403,10 +403,15 @@ void hablk_thread_stop(struct task_struct **t)
  */
 void hablk_conn_fail(struct hablk_resource *res, const char *why)
 {
+	/*
+	 * Before anything else, by every caller: a managed primary freezes
+	 * before any write that missed the peer can complete (the teardown,
+	 * which also calls this first, cancels them).
+	 */
+	if (READ_ONCE(res->conn) == HABLK_CONN_CONNECTED)
+		hablk_quorum_peer_lost(res);
 	if (atomic_xchg(&res->conn_failed, 1))
 		return;
-	if (READ_ONCE(res->conn) == HABLK_CONN_CONNECTED)
-		hablk_quorum_peer_lost(res);	/* before any write that missed the peer completes */
 	if (why) {
 		unsigned long flags;
 

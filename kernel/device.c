@@ -1,23 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The block device /dev/hablkN: gendisk, queue limits, and the open rules
- * (a secondary refuses opens for writing).
+ * (a secondary refuses opens for writing, or with auto-promote becomes
+ * primary if that is safe).
  */
 #include <linux/module.h>
 #include "hablk.h"
 
 static int hablk_major;
 
+static void hablk_release_common(struct hablk_resource *res);
+
 static int hablk_open_common(struct hablk_resource *res, blk_mode_t mode)
 {
+	bool promote = false;
 	int ret = 0;
 
 	spin_lock_irq(&res->state_lock);
-	if ((mode & BLK_OPEN_WRITE) && res->role != HABLK_ROLE_PRIMARY)
+	if ((mode & BLK_OPEN_WRITE) && res->role != HABLK_ROLE_PRIMARY && !res->cfg.auto_promote)
 		ret = -EROFS;
-	else
-		res->open_count++;
+	else if ((mode & BLK_OPEN_WRITE) && res->role != HABLK_ROLE_PRIMARY)
+		promote = true;
+	if (!ret)
+		res->open_count++;	/* held while promoting: no down, no demotion */
 	spin_unlock_irq(&res->state_lock);
+	/* auto-promote: the same checks as the command (quorum, UpToDate, peer not primary) */
+	if (promote && hablk_state_primary(res, false, NULL)) {
+		hablk_release_common(res);
+		ret = -EROFS;
+	}
 	return ret;
 }
 

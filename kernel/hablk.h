@@ -94,6 +94,7 @@ struct hablk_config {
 	char sb_save_dir[256];		/* "" : split-brain losers do not save */
 	char helper[256];		/* hablkadm, run for the save */
 	u8 on_no_quorum;		/* enum hablk_quorum_policy */
+	bool auto_promote;		/* an open for writing promotes when it is safe */
 };
 
 /* One replicated block device. */
@@ -124,6 +125,7 @@ struct hablk_resource {
 	u32 role_reply;
 	wait_queue_head_t role_wait;
 	struct mutex solo_mutex;
+	struct mutex role_mutex;	/* one promotion at a time (command, open) */
 	char last_error[96];
 
 	/* block device */
@@ -412,6 +414,7 @@ int hablk_state_peer_role_request(struct hablk_resource *res, u32 role);
 void hablk_state_role_reply(struct hablk_resource *res, u32 status);
 int hablk_state_primary(struct hablk_resource *res, bool force,
 			struct netlink_ext_ack *extack);
+int hablk_state_outdate(struct hablk_resource *res, struct netlink_ext_ack *extack);
 int hablk_state_secondary(struct hablk_resource *res, struct netlink_ext_ack *extack);
 int hablk_state_invalidate(struct hablk_resource *res, struct netlink_ext_ack *extack);
 int hablk_resize(struct hablk_resource *res, struct netlink_ext_ack *extack);

@@ -115,6 +115,7 @@ static struct hablk_resource *resource_alloc(struct hablk_config *cfg, struct ne
 	mutex_init(&res->data_send_mutex);
 	mutex_init(&res->meta_send_mutex);
 	mutex_init(&res->solo_mutex);
+	mutex_init(&res->role_mutex);
 	mutex_init(&res->sync_mutex);
 	mutex_init(&res->resize_mutex);
 	init_rwsem(&res->resize_sem);

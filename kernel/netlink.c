@@ -37,6 +37,7 @@ static const struct nla_policy hablk_policy[HABLK_A_MAX + 1] = {
 	[HABLK_A_ON_NO_QUORUM]	= NLA_POLICY_MAX(NLA_U8, HABLK_QP_IO_ERROR),
 	[HABLK_A_QUORUM]	= NLA_POLICY_MAX(NLA_U8, 1),
 	[HABLK_A_THAW]		= { .type = NLA_FLAG },
+	[HABLK_A_AUTO_PROMOTE]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static const struct genl_multicast_group hablk_mcgrps[] = {
@@ -142,6 +143,8 @@ static int parse_up(struct genl_info *info, struct hablk_config *cfg)
 		cfg->csum_resync = nla_get_u8(a[HABLK_A_CSUM_RESYNC]);
 	if (a[HABLK_A_ON_NO_QUORUM])
 		cfg->on_no_quorum = nla_get_u8(a[HABLK_A_ON_NO_QUORUM]);
+	if (a[HABLK_A_AUTO_PROMOTE])
+		cfg->auto_promote = nla_get_u8(a[HABLK_A_AUTO_PROMOTE]);
 	if (a[HABLK_A_SB_SAVE_DIR])
 		nla_strscpy(cfg->sb_save_dir, a[HABLK_A_SB_SAVE_DIR], sizeof(cfg->sb_save_dir));
 	if (a[HABLK_A_HELPER])
@@ -266,8 +269,14 @@ static int do_set_quorum(struct hablk_resource *res, struct genl_info *info)
 				nla_get_flag(info->attrs[HABLK_A_THAW]), info->extack);
 }
 
+static int do_outdate(struct hablk_resource *res, struct genl_info *info)
+{
+	return hablk_state_outdate(res, info->extack);
+}
+
 static int (*const res_cmds[])(struct hablk_resource *, struct genl_info *) = {
 	[HABLK_CMD_SET_QUORUM] = do_set_quorum,
+	[HABLK_CMD_OUTDATE] = do_outdate,
 	[HABLK_CMD_RESIZE] = do_resize,
 	[HABLK_CMD_VERIFY] = do_verify,
 	[HABLK_CMD_INVALIDATE] = do_invalidate,
@@ -490,6 +499,7 @@ static const struct genl_ops hablk_ops[] = {
 	{ .cmd = HABLK_CMD_INVALIDATE, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 	{ .cmd = HABLK_CMD_PAUSE_SYNC, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 	{ .cmd = HABLK_CMD_SET_QUORUM, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
+	{ .cmd = HABLK_CMD_OUTDATE, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 	{ .cmd = HABLK_CMD_RESUME_SYNC, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 	{ .cmd = HABLK_CMD_RESIZE, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 };

@@ -62,6 +62,18 @@ static void freeze_locked(struct hablk_resource *res, const char *why)
 	res->frozen = true;
 }
 
+/* Caller holds defer_lock: no longer frozen; the held and the waiting writes are the caller's. */
+static void unfreeze_locked(struct hablk_resource *res, struct bio_list *held,
+			    struct bio_list *waiting)
+{
+	lockdep_assert_held(&res->defer_lock);
+	res->frozen = false;
+	bio_list_merge(held, &res->held_bios);
+	bio_list_init(&res->held_bios);
+	bio_list_merge(waiting, &res->frozen_bios);
+	bio_list_init(&res->frozen_bios);
+}
+
 /*
  * The established link failed: a managed primary freezes before any write
  * that missed the peer can complete (the teardown cancels them after this).
@@ -135,16 +147,16 @@ int hablk_quorum_set(struct hablk_resource *res, bool quorum, bool thaw,
 		fail = !quorum;
 		go = true;
 		changed |= res->frozen;
-		res->frozen = false;
-		bio_list_merge(&held, &res->held_bios);
-		bio_list_init(&res->held_bios);
-		bio_list_merge(&waiting, &res->frozen_bios);
-		bio_list_init(&res->frozen_bios);
+		unfreeze_locked(res, &held, &waiting);
 	}
 	spin_unlock_irq(&res->defer_lock);
+	/* held writes are about to be acknowledged: the peer lacks them */
+	if (go && !fail && !bio_list_empty(&held) && hablk_state_write_alone(res))
+		fail = true;
 	if (go) {
-		pr_info("%s: I/O %s\n", res->cfg.name, fail ? "failed: no quorum (on-no-quorum io-error)"
-							    : "resumed");
+		pr_info("%s: I/O %s\n", res->cfg.name,
+			fail ? "frozen writes failed (no quorum, or no new generation on disk)" :
+			"resumed");
 		release(res, &held, &waiting, fail);
 	}
 	if (changed)
@@ -158,11 +170,7 @@ void hablk_quorum_drain(struct hablk_resource *res)
 	struct bio_list held = BIO_EMPTY_LIST, waiting = BIO_EMPTY_LIST;
 
 	spin_lock_irq(&res->defer_lock);
-	res->frozen = false;
-	bio_list_merge(&held, &res->held_bios);
-	bio_list_init(&res->held_bios);
-	bio_list_merge(&waiting, &res->frozen_bios);
-	bio_list_init(&res->frozen_bios);
+	unfreeze_locked(res, &held, &waiting);
 	spin_unlock_irq(&res->defer_lock);
 	release(res, &held, &waiting, true);
 }

@@ -532,16 +532,21 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 		atomic_set(&req->complete_pending, 2);
 		req->local_status = BLK_STS_IOERR;	/* no disk here, no peer there */
 	} else if (!net) {
+		/* frozen (the link just failed, or no quorum): not a write alone, it waits */
+		bool park = READ_ONCE(res->frozen) ||
+			    (READ_ONCE(res->managed) && !READ_ONCE(res->quorum));
+
 		atomic_set(&req->ref, 2);
 		atomic_set(&req->complete_pending, 2);
-		if (!can_block && !READ_ONCE(res->solo_ready)) {
+		if (park || (!can_block && !READ_ONCE(res->solo_ready))) {
 			/* a new generation must be written first: undo, retry in the work */
 			req->master = NULL;
 			req_complete_put(req);
 			req_complete_put(req);
 			hablk_req_put(req);
 			hablk_req_put(req);
-			defer_write(res, bio);
+			if (!park || !hablk_quorum_gate(res, bio))
+				defer_write(res, bio);
 			return;
 		}
 		if (hablk_state_write_alone(res))

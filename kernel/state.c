@@ -131,7 +131,13 @@ void hablk_state_conn_lost(struct hablk_resource *res)
 		res->conn = HABLK_CONN_CONNECTING;
 	writing = res->role == HABLK_ROLE_PRIMARY && res->slots_used;
 	spin_unlock_irq(&res->state_lock);
-	if (writing)
+	/*
+	 * Writes in flight complete without the peer: a new generation first.
+	 * Frozen, they are not acknowledged: the generation changes only if
+	 * hablkd thaws them (quorum.c), so a node that never thaws is merely
+	 * behind, not split from its peer.
+	 */
+	if (writing && !READ_ONCE(res->frozen))
 		hablk_state_write_alone(res);
 	hablk_genl_event(res, "connection");
 }
@@ -290,6 +296,13 @@ static int connected_decide(struct hablk_resource *res)
 	case HABLK_SYNC_NONE:
 		/* same data: leftover bits (a demoted node's intent extents) are moot */
 		hablk_bm_clear_all(res);
+		if (res->disk == HABLK_DISK_OUTDATED && res->peer_disk == HABLK_DISK_UPTODATE) {
+			/* outdated, but the peer wrote nothing since: current again */
+			spin_lock_irq(&res->state_lock);
+			res->disk = HABLK_DISK_UPTODATE;
+			spin_unlock_irq(&res->state_lock);
+			hablk_md_set_flags(res, 0, HABLK_MDF_OUTDATED);
+		}
 		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED, NULL);
 		break;
 	case HABLK_SYNC_BOTH_INCONSISTENT:
@@ -430,8 +443,8 @@ fail:
 	return ret;
 }
 
-int hablk_state_primary(struct hablk_resource *res, bool force,
-			struct netlink_ext_ack *extack)
+static int state_primary(struct hablk_resource *res, bool force,
+			 struct netlink_ext_ack *extack)
 {
 	bool connected, forced = false, start_sync;
 	int ret;
@@ -546,6 +559,45 @@ int hablk_state_invalidate(struct hablk_resource *res, struct netlink_ext_ack *e
 	if (READ_ONCE(res->conn) == HABLK_CONN_CONNECTED)
 		hablk_conn_fail(res, "invalidated: resyncing from the peer");
 	return 0;
+}
+
+/*
+ * The arbiter says the peer went on without us (hablkd): mark the disk
+ * Outdated, on disk too, so that not even a restart without hablkd makes it
+ * primary unless forced. A resync from the peer ends it.
+ */
+int hablk_state_outdate(struct hablk_resource *res, struct netlink_ext_ack *extack)
+{
+	int ret;
+
+	spin_lock_irq(&res->state_lock);
+	if (res->role == HABLK_ROLE_PRIMARY || res->conn == HABLK_CONN_CONNECTED) {
+		spin_unlock_irq(&res->state_lock);
+		NL_SET_ERR_MSG(extack, "only a disconnected secondary can be outdated");
+		return -EBUSY;
+	}
+	if (res->disk != HABLK_DISK_UPTODATE) {
+		spin_unlock_irq(&res->state_lock);
+		return 0;	/* outdated, inconsistent or diskless already */
+	}
+	res->disk = HABLK_DISK_OUTDATED;
+	spin_unlock_irq(&res->state_lock);
+	ret = hablk_md_set_flags(res, HABLK_MDF_OUTDATED, 0);
+	pr_warn("%s: outdated: the peer went on without this node\n", res->cfg.name);
+	hablk_genl_event(res, "disk");
+	return ret;
+}
+
+/* Become primary: from the netlink command, or from an open for writing (auto-promote). */
+int hablk_state_primary(struct hablk_resource *res, bool force,
+			struct netlink_ext_ack *extack)
+{
+	int ret;
+
+	mutex_lock(&res->role_mutex);
+	ret = state_primary(res, force, extack);
+	mutex_unlock(&res->role_mutex);
+	return ret;
 }
 
 int hablk_state_secondary(struct hablk_resource *res, struct netlink_ext_ack *extack)

@@ -52,7 +52,7 @@ struct key {
 enum {
 	K_MINOR, K_PROTOCOL, K_SECRET, K_ONQ, K_TWO_PRIMARIES,
 	K_PING_INT, K_PING_TMO, K_CONN_INT, K_CONN_MAX, K_AFTER_SB, K_SB_SAVE, K_INTEGRITY,
-	K_CSUM_RESYNC, K_AUTO_PROMOTE, NR_RES_KEYS
+	K_CSUM_RESYNC, K_AUTO_PROMOTE, K_FENCE_PEER, NR_RES_KEYS
 };
 enum { K_ID, K_ADDRESS, K_CONTROL, K_DISK, K_META_DISK, NR_NODE_KEYS };
 
@@ -306,14 +306,15 @@ static int set_after_sb(struct parser *p, const struct key *k, void *obj)
 		    k->name, p->tok, p->where);
 }
 
-static int set_sb_save(struct parser *p, const struct key *k, void *obj)
+/* An absolute path into a char[HABLK_PATH_MAX] of the resource at k->off. */
+static int set_abs_path(struct parser *p, const struct key *k, void *obj)
 {
-	struct hablk_res *r = obj;
+	char *dst = (char *)obj + k->off;
 
-	if (p->tok[0] != '/' || strlen(p->tok) >= sizeof(r->split_brain_save))
+	if (p->tok[0] != '/' || strlen(p->tok) >= HABLK_PATH_MAX)
 		return fail(p, p->tok_line, "%s '%s' in %s is not an absolute path (max 255)",
 			    k->name, p->tok, p->where);
-	strcpy(r->split_brain_save, p->tok);
+	strcpy(dst, p->tok);
 	return 0;
 }
 
@@ -417,10 +418,11 @@ static const struct key res_keys[NR_RES_KEYS] = {
 	[K_CONN_MAX] = { "connect-interval-max", set_uint,
 			 RES_OFF(timing.connect_interval_max_ms), MS_MIN, MS_MAX },
 	[K_AFTER_SB] = { "after-sb", set_after_sb, 0, 0, 0 },
-	[K_SB_SAVE] = { "split-brain-save", set_sb_save, 0, 0, 0 },
+	[K_SB_SAVE] = { "split-brain-save", set_abs_path, RES_OFF(split_brain_save), 0, 0 },
 	[K_INTEGRITY] = { "data-integrity", set_yes_no, RES_OFF(data_integrity), 0, 0 },
 	[K_CSUM_RESYNC] = { "checksum-resync", set_yes_no, RES_OFF(checksum_resync), 0, 0 },
 	[K_AUTO_PROMOTE] = { "auto-promote", set_yes_no, RES_OFF(auto_promote), 0, 0 },
+	[K_FENCE_PEER] = { "fence-peer", set_abs_path, RES_OFF(fence_peer), 0, 0 },
 };
 
 static const struct key node_keys[NR_NODE_KEYS] = {

@@ -12,6 +12,7 @@
 #define HABLK_MINOR_MAX		255	/* minor N -> /dev/hablkN, 0..255 */
 #define HABLK_NODE_ID_MAX	31	/* node and arbiter ids: 0..31 */
 #define HABLK_ADDRSTRLEN	64	/* enough for "[ipv6]:port" plus NUL */
+#define HABLK_PATH_MAX		256	/* absolute paths of directories and handlers */
 
 enum hablk_on_no_quorum {
 	HABLK_ONQ_SUSPEND_IO,	/* freeze new I/O until quorum returns (default) */
@@ -52,7 +53,8 @@ struct hablk_res {
 	bool data_integrity;			/* CRC-32 per data packet (no) */
 	bool checksum_resync;			/* resync compares digests first (no) */
 	bool auto_promote;			/* hablkd promotes a safe survivor (no) */
-	char split_brain_save[256];		/* "" or an absolute directory */
+	char split_brain_save[HABLK_PATH_MAX];	/* "" or an absolute directory */
+	char fence_peer[HABLK_PATH_MAX];	/* "" or the fence-peer handler */
 	struct hablk_timing timing;
 	struct hablk_node nodes[2];		/* the data nodes, in file order */
 	bool has_arbiter;

@@ -19,9 +19,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include "../kernel/uapi/linux/hablk.h"
 #include "arbiter.h"
 #include "config.h"
+#include "decide.h"
 #include "hbmsg.h"
 #include "nl.h"
 #include "quorum.h"
@@ -29,6 +31,8 @@
 #define TICK_MS		100		/* decisions are re-taken this often */
 #define MAX_SOCKS	32
 #define STATE_DIR	"/var/lib/hablk"	/* the arbiter's store */
+#define FENCE_TIMEOUT_MS	60000	/* a fence-peer handler running longer has failed */
+#define FENCE_RETRY_MS		10000	/* and is run again after this */
 #define RUN_DIR		"/run/hablk"		/* RES.json: what hablkadm status shows
 						 * (HABLKD_RUN_DIR in hablkadm.h) */
 
@@ -162,13 +166,18 @@ struct rctx {
 	struct hablk_status st;
 	bool up;			/* the kernel has the resource */
 	uint64_t grant_until;		/* the arbiter's vote counts until then */
+	bool told_outdated;		/* the arbiter's last word: our data is outdated */
 	int told_quorum;		/* last verdict given to the kernel, -1: none */
-	bool told_managed;
-	bool logged_wait;
+	uint64_t promote_at;		/* no auto-promote attempt before then */
+	enum { FENCE_NONE, FENCE_RUNNING, FENCE_DONE, FENCE_FAILED } fence;
+	pid_t fence_pid;
+	uint64_t fence_at;		/* started, or (failed) when to retry */
+	char fence_why[64];		/* how the last run failed */
 
 	/* arbiter */
 	struct hablk_arb_state as;
 	int grant;			/* holder of our vote, -1: nobody */
+	bool unsaved;			/* the store lags the memory: save again */
 	uint64_t grant_free_at;		/* no new holder before then (the last one's lease) */
 	uint64_t want_since[HQ_MAX_VOTERS];	/* asking since, 0: not asking */
 };
@@ -234,6 +243,10 @@ static int ctx_init(struct rctx *c, const struct hablk_res *r, const char *node)
 				return -1;
 		}
 	}
+	if (c->is_arbiter && mkdir(state_dir, 0700) && errno != EEXIST) {
+		logf_(LOG_ERR, "%s: cannot create %s: %s", r->name, state_dir, strerror(errno));
+		return -1;
+	}
 	if (c->is_arbiter && hablk_arbiter_load(state_dir, r->name, &c->as, err, sizeof(err))) {
 		logf_(LOG_ERR, "%s: %s", r->name, err);
 		return -1;
@@ -288,6 +301,7 @@ static void heard(struct rctx *c, const struct hablk_hb *m, uint64_t now)
 			c->grant_until = now + c->timeout;
 		else
 			c->grant_until = 0;	/* taken back: at once */
+		c->told_outdated = m->flags & HABLK_HB_F_OUTDATED;
 	}
 	if (c->is_arbiter && (m->flags & HABLK_HB_F_WANT_VOTE)) {
 		if (!c->want_since[m->sender_id])
@@ -334,12 +348,14 @@ static void receive(int s, uint64_t now)
 
 /* --- the arbiter --- */
 
-static void arb_save(struct rctx *c)
+static int arb_save(struct rctx *c)
 {
 	char err[256];
 
-	if (hablk_arbiter_save(state_dir, c->r->name, &c->as, err, sizeof(err)))
-		logf_(LOG_ERR, "%s: %s", c->r->name, err);
+	c->unsaved = hablk_arbiter_save(state_dir, c->r->name, &c->as, err, sizeof(err)) != 0;
+	if (c->unsaved)
+		logf_(LOG_ERR, "%s: %s (tried again)", c->r->name, err);
+	return c->unsaved ? -1 : 0;
 }
 
 /* Node id and the other data node replicate, both UpToDate with the same generation. */
@@ -358,7 +374,7 @@ static void arbiter_tick(struct rctx *c, uint64_t now)
 {
 	uint32_t alive = hq_alive_mask(&c->q, now), want = 0, settled;
 	int id, g, other;
-	bool dirty = false;
+	bool dirty = c->unsaved;
 
 	for (id = 0; id < HQ_MAX_VOTERS; id++)
 		if ((c->data_mask & 1u << id) && c->want_since[id] && (alive & 1u << id))
@@ -404,6 +420,8 @@ static void arbiter_tick(struct rctx *c, uint64_t now)
 				settled = 0;
 		g = settled ? hablk_arbiter_grant(&c->as, c->data_mask, settled) : -1;
 		if (g >= 0) {
+			struct hablk_arb_state before = c->as;
+
 			c->grant = g;
 			other = (int)__builtin_ctz(c->data_mask & ~(1u << g));
 			if (c->pv[g].last.disk == HABLK_DISK_UPTODATE) {
@@ -413,13 +431,21 @@ static void arbiter_tick(struct rctx *c, uint64_t now)
 				if (c->pv[g].last.role == HABLK_HB_ROLE_PRIMARY || c->as.primary == other)
 					c->as.primary = c->pv[g].last.role == HABLK_HB_ROLE_PRIMARY ? g : -1;
 			}
-			dirty = true;
+			/* on disk before the grant goes out: a restart must not forget it */
+			if (arb_save(c)) {
+				c->as = before;
+				c->as.version++;	/* the failed save used this number */
+				c->unsaved = true;
+				c->grant = -1;
+				return;
+			}
+			dirty = false;
 			logf_(LOG_NOTICE, "%s: vote granted to node %d; node %d %s", c->r->name, g,
 			      other, c->as.disk[other] == HABLK_ARB_OUTDATED ? "is outdated" : "keeps its state");
 		}
 	}
 	if (dirty)
-		arb_save(c);	/* before the grant goes out: a restart must not forget it */
+		arb_save(c);
 }
 
 /* --- a data node --- */
@@ -441,41 +467,155 @@ static void kernel_refresh(struct rctx *c)
 	free(v);
 }
 
+/*
+ * The fence-peer handler: HANDLER RES PEER with HABLK_* in the environment
+ * (docs/hablkd.8). Exit 0: the peer is fenced. Anything else, or running
+ * longer than FENCE_TIMEOUT_MS: it is not, and I/O stays frozen.
+ */
+static void fence_start(struct rctx *c, uint64_t now)
+{
+	const struct hablk_node *peer = node_by_id(c, c->peer);
+	char addr[HABLK_ADDRSTRLEN], ctl[HABLK_ADDRSTRLEN], id[16];
+	pid_t pid;
+
+	hablk_addr_format(&peer->addr, peer->addr_len, addr, sizeof(addr));
+	hablk_addr_format(&peer->control, peer->control_len, ctl, sizeof(ctl));
+	snprintf(id, sizeof(id), "%u", peer->id);
+	pid = fork();
+	if (pid == 0) {
+		setsid();
+		setenv("HABLK_RESOURCE", c->r->name, 1);
+		setenv("HABLK_NODE", c->self->name, 1);
+		setenv("HABLK_PEER", peer->name, 1);
+		setenv("HABLK_PEER_ID", id, 1);
+		setenv("HABLK_PEER_ADDRESS", addr, 1);
+		setenv("HABLK_PEER_CONTROL", ctl, 1);
+		setenv("HABLK_ARBITER", c->arb < 0 ? "none" :
+		       hq_alive(&c->q, c->arb, now) ? "reachable" : "unreachable", 1);
+		execl(c->r->fence_peer, c->r->fence_peer, c->r->name, peer->name, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0) {
+		snprintf(c->fence_why, sizeof(c->fence_why), "fork: %s", strerror(errno));
+		c->fence = FENCE_FAILED;
+		c->fence_at = now + FENCE_RETRY_MS;
+		return;
+	}
+	logf_(LOG_NOTICE, "%s: fencing %s: running %s", c->r->name, peer->name, c->r->fence_peer);
+	c->fence = FENCE_RUNNING;
+	c->fence_pid = pid;
+	c->fence_at = now;
+}
+
+static void fence_reap(struct rctx *c, uint64_t now)
+{
+	int status;
+	pid_t r = waitpid(c->fence_pid, &status, WNOHANG);
+
+	if (r == 0 && now - c->fence_at < FENCE_TIMEOUT_MS)
+		return;
+	if (r == 0) {
+		kill(-c->fence_pid, SIGKILL);	/* its process group: setsid() */
+		waitpid(c->fence_pid, &status, 0);
+		snprintf(c->fence_why, sizeof(c->fence_why), "hung: killed after %d s",
+			 FENCE_TIMEOUT_MS / 1000);
+	} else if (r > 0 && WIFEXITED(status) && !WEXITSTATUS(status)) {
+		c->fence = FENCE_DONE;
+		c->fence_pid = 0;
+		logf_(LOG_NOTICE, "%s: the fence-peer handler fenced %s", c->r->name,
+		      node_by_id(c, c->peer)->name);
+		return;
+	} else if (r > 0 && WIFEXITED(status)) {
+		snprintf(c->fence_why, sizeof(c->fence_why), "exit %d", WEXITSTATUS(status));
+	} else {
+		snprintf(c->fence_why, sizeof(c->fence_why), "killed by signal %d",
+			 r > 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	}
+	logf_(LOG_ERR, "%s: the fence-peer handler failed (%s): I/O stays frozen; again in %d s",
+	      c->r->name, c->fence_why, FENCE_RETRY_MS / 1000);
+	c->fence = FENCE_FAILED;
+	c->fence_pid = 0;
+	c->fence_at = now + FENCE_RETRY_MS;
+}
+
+/* Watch a running handler; together again, the next loss fences anew. */
+static void fence_watch(struct rctx *c, bool connected, uint64_t now)
+{
+	if (c->fence_pid)
+		fence_reap(c, now);
+	if (connected && !c->fence_pid)
+		c->fence = FENCE_NONE;
+}
+
 static void data_tick(struct rctx *c, uint64_t now)
 {
-	bool connected, granted, quorum, thaw, peer_alive;
+	struct hablk_decide_in in = { 0 };
+	struct hablk_decide_out out;
 	int ret;
 
 	kernel_refresh(c);
 	if (!c->up)
 		return;
-	connected = c->st.conn == HABLK_CONN_CONNECTED;
-	granted = c->arb >= 0 && now < c->grant_until && hq_alive(&c->q, c->arb, now);
-	peer_alive = hq_alive(&c->q, c->peer, now);
-	/*
-	 * Replicating, the pair is a majority. Apart, only the arbiter's vote
-	 * makes one: it gives it to one node and records the other outdated.
-	 */
-	quorum = connected || granted;
-	thaw = quorum && c->st.suspended;
-	if (quorum != c->told_quorum || thaw || !c->st.managed || c->st.quorum != quorum) {
-		ret = hablk_nl_set_quorum(&nl, c->r->name, quorum, thaw);
+	in.connected = c->st.conn == HABLK_CONN_CONNECTED;
+	fence_watch(c, in.connected, now);
+	/* a fresh message carried the vote: no damping, a restart of ours keeps it */
+	in.granted = c->arb >= 0 && now < c->grant_until;
+	in.has_arbiter = c->arb >= 0;
+	in.has_handler = c->r->fence_peer[0];
+	in.fenced = c->fence == FENCE_DONE;
+	in.fence_busy = c->fence == FENCE_RUNNING || (c->fence == FENCE_FAILED && now < c->fence_at);
+	in.primary = c->st.role == HABLK_ROLE_PRIMARY;
+	in.uptodate = c->st.disk == HABLK_DISK_UPTODATE;
+	in.suspended = c->st.suspended;
+	in.peer_alive = hq_alive(&c->q, c->peer, now);
+	in.auto_promote = c->r->auto_promote;
+	in.told_outdated = c->told_outdated;
+	hablk_decide(&in, &out);
+
+	if (out.outdate) {
+		ret = hablk_nl_res_cmd(&nl, HABLK_CMD_OUTDATE, c->r->name, false);
+		logf_(ret ? LOG_ERR : LOG_WARNING, "%s: the arbiter records this node outdated: %s",
+		      c->r->name, ret ? (nl.errmsg[0] ? nl.errmsg : strerror(-ret)) : "disk marked Outdated");
+	}
+
+	if (out.fence)
+		fence_start(c, now);
+	if (out.quorum != c->told_quorum || out.thaw || !c->st.managed || c->st.quorum != out.quorum) {
+		ret = hablk_nl_set_quorum(&nl, c->r->name, out.quorum, out.thaw);
 		if (ret)
 			logf_(LOG_ERR, "%s: telling the kernel about quorum failed: %s", c->r->name,
 			      nl.errmsg[0] ? nl.errmsg : strerror(-ret));
-		else if (quorum != c->told_quorum || thaw)
-			logf_(quorum ? LOG_INFO : LOG_WARNING, "%s: %s%s", c->r->name,
-			      quorum ? (connected ? "quorum: replicating" : "quorum: the arbiter's vote")
-				     : "no quorum", thaw ? "; frozen I/O resumed" : "");
-		c->told_quorum = quorum;
+		else if (out.quorum != c->told_quorum || out.thaw)
+			logf_(out.quorum ? LOG_INFO : LOG_WARNING, "%s: %s%s", c->r->name,
+			      out.quorum ? (in.connected ? "quorum: replicating" :
+					    in.granted ? "quorum: the arbiter's vote" :
+					    "quorum: the peer is fenced") : "no quorum",
+			      out.thaw ? "; frozen I/O resumed" : "");
+		c->told_quorum = out.quorum;
 	}
 	/* a survivor takes over when the primary is gone for good and it is safe */
-	if (c->r->auto_promote && granted && !connected && !peer_alive &&
-	    c->st.role == HABLK_ROLE_SECONDARY && c->st.disk == HABLK_DISK_UPTODATE) {
+	if (out.promote && now >= c->promote_at) {
+		c->promote_at = now + 2000;	/* a refusal is tried again, not hammered */
 		ret = hablk_nl_res_cmd(&nl, HABLK_CMD_PRIMARY, c->r->name, false);
 		logf_(ret ? LOG_ERR : LOG_NOTICE, "%s: peer %s is gone; promoting: %s", c->r->name,
 		      node_by_id(c, c->peer)->name, ret ? (nl.errmsg[0] ? nl.errmsg : strerror(-ret)) : "done");
 	}
+}
+
+/* What the fencing of a frozen primary waits for, for the status. */
+static const char *fencing_state(const struct rctx *c, char *buf, size_t len)
+{
+	if (c->fence == FENCE_RUNNING)
+		return "fence-peer handler running";
+	if (!c->up || !c->st.suspended)
+		return c->fence == FENCE_DONE ? "peer fenced" : "none";
+	if (c->fence == FENCE_FAILED) {
+		snprintf(buf, len, "frozen: fence-peer handler failed (%s)", c->fence_why);
+		return buf;
+	}
+	if (c->told_quorum == 1)
+		return "resuming";
+	return c->arb >= 0 ? "frozen until quorum (the arbiter's vote)" : "frozen until the peer returns";
 }
 
 /*
@@ -484,7 +624,7 @@ static void data_tick(struct rctx *c, uint64_t now)
  */
 static void write_status(struct rctx *c, uint64_t now)
 {
-	char buf[sizeof(c->status)], path[512], tmp[520];
+	char buf[sizeof(c->status)], path[512], tmp[520], fence[128];
 	size_t len = 0;
 	bool ok;
 	FILE *f;
@@ -510,10 +650,9 @@ static void write_status(struct rctx *c, uint64_t now)
 		    c->told_quorum == 1 ? "true" : "false",
 		    c->arb < 0 ? "none" : hq_alive(&c->q, c->arb, now) ? "reachable" : "unreachable",
 		    c->arb >= 0 && now < c->grant_until ? "true" : "false",
-		    connected ? "replicating" : peer_any && !peer_link ?
+		    connected ? "replicating" : peer_any && !peer_link && c->sock[HABLK_HB_PATH_LINK] >= 0 ?
 		    "alive, replication link cut" : peer_any ? "alive, not replicating" : "gone",
-		    !c->up || !c->st.suspended ? "none" :
-		    c->told_quorum == 1 ? "resuming" : "frozen until quorum (the arbiter's vote)");
+		    fencing_state(c, fence, sizeof(fence)));
 	}
 	PUT(",\"voters\":[");
 	for (k = 0; k < c->nvoters; k++) {
@@ -600,6 +739,8 @@ static void tick(uint64_t now)
 				continue;
 			if (c->is_arbiter && c->grant == (int)to->id)
 				f |= HABLK_HB_F_GRANTED;
+			if (c->is_arbiter && c->as.disk[to->id] == HABLK_ARB_OUTDATED)
+				f |= HABLK_HB_F_OUTDATED;
 			send_hb(c, to, f, now);
 		}
 	}
@@ -637,8 +778,8 @@ int main(int argc, char **argv)
 	struct timespec ts;
 	char err[512];
 	uint64_t next = 0, now;
+	int ch, ret, status = 0;
 	size_t i;
-	int ch, ret;
 
 	while ((ch = getopt_long(argc, argv, "c:n:fh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -692,6 +833,7 @@ int main(int argc, char **argv)
 		logf_(LOG_WARNING, "cannot create %s: %s", run_dir, strerror(errno));
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < (size_t)nsocks; i++) {
 		pfd[i].fd = socks[i].fd;
@@ -706,6 +848,7 @@ int main(int argc, char **argv)
 		ret = poll(pfd, (nfds_t)nsocks, (int)(next - now));
 		if (ret < 0 && errno != EINTR) {
 			logf_(LOG_ERR, "poll: %s", strerror(errno));
+			status = 1;
 			break;
 		}
 		now = now_ms();
@@ -724,5 +867,5 @@ int main(int argc, char **argv)
 		hablk_nl_close(&nl);
 	hablk_config_free(&cfg);
 	free(ctxs);
-	return 0;
+	return status;
 }

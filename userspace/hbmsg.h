@@ -28,7 +28,7 @@ enum hablk_hb_path {
 
 #define HABLK_HB_F_QUORUM	(1u << 0)	/* the sender has quorum */
 #define HABLK_HB_F_SUSPENDED	(1u << 1)	/* the sender froze its I/O */
-#define HABLK_HB_F_OUTDATED	(1u << 2)	/* the sender was fenced: outdated */
+#define HABLK_HB_F_OUTDATED	(1u << 2)	/* arbiter to data node: you are recorded outdated */
 #define HABLK_HB_F_WANT_VOTE	(1u << 3)	/* data node to arbiter: apart from my peer */
 #define HABLK_HB_F_GRANTED	(1u << 4)	/* arbiter to data node: you have my vote */
 #define HABLK_HB_F_ALL		0x1fu

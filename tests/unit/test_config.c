@@ -407,6 +407,11 @@ static const struct bad bad[] = {
 	{ "resource r0 {\n secret \"\"\n", "t.res:2: secret in resource 'r0' must be 1..128 bytes, is 0" },
 	{ HEAD "  on-no-quorum freeze\n", "t.res:4: invalid on-no-quorum 'freeze' in resource 'r0' (expected suspend-io or io-error)" },
 	{ HEAD "  allow-two-primaries true\n", "t.res:4: invalid allow-two-primaries 'true' in resource 'r0' (expected yes or no)" },
+	{ HEAD "  auto-promote on\n", "t.res:4: invalid auto-promote 'on' in resource 'r0' (expected yes or no)" },
+	{ HEAD "  auto-promote yes\n  auto-promote no\n", "t.res:5: 'auto-promote' given twice in resource 'r0' (first on line 4)" },
+	{ HEAD "  fence-peer fence.sh\n", "t.res:4: fence-peer 'fence.sh' in resource 'r0' is not an absolute path (max 255)" },
+	{ HEAD "  fence-peer ./fence.sh\n", "t.res:4: fence-peer './fence.sh' in resource 'r0' is not an absolute path (max 255)" },
+	{ HEAD "  fence-peer /a\n  fence-peer /b\n", "t.res:5: 'fence-peer' given twice in resource 'r0' (first on line 4)" },
 	{ HEAD "  ping-interval 9\n", "t.res:4: invalid ping-interval '9' in resource 'r0' (expected 10..600000)" },
 	{ HEAD "  ping-timeout 600001\n", "t.res:4: invalid ping-timeout '600001' in resource 'r0' (expected 10..600000)" },
 	{ HEAD "  connect-interval 1s\n", "t.res:4: invalid connect-interval '1s' in resource 'r0' (expected 10..600000)" },
@@ -745,6 +750,51 @@ START_TEST(after_sb_keys)
 }
 END_TEST
 
+/* auto-promote: no by default, yes and no accepted */
+START_TEST(auto_promote_key)
+{
+	ck_assert(!load_ok(MINIMAL)->auto_promote);
+	hablk_config_free(&cfg);
+	ck_assert(load_ok(HEAD "  auto-promote yes\n" ALPHA BETA "}\n")->auto_promote);
+	hablk_config_free(&cfg);
+	ck_assert(!load_ok(HEAD "  auto-promote no\n" ALPHA BETA "}\n")->auto_promote);
+}
+END_TEST
+
+/* fence-peer: none by default; an absolute path of at most 255 bytes, quoted too */
+START_TEST(fence_peer_key)
+{
+	char path[300], text[1024], want[512];
+
+	ck_assert_str_eq(load_ok(MINIMAL)->fence_peer, "");
+	hablk_config_free(&cfg);
+	ck_assert_str_eq(load_ok(HEAD "  fence-peer /usr/local/sbin/fence-beta\n" ALPHA BETA "}\n")
+			 ->fence_peer, "/usr/local/sbin/fence-beta");
+	hablk_config_free(&cfg);
+	ck_assert_str_eq(load_ok(HEAD "  fence-peer \"/etc/hablk/fence peer\"\n" ALPHA BETA "}\n")
+			 ->fence_peer, "/etc/hablk/fence peer");
+	hablk_config_free(&cfg);
+
+	/* 255 bytes: the longest accepted */
+	memset(path, 'f', 255);
+	path[0] = '/';
+	path[255] = '\0';
+	snprintf(text, sizeof(text), HEAD "  fence-peer %s\n" ALPHA BETA "}\n", path);
+	ck_assert_str_eq(load_ok(text)->fence_peer, path);
+	hablk_config_free(&cfg);
+
+	/* 256 bytes: refused */
+	path[255] = 'f';
+	path[256] = '\0';
+	snprintf(text, sizeof(text), HEAD "  fence-peer %s\n" ALPHA BETA "}\n", path);
+	ck_assert_int_eq(hablk_config_load_string(&cfg, "t.res", text, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want),
+		 "t.res:4: fence-peer '%s' in resource 'r0' is not an absolute path (max 255)", path);
+	ck_assert_str_eq(err, want);
+	assert_empty();
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -755,6 +805,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, spec_example_parses);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, after_sb_keys);
+	tcase_add_test(tc, auto_promote_key);
+	tcase_add_test(tc, fence_peer_key);
 	tcase_add_test(tc, all_keys_set);
 	tcase_add_test(tc, two_primaries_with_protocol_c);
 	tcase_add_test(tc, comments_strings_escapes);

@@ -1,5 +1,6 @@
 /* test_hablkd.c - check(3) unit tests of hablkd's pure logic: SHA-256/HMAC,
- * heartbeat messages and replay filter, quorum timing, arbiter store and vote. */
+ * heartbeat messages and replay filter, quorum timing, arbiter store and vote,
+ * a data node's decisions. */
 #define _DEFAULT_SOURCE		/* mkdtemp(), htobe32() */
 
 #include <check.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "../../userspace/arbiter.h"
+#include "../../userspace/decide.h"
 #include "../../userspace/hbmsg.h"
 #include "../../userspace/quorum.h"
 #include "../../userspace/sha256.h"
@@ -1299,6 +1301,108 @@ START_TEST(store_unreadable)
 }
 END_TEST
 
+/* --- a data node's decisions (decide.h) --- */
+
+/* Named situations, and what must follow. */
+static const struct decide_row {
+	const char *what;
+	struct hablk_decide_in in;
+	struct hablk_decide_out out;
+} decide_rows[] = {
+	{ "replicating primary", { .connected = 1, .has_arbiter = 1, .primary = 1, .uptodate = 1,
+	  .peer_alive = 1 }, { .quorum = 1 } },
+	{ "link lost, frozen, waiting for the vote", { .has_arbiter = 1, .primary = 1, .uptodate = 1,
+	  .suspended = 1, .peer_alive = 1 }, { 0 } },
+	{ "link lost, the vote arrives: thaw", { .granted = 1, .has_arbiter = 1, .primary = 1,
+	  .uptodate = 1, .suspended = 1 }, { .quorum = 1, .thaw = 1 } },
+	{ "vote and a handler: fence first", { .granted = 1, .has_arbiter = 1, .has_handler = 1,
+	  .primary = 1, .uptodate = 1, .suspended = 1 }, { .quorum = 1, .fence = 1 } },
+	{ "vote and handler running: wait", { .granted = 1, .has_arbiter = 1, .has_handler = 1,
+	  .fence_busy = 1, .primary = 1, .uptodate = 1, .suspended = 1 }, { .quorum = 1 } },
+	{ "vote and peer fenced: thaw", { .granted = 1, .has_arbiter = 1, .has_handler = 1,
+	  .fenced = 1, .primary = 1, .uptodate = 1, .suspended = 1 }, { .quorum = 1, .thaw = 1 } },
+	{ "cut off from all, handler: never fence the survivor", { .has_arbiter = 1,
+	  .has_handler = 1, .primary = 1, .uptodate = 1, .suspended = 1 }, { 0 } },
+	{ "two nodes, handler, link lost: fence", { .has_handler = 1, .primary = 1, .uptodate = 1,
+	  .suspended = 1, .peer_alive = 1 }, { .fence = 1 } },
+	{ "two nodes, handler failed, retry later", { .has_handler = 1, .fence_busy = 1,
+	  .primary = 1, .uptodate = 1, .suspended = 1 }, { 0 } },
+	{ "two nodes, peer fenced: quorum and thaw", { .has_handler = 1, .fenced = 1, .primary = 1,
+	  .uptodate = 1, .suspended = 1 }, { .quorum = 1, .thaw = 1 } },
+	{ "two nodes, no handler: frozen until the peer returns", { .primary = 1, .uptodate = 1,
+	  .suspended = 1 }, { 0 } },
+	{ "survivor with the vote, peer gone: promote", { .granted = 1, .has_arbiter = 1,
+	  .uptodate = 1, .auto_promote = 1 }, { .quorum = 1, .promote = 1 } },
+	{ "survivor, peer alive on the control path: no promotion", { .granted = 1,
+	  .has_arbiter = 1, .uptodate = 1, .peer_alive = 1, .auto_promote = 1 }, { .quorum = 1 } },
+	{ "survivor without the vote: no promotion", { .has_arbiter = 1, .uptodate = 1,
+	  .auto_promote = 1 }, { 0 } },
+	{ "survivor not UpToDate: no promotion", { .granted = 1, .has_arbiter = 1,
+	  .auto_promote = 1 }, { .quorum = 1 } },
+	{ "auto-promote off", { .granted = 1, .has_arbiter = 1, .uptodate = 1 }, { .quorum = 1 } },
+	{ "frozen secondary reconnects: thaw", { .connected = 1, .has_arbiter = 1, .has_handler = 1,
+	  .uptodate = 1, .suspended = 1, .peer_alive = 1 }, { .quorum = 1, .thaw = 1 } },
+	{ "told outdated while apart: outdate", { .has_arbiter = 1, .uptodate = 1,
+	  .peer_alive = 1, .told_outdated = 1 }, { .outdate = 1 } },
+	{ "told outdated but replicating: no", { .connected = 1, .has_arbiter = 1, .uptodate = 1,
+	  .peer_alive = 1, .told_outdated = 1 }, { .quorum = 1 } },
+	{ "told outdated, primary: no", { .has_arbiter = 1, .primary = 1, .uptodate = 1,
+	  .suspended = 1, .told_outdated = 1 }, { 0 } },
+	{ "told outdated: never promote", { .granted = 1, .has_arbiter = 1, .uptodate = 1,
+	  .auto_promote = 1, .told_outdated = 1 }, { .quorum = 1, .outdate = 1 } },
+};
+
+START_TEST(decide_row)
+{
+	const struct decide_row *r = &decide_rows[_i];
+	struct hablk_decide_out o;
+
+	hablk_decide(&r->in, &o);
+	ck_assert_msg(o.quorum == r->out.quorum && o.thaw == r->out.thaw &&
+		      o.fence == r->out.fence && o.promote == r->out.promote &&
+		      o.outdate == r->out.outdate,
+		      "%s: got quorum %d thaw %d fence %d promote %d outdate %d", r->what, o.quorum,
+		      o.thaw, o.fence, o.promote, o.outdate);
+}
+END_TEST
+
+/* Every one of the 2^12 inputs keeps the safety rules. */
+START_TEST(decide_invariants)
+{
+	struct hablk_decide_in in;
+	struct hablk_decide_out o;
+	unsigned int m;
+
+	for (m = 0; m < 1u << 12; m++) {
+		in = (struct hablk_decide_in){
+			.connected = m & 1, .granted = m >> 1 & 1, .has_arbiter = m >> 2 & 1,
+			.has_handler = m >> 3 & 1, .fenced = m >> 4 & 1, .fence_busy = m >> 5 & 1,
+			.primary = m >> 6 & 1, .uptodate = m >> 7 & 1, .suspended = m >> 8 & 1,
+			.peer_alive = m >> 9 & 1, .auto_promote = m >> 10 & 1,
+			.told_outdated = m >> 11 & 1,
+		};
+		if (in.granted && !in.has_arbiter)
+			continue;	/* no arbiter, no vote */
+		hablk_decide(&in, &o);
+		/* apart, quorum only from the vote, or (no arbiter) a fenced peer */
+		ck_assert(!o.quorum || in.connected || in.granted || (!in.has_arbiter && in.fenced));
+		/* no thaw without quorum, nor apart before a configured handler fenced */
+		ck_assert(!o.thaw || (o.quorum && in.suspended));
+		ck_assert(!o.thaw || in.connected || !in.has_handler || in.fenced);
+		/* the handler: a frozen primary apart, not busy, with the vote if there is an arbiter */
+		ck_assert(!o.fence || (in.has_handler && !in.connected && in.primary && in.suspended &&
+				       !in.fenced && !in.fence_busy));
+		ck_assert(!o.fence || !in.has_arbiter || in.granted);
+		/* promotion: with the vote, UpToDate, apart, peer gone, asked for */
+		ck_assert(!o.promote || (in.granted && in.uptodate && !in.connected &&
+					 !in.peer_alive && !in.primary && in.auto_promote &&
+					 !in.told_outdated));
+		/* outdating: only a secondary apart from its peer, and only when told */
+		ck_assert(!o.outdate || (in.told_outdated && !in.connected && !in.primary));
+	}
+}
+END_TEST
+
 static Suite *hablkd_suite(void)
 {
 	Suite *s = suite_create("hablkd");
@@ -1356,6 +1460,11 @@ static Suite *hablkd_suite(void)
 	tc = tcase_create("grant");
 	tcase_add_loop_test(tc, grant_row, 0, ARRAY_SIZE(grant_rows));
 	tcase_add_test(tc, grant_not_data_node);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("decide");
+	tcase_add_loop_test(tc, decide_row, 0, ARRAY_SIZE(decide_rows));
+	tcase_add_test(tc, decide_invariants);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("store");

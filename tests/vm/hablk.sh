@@ -130,6 +130,17 @@ bg_start() {
 	vm_run "$1" "setsid bash /shared/$2.sh </dev/null >/dev/null 2>&1 &"
 }
 
+# ackw_start NODE N: tests/vm/ackw writing 4 KiB blocks at random in MiB 16..40 of NODE's
+# device, each logged in /shared/acked.log once acknowledged; returns when N are.
+ackw_start() {
+	local end=$((SECONDS + 120))
+	bg_start "$1" ackw "$VM_SRC/tests/vm/ackw write $DEV 4096 6144 100000 /shared/acked.log"
+	until (($(cat "$VM_SHARED/acked.log" 2>/dev/null | wc -l) >= $2)); do
+		((SECONDS < end)) || fail "$1 acknowledged fewer than $2 writes in 120 s"
+		sleep 0.2
+	done
+}
+
 # bg_wait NAME [SECONDS]: wait for a bg_start job; returns its exit code.
 bg_wait() {
 	local end=$((SECONDS + ${2:-300}))
@@ -241,6 +252,32 @@ hablk_trio_boot() {
 	for n in alpha beta gamma; do _trio_net $n; done
 	hablk_load alpha
 	hablk_load beta
+}
+
+# hablk_trio_synced DISK_MIB [EXTRA_RESOURCE_LINES]: the three booted, alpha primary and in
+# sync with beta, hablkd on all three, the arbiter and each data node hearing each other.
+hablk_trio_synced() {
+	hablk_trio_boot "$1"
+	hablk_trio_config "${2:-}"
+	hablk_up alpha beta
+	adm alpha wait-connect "$RES" --timeout 60
+	adm alpha primary "$RES" --force
+	adm alpha wait-sync "$RES" --timeout 300
+	adm beta wait-sync "$RES" --timeout 60
+	hablkd_start alpha beta gamma
+	wait_log alpha "arbiter gamma is reachable" 30
+	wait_log beta "arbiter gamma is reachable" 30
+	wait_log gamma "node alpha is reachable" 30
+	wait_log gamma "node beta is reachable" 30
+}
+
+# hablk_rejoin NODE: a killed data node's VM back: network, module, up and hablkd.
+hablk_rejoin() {
+	vm_restart "$1"
+	_trio_net "$1"
+	hablk_load "$1"
+	adm "$1" up "$RES"
+	hablkd_start "$1"
 }
 
 # hablkd_start NODE...: hablkd in the foreground, logging to /shared/hablkd-NODE.log.

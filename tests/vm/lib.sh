@@ -359,7 +359,7 @@ vm() {
 vm_check_log() {
 	local log=$VM_WORK/$1.console.log hits
 	[[ -e $log ]] || return 0
-	hits=$(grep -naE 'WARNING:|BUG:|Oops|general protection|Call Trace|hung_task|blocked for more than|lockdep|possible circular locking|KASAN|UBSAN|[Kk]ernel panic|KERNEL PANIC' "$log" |
+	hits=$(grep -naE 'WARNING:|BUG:|BUG [[:alnum:]_.-]+ \(|Redzone|Poison overwritten|Oops|double fault|general protection|Call Trace|hung_task|blocked for more than|lockdep|possible circular locking|KASAN|UBSAN|[Kk]ernel panic|KERNEL PANIC' "$log" |
 		grep -vaiE 'command line' | { if [[ -n $VM_LOG_ALLOW ]]; then grep -vaE "$VM_LOG_ALLOW"; else cat; fi; } || true)
 	[[ -z $hits ]] && return 0
 	echo "FAIL - kernel log of $1 has warnings ($log):" >&2

@@ -30,6 +30,8 @@
  *    HABLK_A_HELPER         string, absolute path of hablkadm, run by the kernel as
  *                           "HELPER save-divergent RES --save DIR" before such a resync
  *    HABLK_A_ON_NO_QUORUM   u8, enum hablk_quorum_policy (default suspend-io)
+ *    HABLK_A_AUTO_PROMOTE   u8, 0/1: an open for writing on a secondary promotes it if
+ *                           the primary command would succeed (default 0: EROFS)
  *
  * HABLK_CMD_DOWN, HABLK_CMD_DISCONNECT,
  * HABLK_CMD_SECONDARY:          HABLK_A_RES_NAME
@@ -52,6 +54,10 @@
  *                               established link freezes until hablkd thaws it. Without
  *                               quorum, suspend-io freezes, io-error fails the frozen and
  *                               every new write; THAW (only with quorum) lets frozen I/O go.
+ * HABLK_CMD_OUTDATE:            HABLK_A_RES_NAME: hablkd learnt from the arbiter that this
+ *                               secondary's data is older than the peer's: its disk becomes
+ *                               Outdated (on disk too) until a resync; refused on a primary
+ *                               or while connected
  *
  * HABLK_CMD_GET_STATUS (dump, or doit with HABLK_A_RES_NAME) and the
  * HABLK_CMD_EVENT multicast messages carry one resource per message:
@@ -106,6 +112,7 @@ enum hablk_cmd {
 	HABLK_CMD_RESUME_SYNC,
 	HABLK_CMD_RESIZE,
 	HABLK_CMD_SET_QUORUM,
+	HABLK_CMD_OUTDATE,
 	__HABLK_CMD_MAX
 };
 #define HABLK_CMD_MAX (__HABLK_CMD_MAX - 1)
@@ -158,6 +165,7 @@ enum hablk_attr {
 	HABLK_A_QUORUM,
 	HABLK_A_THAW,
 	HABLK_A_MANAGED,
+	HABLK_A_AUTO_PROMOTE,
 	__HABLK_A_MAX
 };
 #define HABLK_A_MAX (__HABLK_A_MAX - 1)

@@ -1,0 +1,55 @@
+#!/bin/bash
+# Fencing without an arbiter (hablkd on alpha and beta, a fence-peer handler): the link cut,
+# the primary freezes and runs the handler with the documented arguments and environment;
+# while the handler fails, I/O stays frozen and the status says so; once it succeeds (the
+# peer is fenced) the frozen write completes. Beta, without quorum, is never promoted.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../hablk.sh"
+vm_setup
+
+hablk_pair_synced 128
+# the handler logs its arguments and environment, and exits with what fence.rc says
+cat >"$VM_SHARED/fence.sh" <<'SH'
+#!/bin/sh
+echo "args=$* res=$HABLK_RESOURCE node=$HABLK_NODE peer=$HABLK_PEER id=$HABLK_PEER_ID addr=$HABLK_PEER_ADDRESS control=$HABLK_PEER_CONTROL arbiter=$HABLK_ARBITER" >>/shared/fence.log
+exit "$(cat /shared/fence.rc)"
+SH
+chmod +x "$VM_SHARED/fence.sh"
+echo 1 >"$VM_SHARED/fence.rc"
+hablk_config "fence-peer /shared/fence.sh
+    auto-promote yes"
+hablkd_start alpha beta
+wait_st alpha managed True 30
+wait_st beta managed True 30
+wait_log alpha "node beta is reachable" 30
+
+vm alpha ip link set eth0 down
+wait_st alpha suspended True 30
+bg_start alpha frozen "dd if=/dev/urandom of=$DEV bs=4k count=1 seek=3000 oflag=direct status=none"
+wait_log alpha "fence-peer handler failed \(exit 1\)" 30
+assert_eq "$(head -1 "$VM_SHARED/fence.log")" \
+	"args=r0 beta res=r0 node=alpha peer=beta id=1 addr=192.0.2.2:7788 control=192.0.2.2:7789 arbiter=none" \
+	"the handler got the resource, the peer and its addresses"
+[[ $(view alpha fencing) == "frozen: fence-peer handler failed (exit 1)" ]] ||
+	fail "alpha's fencing status: '$(view alpha fencing)'"
+[[ ! -e $VM_SHARED/frozen.rc ]] || fail "a write completed while the handler failed"
+assert_eq "$(st alpha suspended)" True "alpha stays frozen"
+assert_eq "$(st beta role)" secondary "beta, without quorum, was not promoted"
+pass "the failing handler keeps alpha frozen; the status says why"
+
+echo 0 >"$VM_SHARED/fence.rc"
+wait_log alpha "fence-peer handler fenced beta" 60
+bg_wait frozen 60 || fail "the frozen write failed once the peer was fenced"
+assert_eq "$(st alpha suspended)" False "alpha resumed"
+assert_eq "$(st alpha quorum)" True "fencing the peer gave alpha quorum"
+((($(wc -l <"$VM_SHARED/fence.log")) >= 2)) || fail "the handler was not run again"
+pass "the handler succeeded on a retry; the frozen write completed"
+
+vm alpha ip link set eth0 up
+adm beta wait-sync "$RES" --timeout 120
+adm alpha wait-sync "$RES" --timeout 60
+assert_eq "$(st beta role)" secondary "beta stayed secondary"
+assert_eq "$(dev_sum beta)" "$(dev_sum alpha)" "link back: beta resynced, whole device identical"
+hablk_check_logs alpha beta
+pass "kernel logs clean"
