@@ -162,6 +162,7 @@ struct hablk_resource {
 	struct socket *meta_sock;
 	struct mutex sock_mutex;	/* socket pointers vs. hablk_conn_fail() */
 	struct mutex data_send_mutex;	/* one packet at a time on each stream */
+	struct mutex send_mutex;	/* one drainer of the send queue: order kept */
 	struct mutex meta_send_mutex;
 	atomic_t conn_failed;
 	u64 peer_size_sectors;
@@ -361,6 +362,7 @@ int hablk_send_pkt(struct socket *sock, unsigned int type, const void *body,
 void hablk_send_queue_add(struct hablk_resource *res, struct hablk_req *req);
 void hablk_send_queue_drop(struct hablk_resource *res);
 int hablk_sender_fn(void *arg);
+void hablk_send_kick(struct hablk_resource *res);
 int hablk_send_state(struct hablk_resource *res);
 int hablk_send_data_pkt(struct hablk_resource *res, unsigned int type, const void *body,
 			u32 len);

@@ -113,6 +113,7 @@ static struct hablk_resource *resource_alloc(struct hablk_config *cfg, struct ne
 	init_waitqueue_head(&res->iv_wait);
 	mutex_init(&res->sock_mutex);
 	mutex_init(&res->data_send_mutex);
+	mutex_init(&res->send_mutex);
 	mutex_init(&res->meta_send_mutex);
 	mutex_init(&res->solo_mutex);
 	mutex_init(&res->role_mutex);

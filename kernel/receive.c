@@ -41,7 +41,14 @@ static void queue_ack(struct hablk_peer_req *preq)
 	spin_lock_irqsave(&res->ack_lock, flags);
 	list_add_tail(&preq->ack_list, &res->ack_queue);
 	spin_unlock_irqrestore(&res->ack_lock, flags);
-	queue_work(res->wq, &res->ack_work);
+	/*
+	 * A synchronous disk (brd) completed it in the receiver itself, not in
+	 * an interrupt that happens to run on top of it: ack now, no hand-off.
+	 */
+	if (in_task() && current == READ_ONCE(res->conn_thread))
+		hablk_ack_work(&res->ack_work);
+	else
+		queue_work(res->wq, &res->ack_work);
 	/* only after the work is queued: teardown waits for this count, then flushes */
 	atomic_dec(&res->peer_inflight);
 	wake_up(&res->peer_wait);

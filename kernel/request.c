@@ -555,7 +555,7 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 			hablk_bm_set(res, req->sector, req->size >> SECTOR_SHIFT);
 	} else {
 		atomic_inc(&res->app_inflight);
-		wake_up(&res->send_wait);
+		hablk_send_kick(res);
 	}
 	req->start_time = bio_start_io_acct(bio);
 	if (req->local_status || diskless) {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Sending: the sender thread writes queued requests to the data stream,
- * corked with MSG_MORE while more are queued; the ack work sends the
- * secondary's acks on the meta stream.
+ * Sending: queued requests go to the data stream from the submitter's
+ * context when no one else is sending, else from the sender thread, corked
+ * with MSG_MORE while more are queued; the ack work sends the secondary's
+ * acks on the meta stream.
  */
 #include <linux/crc32.h>
 #include <linux/highmem.h>
@@ -63,7 +64,8 @@ static int send_verify(struct hablk_resource *res, struct hablk_req *req, bool m
 
 	set_bit(HABLK_REQF_SENDING, &req->flags);
 	mutex_lock(&res->data_send_mutex);
-	ret = hablk_send_pkt(res->data_sock, HABLK_P_VERIFY_REQ, &v, sizeof(v), n, MSG_MORE);
+	ret = res->data_sock ? hablk_send_pkt(res->data_sock, HABLK_P_VERIFY_REQ, &v, sizeof(v),
+					      n, MSG_MORE) : -ENOTCONN;
 	if (!ret)
 		ret = hablk_sock_send(res->data_sock, page_address(req->clone.bi_io_vec[0].bv_page),
 				      n, more ? MSG_MORE : 0);
@@ -107,7 +109,8 @@ static int send_req(struct hablk_resource *res, struct hablk_req *req, bool more
 		d.flags = 0;
 		set_bit(HABLK_REQF_SENDING, &req->flags);
 		mutex_lock(&res->data_send_mutex);
-		ret = hablk_send_pkt(res->data_sock, HABLK_P_READ_REQ, &d, sizeof(d), 0, flags);
+		ret = res->data_sock ? hablk_send_pkt(res->data_sock, HABLK_P_READ_REQ, &d, sizeof(d),
+						      0, flags) : -ENOTCONN;
 		mutex_unlock(&res->data_send_mutex);
 		return ret;
 	}
@@ -121,6 +124,10 @@ static int send_req(struct hablk_resource *res, struct hablk_req *req, bool more
 		crc = bio_crc(data);
 	set_bit(HABLK_REQF_SENDING, &req->flags);
 	mutex_lock(&res->data_send_mutex);
+	if (!res->data_sock) {		/* torn down under an inline sender */
+		mutex_unlock(&res->data_send_mutex);
+		return -ENOTCONN;
+	}
 	ret = hablk_send_pkt(res->data_sock,
 			     req->kind == HABLK_REQ_SYNC ? HABLK_P_SYNC_DATA : HABLK_P_DATA,
 			     &d, sizeof(d), payload ? req->size + (csum ? 4 : 0) : 0,
@@ -133,22 +140,25 @@ static int send_req(struct hablk_resource *res, struct hablk_req *req, bool more
 	return ret;
 }
 
-int hablk_sender_fn(void *arg)
+/*
+ * Send everything queued, in order; only one caller at a time (send_mutex).
+ * Returns when the queue is empty.
+ */
+static void send_queued(struct hablk_resource *res)
 {
-	struct hablk_resource *res = arg;
 	struct hablk_req *req, *tmp;
 	LIST_HEAD(batch);
-	int ret = 0;
+	int ret;
 
-	while (!kthread_should_stop()) {
-		wait_event_interruptible(res->send_wait, kthread_should_stop() ||
-					 !list_empty(&res->send_queue));
+	for (;;) {
 		spin_lock_irq(&res->send_lock);
 		list_splice_init(&res->send_queue, &batch);
 		spin_unlock_irq(&res->send_lock);
+		if (list_empty(&batch))
+			return;
 		list_for_each_entry_safe(req, tmp, &batch, send_list) {
 			list_del_init(&req->send_list);
-			if (!ret && !atomic_read(&res->conn_failed)) {
+			if (!atomic_read(&res->conn_failed)) {
 				ret = send_req(res, req, !list_empty(&batch));
 				if (ret)
 					hablk_conn_fail(res, "sending failed");
@@ -157,6 +167,34 @@ int hablk_sender_fn(void *arg)
 			hablk_req_sent(req);
 			hablk_req_put(req);
 		}
+	}
+}
+
+/*
+ * A write was queued: send it from the submitter's context if no one else
+ * is sending (no hand-off to the sender thread, the lowest latency), else
+ * leave it to the sender thread.
+ */
+void hablk_send_kick(struct hablk_resource *res)
+{
+	if (!in_task() || !mutex_trylock(&res->send_mutex)) {
+		wake_up(&res->send_wait);	/* the holder may have drained the queue already */
+		return;
+	}
+	send_queued(res);
+	mutex_unlock(&res->send_mutex);
+}
+
+int hablk_sender_fn(void *arg)
+{
+	struct hablk_resource *res = arg;
+
+	while (!kthread_should_stop()) {
+		wait_event_interruptible(res->send_wait, kthread_should_stop() ||
+					 !list_empty_careful(&res->send_queue));
+		mutex_lock(&res->send_mutex);
+		send_queued(res);
+		mutex_unlock(&res->send_mutex);
 	}
 	return 0;
 }
