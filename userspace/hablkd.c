@@ -158,6 +158,7 @@ struct rctx {
 	struct hq q;
 	struct peer_view pv[HQ_MAX_VOTERS];
 	uint64_t seq, next_send;
+	uint8_t sent_flags[HQ_MAX_VOTERS];	/* the flags last sent to each voter */
 	unsigned int timeout;
 	uint32_t alive;			/* voters alive at the last tick, logged on change */
 	char status[2048];		/* last RES.json written */
@@ -709,6 +710,7 @@ static void log_liveness(struct rctx *c, uint64_t now)
 static void tick(uint64_t now)
 {
 	size_t i;
+	bool due;
 	int k;
 
 	for (i = 0; i < nctx; i++) {
@@ -728,9 +730,9 @@ static void tick(uint64_t now)
 				flags |= HABLK_HB_F_SUSPENDED;
 		}
 		write_status(c, now);
-		if (now < c->next_send)
-			continue;
-		c->next_send = now + c->r->timing.ping_interval_ms;
+		due = now >= c->next_send;
+		if (due)
+			c->next_send = now + c->r->timing.ping_interval_ms;
 		for (k = 0; k < c->nvoters; k++) {
 			const struct hablk_node *to = c->voters[k];
 			uint8_t f = flags;
@@ -741,7 +743,11 @@ static void tick(uint64_t now)
 				f |= HABLK_HB_F_GRANTED;
 			if (c->is_arbiter && c->as.disk[to->id] == HABLK_ARB_OUTDATED)
 				f |= HABLK_HB_F_OUTDATED;
-			send_hb(c, to, f, now);
+			/* a change (a vote asked for, given, taken back) goes out at once */
+			if (due || f != c->sent_flags[to->id]) {
+				c->sent_flags[to->id] = f;
+				send_hb(c, to, f, now);
+			}
 		}
 	}
 }

@@ -208,11 +208,43 @@ static void print_event(const struct opts *o, const struct hablk_status *ev)
 }
 
 /* First one "exists" line per resource, then one line per change. */
+#define MAX_VIEWS 64
+
+/* A resource's hablkd view as last printed by events. */
+struct view_seen {
+	char name[64];
+	char last[4096];
+};
+
+/* Print an "hablkd" event when the hablkd view of a resource changed (or went away). */
+static void print_view_change(const struct opts *o, struct view_seen *w)
+{
+	char view[4096], a[64], b[64], c[64], d[64], e[64];
+	const char *now = hablkd_view(w->name, view, sizeof(view)) ?: "null";
+
+	if (!strcmp(now, w->last))
+		return;
+	snprintf(w->last, sizeof(w->last), "%s", now);
+	if (o->json) {
+		printf("{\"event\":\"hablkd\",\"name\":");
+		json_string(stdout, w->name);
+		printf(",\"hablkd\":%s}\n", now);
+	} else if (!strcmp(now, "null")) {
+		printf("hablkd %s stopped\n", w->name);
+	} else {
+		printf("hablkd %s quorum:%s arbiter:%s vote:%s peer:%s fencing:%s\n", w->name,
+		       view_field(now, "quorum", a, sizeof(a)), view_field(now, "arbiter", b, sizeof(b)),
+		       view_field(now, "arbiter_vote", c, sizeof(c)),
+		       view_field(now, "peer", d, sizeof(d)), view_field(now, "fencing", e, sizeof(e)));
+	}
+}
+
 int cmd_events(const struct opts *o)
 {
+	static struct view_seen views[MAX_VIEWS];
 	struct hablk_status ev, *v = NULL;
 	struct hablk_nl nl, events;
-	size_t i, n = 0;
+	size_t i, n = 0, nviews;
 	int ret;
 
 	ret = nl_open_or_explain(&nl);
@@ -235,8 +267,23 @@ int cmd_events(const struct opts *o)
 		snprintf(v[i].what, sizeof(v[i].what), "exists");
 		print_event(o, &v[i]);
 	}
-	while ((ret = hablk_nl_next_event(&events, &ev, -1)) > 0)
-		print_event(o, &ev);
+	for (i = 0; i < MAX_VIEWS; i++)
+		strcpy(views[i].last, "null");	/* no hablkd: nothing to say */
+	for (i = 0; i < n && i < MAX_VIEWS; i++)
+		snprintf(views[i].name, sizeof(views[i].name), "%s", v[i].name);
+	nviews = i;
+	/* kernel events as they come; hablkd's view, when it changes, within half a second */
+	while ((ret = hablk_nl_next_event(&events, &ev, 500)) >= 0) {
+		if (ret > 0) {
+			print_event(o, &ev);
+			for (i = 0; i < nviews && strcmp(views[i].name, ev.name); i++)
+				;
+			if (i == nviews && nviews < MAX_VIEWS)
+				snprintf(views[nviews++].name, sizeof(views[0].name), "%s", ev.name);
+		}
+		for (i = 0; i < nviews; i++)
+			print_view_change(o, &views[i]);
+	}
 	errorf("events: lost the kernel connection");
 	ret = EXIT_REFUSED;
 out:

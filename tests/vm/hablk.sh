@@ -190,17 +190,19 @@ PY
 # Each node's control address (hablkd) is 10.9.0.N/32 on lo, routed over its control links;
 # the replication path of hablkd runs on 192.0.2.N with the control port.
 
-# hablk_trio_config [EXTRA_RESOURCE_LINES]: r0.res with the arbiter and control addresses.
+# hablk_trio_config [EXTRA_RESOURCE_LINES]: r0.res with the arbiter and control addresses;
+# TIMING= (set and empty) leaves ping and connect timings at their defaults.
 hablk_trio_config() {
+	local timing=${TIMING-"ping-interval 500
+	    ping-timeout 1500
+	    connect-interval 100
+	    connect-interval-max 1000"}
 	cat >"$VM_SHARED/r0.res" <<-CONF
 	resource r0 {
 	    minor 0
 	    protocol ${PROTOCOL:-C}
 	    secret "${SECRET:-hablk-test-secret}"
-	    ping-interval 500
-	    ping-timeout 1500
-	    connect-interval 100
-	    connect-interval-max 1000
+	    $timing
 	    on-no-quorum suspend-io
 	    ${1:-}
 	    node alpha {

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Quorum with an arbiter (hablkd on alpha, beta and the arbiter gamma):
-# * arbiter down: the pair keeps replicating and alpha keeps writing;
+# * arbiter down: the pair keeps replicating and alpha keeps writing; status and events say
+#   the arbiter is unreachable;
 # * arbiter and peer down: alpha, without quorum, freezes (a write does not complete);
 #   the arbiter back, it gives alpha its vote and the frozen write completes;
 # * the primary's VM killed under writes: beta, with the arbiter's vote and UpToDate data,
@@ -20,12 +21,24 @@ assert_eq "$(st alpha quorum)" True "alpha has quorum"
 assert_eq "$(st alpha suspended)" False "alpha is not suspended"
 pass "hablkd manages the pair; the arbiter is reachable from both"
 
-# the arbiter down: replicating, the pair is a majority
+# the arbiter down: replicating, the pair is a majority; events say so
+bg_start alpha events "timeout 300 $ADM -c $CFG -j events"
+end=$((SECONDS + 30))	# hablkd's view is printed first
+until grep -q '"event":"hablkd"' "$VM_SHARED/events.log" 2>/dev/null; do
+	((SECONDS < end)) || fail "hablkadm events printed no hablkd view"
+	sleep 0.1
+done
 vm_kill gamma
 wait_log alpha "arbiter gamma is gone" 30
+end=$((SECONDS + 30))
+until grep -q '"event":"hablkd".*"arbiter":"unreachable"' "$VM_SHARED/events.log"; do
+	((SECONDS < end)) || fail "hablkadm events did not report the arbiter unreachable"
+	sleep 0.1
+done
 vm_run alpha "timeout 60 dd if=/dev/urandom of=$DEV bs=1M count=4 seek=10 oflag=direct status=none"
 assert_eq "$(st alpha quorum)" True "alpha keeps quorum without the arbiter"
-pass "arbiter down: alpha keeps writing"
+assert_eq "$(view alpha arbiter)" unreachable "alpha's status: the arbiter is unreachable"
+pass "arbiter down: alpha keeps writing; status and events say the arbiter is unreachable"
 
 # and the peer down too: alpha alone is no majority and freezes
 vm_kill beta
