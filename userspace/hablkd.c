@@ -484,6 +484,7 @@ static void fence_start(struct rctx *c, uint64_t now)
 	snprintf(id, sizeof(id), "%u", peer->id);
 	pid = fork();
 	if (pid == 0) {
+		closefrom(3);	/* not our sockets, not libnl's */
 		setsid();
 		setenv("HABLK_RESOURCE", c->r->name, 1);
 		setenv("HABLK_NODE", c->self->name, 1);
@@ -581,7 +582,12 @@ static void data_tick(struct rctx *c, uint64_t now)
 
 	if (out.fence)
 		fence_start(c, now);
-	if (out.quorum != c->told_quorum || out.thaw || !c->st.managed || c->st.quorum != out.quorum) {
+	/*
+	 * Say it again when the kernel disagrees, and when it froze on its own
+	 * (a lost link) where on-no-quorum io-error wants writes failed instead.
+	 */
+	if (out.quorum != c->told_quorum || out.thaw || !c->st.managed || c->st.quorum != out.quorum ||
+	    (!out.quorum && c->st.suspended && c->r->on_no_quorum == HABLK_ONQ_IO_ERROR)) {
 		ret = hablk_nl_set_quorum(&nl, c->r->name, out.quorum, out.thaw);
 		if (ret)
 			logf_(LOG_ERR, "%s: telling the kernel about quorum failed: %s", c->r->name,
