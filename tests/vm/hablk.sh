@@ -70,14 +70,20 @@ hablk_up() {
 	done
 }
 
-# hablk_pair_synced [DISK_MIB]: boot, up, alpha primary --force, wait for the full sync.
-hablk_pair_synced() {
-	hablk_boot "$@"
+# hablk_pair_up [SYNC_SECONDS]: create-md and up on both, alpha primary --force, and wait
+# (at most SYNC_SECONDS, default 300) for the full initial sync.
+hablk_pair_up() {
 	hablk_up alpha beta
 	adm alpha wait-connect "$RES" --timeout 60
 	adm alpha primary "$RES" --force
-	adm alpha wait-sync "$RES" --timeout 300
+	adm alpha wait-sync "$RES" --timeout "${1:-300}"
 	adm beta wait-sync "$RES" --timeout 60
+}
+
+# hablk_pair_synced [DISK_MIB]: boot, then hablk_pair_up.
+hablk_pair_synced() {
+	hablk_boot "$@"
+	hablk_pair_up
 }
 
 # st NODE FIELD: one field of the first resource's status (top level, or peer.FIELD).
@@ -261,11 +267,7 @@ hablk_trio_boot() {
 hablk_trio_synced() {
 	hablk_trio_boot "$1"
 	hablk_trio_config "${2:-}"
-	hablk_up alpha beta
-	adm alpha wait-connect "$RES" --timeout 60
-	adm alpha primary "$RES" --force
-	adm alpha wait-sync "$RES" --timeout 300
-	adm beta wait-sync "$RES" --timeout 60
+	hablk_pair_up
 	hablkd_start alpha beta gamma
 	wait_log alpha "arbiter gamma is reachable" 30
 	wait_log beta "arbiter gamma is reachable" 30

@@ -10,11 +10,7 @@ vm_setup
 hablk_boot 128
 hablk_config "on-no-quorum io-error
     auto-promote yes"
-hablk_up alpha beta
-adm alpha wait-connect "$RES" --timeout 60
-adm alpha primary "$RES" --force
-adm alpha wait-sync "$RES" --timeout 300
-adm beta wait-sync "$RES" --timeout 60
+hablk_pair_up
 hablkd_start alpha beta
 wait_st alpha managed True 30
 

@@ -17,11 +17,7 @@ vm_run alpha '
 	dmsetup create --noudevsync hb --table "0 $(blockdev --getsz /dev/vdb) linear /dev/vdb 0"
 	dmsetup mknodes hb
 	test -b /dev/mapper/hb' 2>&1
-hablk_up alpha beta
-adm alpha wait-connect "$RES" --timeout 60
-adm alpha primary "$RES" --force
-adm alpha wait-sync "$RES" --timeout 120
-adm beta wait-sync "$RES" --timeout 60
+hablk_pair_up 120
 
 FIO="fio --name=v --filename=$DEV --direct=1 --ioengine=libaio --bs=4k --size=32M \
 	--rw=randwrite --iodepth=8 --verify=crc32c --randrepeat=1 --output-format=terse"

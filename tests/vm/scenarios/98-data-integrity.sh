@@ -9,11 +9,7 @@ vm_setup
 
 hablk_boot 128
 hablk_config "data-integrity yes"
-hablk_up alpha beta
-adm alpha wait-connect "$RES" --timeout 60
-adm alpha primary "$RES" --force
-adm alpha wait-sync "$RES" --timeout 120
-adm beta wait-sync "$RES" --timeout 60
+hablk_pair_up 120
 
 vm beta sh -c 'echo 20 >/sys/module/hablk/parameters/fault_corrupt_rx'
 FIO="fio --name=v --filename=$DEV --direct=1 --ioengine=libaio --bs=4k --size=16M \

@@ -10,11 +10,7 @@ vm_setup
 
 hablk_boot 128
 hablk_config "checksum-resync yes"
-hablk_up alpha beta
-adm alpha wait-connect "$RES" --timeout 60
-adm alpha primary "$RES" --force
-adm alpha wait-sync "$RES" --timeout 120
-adm beta wait-sync "$RES" --timeout 60
+hablk_pair_up 120
 
 vm_run beta "
 	set -e
