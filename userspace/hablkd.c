@@ -569,7 +569,12 @@ static void data_tick(struct rctx *c, uint64_t now)
 	in.primary = c->st.role == HABLK_ROLE_PRIMARY;
 	in.uptodate = c->st.disk == HABLK_DISK_UPTODATE;
 	in.suspended = c->st.suspended;
-	in.peer_alive = hq_alive(&c->q, c->peer, now);
+	/*
+	 * For promotion the peer must have been silent for two timeouts, not
+	 * one: a link that flaps under load must not move the primary.
+	 */
+	in.peer_alive = hq_alive(&c->q, c->peer, now) ||
+			(c->q.v[c->peer].last && now - c->q.v[c->peer].last < 2ull * c->timeout);
 	in.auto_promote = c->r->auto_promote;
 	in.told_outdated = c->told_outdated;
 	hablk_decide(&in, &out);
