@@ -408,6 +408,7 @@ enum hablk_state_field {
 void hablk_state_set(struct hablk_resource *res, int what, u8 val, const char *why);
 bool hablk_state_may_write(struct hablk_resource *res);
 int hablk_state_write_alone(struct hablk_resource *res);
+bool hablk_state_peer_has_all(struct hablk_resource *res);
 void hablk_state_peer_write_failed(struct hablk_resource *res, int status);
 void hablk_state_conn_lost(struct hablk_resource *res);
 int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_state *st,

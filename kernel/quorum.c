@@ -150,8 +150,13 @@ int hablk_quorum_set(struct hablk_resource *res, bool quorum, bool thaw,
 		unfreeze_locked(res, &held, &waiting);
 	}
 	spin_unlock_irq(&res->defer_lock);
-	/* held writes are about to be acknowledged: the peer lacks them */
-	if (go && !fail && !bio_list_empty(&held) && hablk_state_write_alone(res))
+	/*
+	 * Held writes are about to be acknowledged while the peer may lack
+	 * them: a new generation first, unless the link is back and the
+	 * resync of their bits is already done.
+	 */
+	if (go && !fail && !bio_list_empty(&held) && !hablk_state_peer_has_all(res) &&
+	    hablk_state_write_alone(res))
 		fail = true;
 	if (go) {
 		pr_info("%s: I/O %s\n", res->cfg.name,

@@ -102,8 +102,12 @@ int hablk_state_write_alone(struct hablk_resource *res)
 	return ret;
 }
 
-/* The peer could not write a block we sent: it needs a resync. */
-void hablk_state_peer_write_failed(struct hablk_resource *res, int status)
+/*
+ * The peer may lack blocks we wrote in this generation (their bits are set):
+ * the next connection resyncs them even if the generations are equal.
+ * Returns true if the node was not dirty before.
+ */
+static bool mark_dirty(struct hablk_resource *res)
 {
 	bool first;
 
@@ -111,11 +115,30 @@ void hablk_state_peer_write_failed(struct hablk_resource *res, int status)
 	first = !res->gen.dirty;
 	res->gen.dirty = true;
 	spin_unlock_irq(&res->state_lock);
-	if (first) {
+	if (first)
+		hablk_md_set_flags(res, HABLK_MDF_PEER_FULL_SYNC, 0);
+	return first;
+}
+
+/* Connected, and the peer has every block we have (no resync owed to it). */
+bool hablk_state_peer_has_all(struct hablk_resource *res)
+{
+	bool all;
+
+	spin_lock_irq(&res->state_lock);
+	all = res->conn == HABLK_CONN_CONNECTED && res->repl == HABLK_REPL_ESTABLISHED &&
+	      res->peer_disk == HABLK_DISK_UPTODATE && !res->gen.dirty &&
+	      !atomic_read(&res->conn_failed);
+	spin_unlock_irq(&res->state_lock);
+	return all;
+}
+
+/* The peer could not write a block we sent: it needs a resync. */
+void hablk_state_peer_write_failed(struct hablk_resource *res, int status)
+{
+	if (mark_dirty(res))
 		pr_warn("%s: peer failed a write (%d); it will be resynced\n",
 			res->cfg.name, status);
-		hablk_md_set_flags(res, HABLK_MDF_PEER_FULL_SYNC, 0);
-	}
 }
 
 /* The connection is gone (teardown, before requests are given up). */
@@ -135,10 +158,15 @@ void hablk_state_conn_lost(struct hablk_resource *res)
 	 * Writes in flight complete without the peer: a new generation first.
 	 * Frozen, they are not acknowledged: the generation changes only if
 	 * hablkd thaws them (quorum.c), so a node that never thaws is merely
-	 * behind, not split from its peer.
+	 * behind, not split from its peer. Until then they are on our disk and
+	 * maybe not on the peer's in this same generation: dirty, so that a
+	 * reconnect before the thaw resyncs their bits rather than trusting the
+	 * equal generations (rule 4, not rule 6).
 	 */
 	if (writing && !READ_ONCE(res->frozen))
 		hablk_state_write_alone(res);
+	else if (writing)
+		mark_dirty(res);
 	hablk_genl_event(res, "connection");
 }
 

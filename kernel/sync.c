@@ -205,7 +205,11 @@ void hablk_sync_run(struct hablk_resource *res)
 		hablk_conn_fail(res, "sync failed");
 		return;
 	}
-	sd.uuid = ss.uuid;
+	/*
+	 * The target now has every block we have: it takes our generation as
+	 * it is now (a thaw may have started one while the sync ran).
+	 */
+	sd.uuid = cpu_to_be64(READ_ONCE(res->gen.current_uuid));
 	if (hablk_send_data_pkt(res, HABLK_P_SYNC_DONE, &sd, sizeof(sd))) {
 		hablk_conn_fail(res, "sending failed");
 		return;

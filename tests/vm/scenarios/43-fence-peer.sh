@@ -2,7 +2,8 @@
 # Fencing without an arbiter (hablkd on alpha and beta, a fence-peer handler): the link cut,
 # the primary freezes and runs the handler with the documented arguments and environment;
 # while the handler fails, I/O stays frozen and the status says so; once it succeeds (the
-# peer is fenced) the frozen write completes. Beta, without quorum, is never promoted.
+# peer is fenced) the frozen write completes. Beta, without quorum, is never promoted. A
+# write in flight when the link fails reaches beta when the link comes back before the thaw.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../hablk.sh"
@@ -51,5 +52,23 @@ adm beta wait-sync "$RES" --timeout 120
 adm alpha wait-sync "$RES" --timeout 60
 assert_eq "$(st beta role)" secondary "beta stayed secondary"
 assert_eq "$(dev_sum beta)" "$(dev_sum alpha)" "link back: beta resynced, whole device identical"
+
+# A write in flight when the link fails is held; the link comes back before the handler
+# succeeds: the generations are still equal, yet beta must get that write (a resync of
+# its bits, rule 4/5), not be trusted as in sync (rule 6).
+echo 1 >"$VM_SHARED/fence.rc"
+vm beta dmesg -C
+vm alpha ip link set eth0 down
+bg_start alpha inflight "dd if=/dev/urandom of=$DEV bs=64k count=1 seek=500 oflag=direct status=none"
+wait_st alpha suspended True 30
+wait_log alpha "fence-peer handler failed" 30
+[[ ! -e $VM_SHARED/inflight.rc ]] || fail "the write in flight completed while frozen"
+vm alpha ip link set eth0 up
+bg_wait inflight 60 || fail "the held write failed once the link was back"
+adm beta wait-sync "$RES" --timeout 120
+adm alpha wait-sync "$RES" --timeout 60
+vm beta dmesg | grep -q "connected to alpha: target (rule 5)" ||
+	fail "beta was not resynced the held write's blocks: $(vm beta dmesg | grep 'connected to')"
+assert_eq "$(dev_sum beta)" "$(dev_sum alpha)" "a write held over a reconnect reached beta"
 hablk_check_logs alpha beta
 pass "kernel logs clean"
