@@ -97,6 +97,11 @@ static int sync_chunk(struct hablk_resource *res, sector_t sector, u32 size)
 
 static void sync_finish(struct hablk_resource *res)
 {
+	/*
+	 * The peer has our generation now: a later write alone needs a new one
+	 * (a thaw during the sync may have started the one we have).
+	 */
+	mutex_lock(&res->solo_mutex);
 	spin_lock_irq(&res->state_lock);
 	if (res->gen.bitmap_uuid)
 		res->gen.history_uuid = res->gen.bitmap_uuid;
@@ -104,6 +109,8 @@ static void sync_finish(struct hablk_resource *res)
 	res->gen.dirty = false;
 	res->repl = HABLK_REPL_ESTABLISHED;	/* peer_disk: from the target's P_STATE */
 	spin_unlock_irq(&res->state_lock);
+	WRITE_ONCE(res->solo_ready, false);
+	mutex_unlock(&res->solo_mutex);
 	hablk_md_set_flags(res, 0, HABLK_MDF_PEER_FULL_SYNC);
 	hablk_bm_write(res);
 	pr_info("%s: sync done (%llu KiB)\n", res->cfg.name,

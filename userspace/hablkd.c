@@ -420,6 +420,14 @@ static void arbiter_tick(struct rctx *c, uint64_t now)
 			    (alive & c->data_mask & ~want))
 				settled = 0;
 		g = settled ? hablk_arbiter_grant(&c->as, c->data_mask, settled) : -1;
+		/*
+		 * Not away from the primary while it is heard now and then: it
+		 * flaps rather than died. Gone means silent for two timeouts,
+		 * as the peer waits before it promotes itself.
+		 */
+		if (g >= 0 && c->as.primary >= 0 && g != c->as.primary &&
+		    hq_heard_within(&c->q, c->as.primary, 2ull * c->timeout, now))
+			g = -1;
 		if (g >= 0) {
 			struct hablk_arb_state before = c->as;
 
@@ -574,7 +582,7 @@ static void data_tick(struct rctx *c, uint64_t now)
 	 * one: a link that flaps under load must not move the primary.
 	 */
 	in.peer_alive = hq_alive(&c->q, c->peer, now) ||
-			(c->q.v[c->peer].last && now - c->q.v[c->peer].last < 2ull * c->timeout);
+			hq_heard_within(&c->q, c->peer, 2ull * c->timeout, now);
 	in.auto_promote = c->r->auto_promote;
 	in.told_outdated = c->told_outdated;
 	hablk_decide(&in, &out);

@@ -61,6 +61,15 @@ bool hq_path_alive(const struct hq *q, unsigned int id, unsigned int path,
 	       recent(q, q->v[id].heard[path], now);
 }
 
+bool hq_heard_within(const struct hq *q, unsigned int id, uint64_t ms, uint64_t now)
+{
+	if (!is_voter(q, id))
+		return false;
+	if (id == q->self)
+		return true;
+	return q->v[id].heard_paths && now - q->v[id].last < ms;
+}
+
 uint32_t hq_alive_mask(const struct hq *q, uint64_t now)
 {
 	uint32_t mask = 0;

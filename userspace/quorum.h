@@ -48,6 +48,11 @@ bool hq_alive(const struct hq *q, unsigned int id, uint64_t now);
 /* Heard on path less than timeout_ms ago (no damping): link cut vs peer dead. */
 bool hq_path_alive(const struct hq *q, unsigned int id, unsigned int path,
 		   uint64_t now);
+/*
+ * Heard on any path less than ms ago, damping aside: a flapping voter is not
+ * alive, yet not gone either. Failover waits until the primary is gone.
+ */
+bool hq_heard_within(const struct hq *q, unsigned int id, uint64_t ms, uint64_t now);
 /* Alive voters, self included, as a bit per node id (the heartbeat's "sees"). */
 uint32_t hq_alive_mask(const struct hq *q, uint64_t now);
 unsigned int hq_votes(const struct hq *q, uint64_t now);

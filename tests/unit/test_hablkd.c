@@ -709,7 +709,29 @@ START_TEST(hq_flapping_never_regains)
 			hq_heard(&q, 1, t % 500 ? HABLK_HB_PATH_LINK : HABLK_HB_PATH_CONTROL, t);
 		ck_assert_msg(!hq_alive(&q, 1, t), "alive at %llu", (unsigned long long)t);
 		ck_assert(!hq_quorum(&q, t));
+		/* ... yet never gone for two timeouts: no failover away from it */
+		ck_assert_msg(hq_heard_within(&q, 1, 2 * T, t), "gone at %llu",
+			      (unsigned long long)t);
 	}
+}
+END_TEST
+
+/* Heard within: any path, damping aside; exactly ms after the last hearing it is false. */
+START_TEST(hq_heard_within_edges)
+{
+	struct hq q = q3(0, 3000);
+
+	ck_assert(!hq_heard_within(&q, 1, 2 * T, 0));
+	ck_assert(hq_heard_within(&q, 0, 2 * T, 0));	/* self */
+	ck_assert(!hq_heard_within(&q, 3, 2 * T, 0));	/* not a voter */
+	ck_assert(!hq_heard_within(&q, 40, 2 * T, 0));
+	hq_heard(&q, 1, HABLK_HB_PATH_CONTROL, 1000);
+	ck_assert(!hq_alive(&q, 1, 1000));		/* damped */
+	ck_assert(hq_heard_within(&q, 1, 2 * T, 1000));
+	ck_assert(hq_heard_within(&q, 1, 2 * T, 1000 + 2 * T - 1));
+	ck_assert(!hq_heard_within(&q, 1, 2 * T, 1000 + 2 * T));
+	hq_heard(&q, 1, HABLK_HB_PATH_LINK, 1000 + 2 * T);
+	ck_assert(hq_heard_within(&q, 1, 2 * T, 1000 + 4 * T - 1));
 }
 END_TEST
 
@@ -1448,6 +1470,7 @@ static Suite *hablkd_suite(void)
 	tcase_add_test(tc, hq_heard_at_zero);
 	tcase_add_test(tc, hq_stable_first_run);
 	tcase_add_test(tc, hq_flapping_never_regains);
+	tcase_add_test(tc, hq_heard_within_edges);
 	tcase_add_test(tc, hq_gap_edges);
 	tcase_add_test(tc, hq_flap_then_stable);
 	tcase_add_test(tc, hq_arbiter_majority);
