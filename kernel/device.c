@@ -9,7 +9,12 @@
 
 static int hablk_major;
 
-static void hablk_release_common(struct hablk_resource *res);
+static void hablk_release_common(struct hablk_resource *res)
+{
+	spin_lock_irq(&res->state_lock);
+	res->open_count--;
+	spin_unlock_irq(&res->state_lock);
+}
 
 static int hablk_open_common(struct hablk_resource *res, blk_mode_t mode)
 {
@@ -17,10 +22,10 @@ static int hablk_open_common(struct hablk_resource *res, blk_mode_t mode)
 	int ret = 0;
 
 	spin_lock_irq(&res->state_lock);
-	if ((mode & BLK_OPEN_WRITE) && res->role != HABLK_ROLE_PRIMARY && !res->cfg.auto_promote)
-		ret = -EROFS;
-	else if ((mode & BLK_OPEN_WRITE) && res->role != HABLK_ROLE_PRIMARY)
-		promote = true;
+	if ((mode & BLK_OPEN_WRITE) && res->role != HABLK_ROLE_PRIMARY) {
+		promote = res->cfg.auto_promote;
+		ret = promote ? 0 : -EROFS;
+	}
 	if (!ret)
 		res->open_count++;	/* held while promoting: no down, no demotion */
 	spin_unlock_irq(&res->state_lock);
@@ -30,13 +35,6 @@ static int hablk_open_common(struct hablk_resource *res, blk_mode_t mode)
 		ret = -EROFS;
 	}
 	return ret;
-}
-
-static void hablk_release_common(struct hablk_resource *res)
-{
-	spin_lock_irq(&res->state_lock);
-	res->open_count--;
-	spin_unlock_irq(&res->state_lock);
 }
 
 #ifdef COMPAT_OPEN_GENDISK
