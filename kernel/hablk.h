@@ -30,6 +30,8 @@
 #define HABLK_SYNC_WINDOW_BUSY	1	/* ... and while it writes: its latency comes first */
 #define HABLK_SLOT_BITS		10
 #define HABLK_SLOTS		(1U << HABLK_SLOT_BITS)	/* writes in flight to the peer */
+/* protocol A: data copied for the peer and not yet acked, at most (a send buffer) */
+#define HABLK_COPY_MAX		(4U << 20)
 
 /* Counted objects, so a test can prove nothing leaks (module param "objects"). */
 enum hablk_obj {
@@ -184,6 +186,7 @@ struct hablk_resource {
 	spinlock_t ack_lock;
 	struct list_head ack_queue;
 	struct work_struct ack_work;
+	bool acks_held;			/* the receiver corked acks: push before it waits */
 	struct workqueue_struct *wq;
 	spinlock_t defer_lock;
 	struct bio_list deferred;	/* writes that need a metadata update first */
@@ -210,6 +213,7 @@ struct hablk_resource {
 	unsigned long sync_start;	/* jiffies */
 	bool sync_paused;		/* pause-sync on the source: no new chunks */
 	atomic_t app_inflight;		/* application writes waiting for the peer */
+	atomic_t copy_bytes;		/* protocol A: data copied, not yet acked */
 
 	/* authentication */
 	struct crypto_shash *hmac;
@@ -255,6 +259,7 @@ struct hablk_req {
 	atomic_t complete_pending;	/* completes the master bio */
 	blk_status_t local_status;
 	unsigned long start_time;	/* I/O accounting */
+	void *copy;			/* protocol A: the data, sent from here (kvmalloc) */
 	struct bio clone;		/* must be last */
 };
 
@@ -372,6 +377,8 @@ int hablk_send_meta(struct hablk_resource *res, unsigned int type, const void *b
 		    u32 len, int flags);
 void hablk_peer_req_free(struct hablk_peer_req *preq);
 void hablk_ack_work(struct work_struct *work);
+void hablk_ack_inline(struct hablk_resource *res);
+void hablk_ack_push(struct hablk_resource *res);
 
 /* receive.c */
 void hablk_peer_endio(struct bio *bio);

@@ -8,6 +8,7 @@
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 #include "hablk.h"
 
 unsigned int hablk_fault_corrupt_rx;
@@ -46,7 +47,7 @@ static void queue_ack(struct hablk_peer_req *preq)
 	 * an interrupt that happens to run on top of it: ack now, no hand-off.
 	 */
 	if (in_task() && current == READ_ONCE(res->conn_thread))
-		hablk_ack_work(&res->ack_work);
+		hablk_ack_inline(res);
 	else
 		queue_work(res->wq, &res->ack_work);
 	/* only after the work is queued: teardown waits for this count, then flushes */
@@ -285,6 +286,8 @@ int hablk_receive_loop(struct hablk_resource *res)
 	int ret, type;
 
 	for (;;) {
+		if (!tcp_inq(res->data_sock->sk))
+			hablk_ack_push(res);
 		ret = hablk_sock_recv(res->data_sock, &h, sizeof(h));
 		if (ret)
 			break;
@@ -376,10 +379,11 @@ static int meta_ack(struct hablk_resource *res, const struct hablk_p_ack *a)
 	}
 	/*
 	 * A bad checksum on the way: send it again while its data is still ours
-	 * (protocol C, or a sync chunk), a few times at most.
+	 * (protocol C, protocol A's copy, or a sync chunk), a few times at most.
 	 */
 	if (status == EBADMSG && req->resends < 3 &&
-	    (req->kind == HABLK_REQ_SYNC || test_bit(HABLK_REQF_WAIT_ACK, &req->flags)) &&
+	    (req->kind == HABLK_REQ_SYNC || test_bit(HABLK_REQF_WAIT_ACK, &req->flags) ||
+	     req->copy) &&
 	    hablk_req_resend(res, req)) {
 		req->resends++;
 		pr_warn_ratelimited("%s: data-integrity: peer got sector %llu corrupted, sent again\n",

@@ -2,7 +2,7 @@
 /*
  * The primary's data path: reads go to the backing disk; writes go to the
  * backing disk and, through a slot and the send queue, to the peer. A write
- * completes per protocol (C: both disks; A: local disk and sent).
+ * completes per protocol (C: both disks; A: local disk, and copied or sent).
  */
 #include <linux/slab.h>
 #include "hablk.h"
@@ -171,6 +171,10 @@ void hablk_req_put(struct hablk_req *req)
 	if (req->kind == HABLK_REQ_SYNC)
 		bio_for_each_segment_all(bv, &req->clone, iter)
 			__free_page(bv->bv_page);
+	if (req->copy) {
+		kvfree(req->copy);
+		atomic_sub(req->size, &res->copy_bytes);
+	}
 	bio_put(&req->clone);
 	hablk_obj_put(HABLK_OBJ_REQ);
 }
@@ -404,6 +408,7 @@ static void submit_read(struct hablk_resource *res, struct bio *bio)
 	req = container_of(clone, struct hablk_req, clone);
 	req->res = res;
 	req->master = bio;
+	req->copy = NULL;
 	req->start_time = bio_start_io_acct(bio);
 	clone->bi_end_io = read_endio;
 	hablk_obj_get(HABLK_OBJ_REQ);
@@ -429,6 +434,35 @@ static void defer_write(struct hablk_resource *res, struct bio *bio)
 }
 
 static void submit_write(struct hablk_resource *res, struct bio *bio);
+
+/*
+ * Protocol A: copy the data for the sender, so that the write completes
+ * when the local disk has it, never waiting for the network. Within
+ * HABLK_COPY_MAX bytes copied and not yet acked; beyond, or if memory is
+ * short, the sender sends from the application's bio and the write
+ * completes once it is sent.
+ */
+static void copy_for_peer(struct hablk_resource *res, struct hablk_req *req, struct bio *bio)
+{
+	unsigned int noio, off = 0;
+	struct bvec_iter iter;
+	struct bio_vec bv;
+
+	if (atomic_add_return(req->size, &res->copy_bytes) > HABLK_COPY_MAX)
+		goto undo;
+	noio = memalloc_noio_save();
+	req->copy = kvmalloc(req->size, GFP_KERNEL | __GFP_NOWARN);
+	memalloc_noio_restore(noio);
+	if (!req->copy)
+		goto undo;
+	bio_for_each_segment(bv, bio, iter) {
+		memcpy_from_bvec(req->copy + off, &bv);
+		off += bv.bv_len;
+	}
+	return;
+undo:
+	atomic_sub(req->size, &res->copy_bytes);
+}
 
 void hablk_submit_work(struct work_struct *work)
 {
@@ -480,6 +514,7 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 	req->sector = bio->bi_iter.bi_sector;
 	req->size = bio->bi_iter.bi_size;
 	req->wire_flags = bio_wire_flags(bio);
+	req->copy = NULL;
 	INIT_LIST_HEAD(&req->send_list);
 	clone->bi_end_io = req_local_endio;
 	hablk_obj_get(HABLK_OBJ_REQ);
@@ -512,6 +547,10 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 		__set_bit(HABLK_REQF_IV, &req->flags);
 	}
 	up_read(&res->resize_sem);
+	if (!test_bit(HABLK_REQF_WAIT_ACK, &req->flags) && !req->local_status && req->size &&
+	    !(req->wire_flags & (HABLK_WF_DISCARD | HABLK_WF_ZEROES)) &&
+	    READ_ONCE(res->conn) == HABLK_CONN_CONNECTED)
+		copy_for_peer(res, req, bio);
 	/*
 	 * References: submit, local I/O, and if replicated the peer's ack and
 	 * the sender. Completion waits for: submit, local I/O, and if
@@ -532,14 +571,19 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 		atomic_set(&req->complete_pending, 2);
 		req->local_status = BLK_STS_IOERR;	/* no disk here, no peer there */
 	} else if (!net) {
-		/* frozen (the link just failed, or no quorum): not a write alone, it waits */
+		/* frozen (the link just failed) or without quorum: it must not go alone */
 		bool park = READ_ONCE(res->frozen) ||
 			    (READ_ONCE(res->managed) && !READ_ONCE(res->quorum));
 
 		atomic_set(&req->ref, 2);
 		atomic_set(&req->complete_pending, 2);
 		if (park || (!can_block && !READ_ONCE(res->solo_ready))) {
-			/* a new generation must be written first: undo, retry in the work */
+			/*
+			 * Undo it. Parked, it waits in frozen_bios for the thaw
+			 * (or fails, without quorum under io-error); else a new
+			 * generation must be written first, not inside submit_bio:
+			 * it is retried from the submit work.
+			 */
 			req->master = NULL;
 			req_complete_put(req);
 			req_complete_put(req);
@@ -553,6 +597,11 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 			req->local_status = BLK_STS_IOERR;	/* cannot record it: fail it */
 		else
 			hablk_bm_set(res, req->sector, req->size >> SECTOR_SHIFT);
+	} else if (req->copy) {
+		/* the sender has its own copy: complete with the local disk */
+		atomic_inc(&res->app_inflight);
+		hablk_req_sent(req);
+		wake_up(&res->send_wait);
 	} else {
 		atomic_inc(&res->app_inflight);
 		hablk_send_kick(res);

@@ -2,12 +2,13 @@
 /*
  * Sending: queued requests go to the data stream from the submitter's
  * context when no one else is sending, else from the sender thread, corked
- * with MSG_MORE while more are queued; the ack work sends the secondary's
- * acks on the meta stream.
+ * with MSG_MORE while more are queued; the secondary's acks go on the meta
+ * stream, from the receiver or the ack work, corked while more are coming.
  */
 #include <linux/crc32.h>
 #include <linux/highmem.h>
 #include <linux/slab.h>
+#include <net/tcp.h>
 #include "hablk.h"
 
 /* Caller holds state_lock (so the queue and the connection state agree). */
@@ -114,14 +115,15 @@ static int send_req(struct hablk_resource *res, struct hablk_req *req, bool more
 		mutex_unlock(&res->data_send_mutex);
 		return ret;
 	}
-	data = req->kind == HABLK_REQ_SYNC ? &req->clone : req->master;
+	/* protocol A's copy: the application's bio may be completed already */
+	data = req->kind == HABLK_REQ_SYNC ? &req->clone : req->copy ? NULL : req->master;
 	csum = payload && res->cfg.data_integrity;
 	d.id = cpu_to_be64(req->id);
 	d.sector = cpu_to_be64(req->sector);
 	d.size = cpu_to_be32(req->size);
 	d.flags = cpu_to_be32(req->wire_flags | (csum ? HABLK_WF_CSUM : 0));
 	if (csum)
-		crc = bio_crc(data);
+		crc = data ? bio_crc(data) : cpu_to_be32(~crc32_le(~0U, req->copy, req->size));
 	set_bit(HABLK_REQF_SENDING, &req->flags);
 	mutex_lock(&res->data_send_mutex);
 	if (!res->data_sock) {		/* torn down under an inline sender */
@@ -135,7 +137,8 @@ static int send_req(struct hablk_resource *res, struct hablk_req *req, bool more
 	if (!ret && csum)
 		ret = hablk_sock_send(res->data_sock, &crc, sizeof(crc), MSG_MORE);
 	if (!ret && payload)
-		ret = send_payload(res->data_sock, data, flags);
+		ret = data ? send_payload(res->data_sock, data, flags) :
+			     hablk_sock_send(res->data_sock, req->copy, req->size, flags);
 	mutex_unlock(&res->data_send_mutex);
 	return ret;
 }
@@ -273,10 +276,15 @@ void hablk_peer_req_free(struct hablk_peer_req *preq)
 	hablk_obj_put(HABLK_OBJ_PEER_REQ);
 }
 
-/* Send the acks of completed peer writes, corked, then free the writes. */
-void hablk_ack_work(struct work_struct *work)
+/*
+ * Send the acks of completed peer writes, corked, then free the writes.
+ * @more: more data from the peer is waiting to be received (the receiver
+ * acks inline): the last ack stays corked too, and hablk_ack_push() sends
+ * it once the receiver has nothing more to read, so a burst of writes gets
+ * its acks in one packet rather than one each.
+ */
+static void ack_send(struct hablk_resource *res, bool more)
 {
-	struct hablk_resource *res = container_of(work, struct hablk_resource, ack_work);
 	struct hablk_peer_req *preq, *tmp;
 	struct hablk_p_ack a = {};
 	LIST_HEAD(list);
@@ -297,10 +305,35 @@ void hablk_ack_work(struct work_struct *work)
 		a.status = cpu_to_be32(-preq->status);
 		a.is_sync = preq->is_sync;
 		if (!failed && hablk_send_meta(res, HABLK_P_ACK, &a, sizeof(a),
-					       list_empty(&list) ? 0 : MSG_MORE))
+					       list_empty(&list) && !more ? 0 : MSG_MORE))
 			failed = true;
+		else if (list_empty(&list) && more)
+			WRITE_ONCE(res->acks_held, true);
 		hablk_peer_req_free(preq);
 	}
 	if (failed)
 		hablk_conn_fail(res, "sending acks failed");
+}
+
+void hablk_ack_work(struct work_struct *work)
+{
+	ack_send(container_of(work, struct hablk_resource, ack_work), false);
+}
+
+/* From the receiver, which completed peer writes itself. */
+void hablk_ack_inline(struct hablk_resource *res)
+{
+	ack_send(res, tcp_inq(res->data_sock->sk) > 0);
+}
+
+/* The receiver is about to wait for data: send the acks it held back. */
+void hablk_ack_push(struct hablk_resource *res)
+{
+	if (!READ_ONCE(res->acks_held))
+		return;
+	WRITE_ONCE(res->acks_held, false);
+	mutex_lock(&res->meta_send_mutex);
+	if (res->meta_sock)
+		tcp_sock_set_cork(res->meta_sock->sk, false);	/* pushes what is queued */
+	mutex_unlock(&res->meta_send_mutex);
 }
