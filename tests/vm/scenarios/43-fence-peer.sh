@@ -1,7 +1,7 @@
 #!/bin/bash
 # Fencing without an arbiter (hablkd on alpha and beta, a fence-peer handler): the link cut,
-# the primary freezes and runs the handler with the documented arguments and environment;
-# while the handler fails, I/O stays frozen and the status says so; once it succeeds (the
+# the primary freezes and runs the handler with the documented arguments and environment; a
+# handler that hangs is killed after 60 s; while the handler fails, I/O stays frozen and the status says so; once it succeeds (the
 # peer is fenced) the frozen write completes. Beta, without quorum, is never promoted. A
 # write in flight when the link fails reaches beta when the link comes back before the thaw.
 set -euo pipefail
@@ -10,14 +10,16 @@ source "$(dirname "$0")/../hablk.sh"
 vm_setup
 
 hablk_pair_synced 128
-# the handler logs its arguments and environment, and exits with what fence.rc says
+# the handler logs its arguments and environment, and exits with what fence.rc says (or hangs)
 cat >"$VM_SHARED/fence.sh" <<'SH'
 #!/bin/sh
 echo "args=$* res=$HABLK_RESOURCE node=$HABLK_NODE peer=$HABLK_PEER id=$HABLK_PEER_ID addr=$HABLK_PEER_ADDRESS control=$HABLK_PEER_CONTROL arbiter=$HABLK_ARBITER" >>/shared/fence.log
-exit "$(cat /shared/fence.rc)"
+rc=$(cat /shared/fence.rc)
+[ "$rc" != hang ] || exec sleep 3601
+exit "$rc"
 SH
 chmod +x "$VM_SHARED/fence.sh"
-echo 1 >"$VM_SHARED/fence.rc"
+echo hang >"$VM_SHARED/fence.rc"
 hablk_config "fence-peer /shared/fence.sh
     auto-promote yes"
 hablkd_start alpha beta
@@ -28,6 +30,14 @@ wait_log alpha "node beta is reachable" 30
 vm alpha ip link set eth0 down
 wait_st alpha suspended True 30
 bg_start alpha frozen "dd if=/dev/urandom of=$DEV bs=4k count=1 seek=3000 oflag=direct status=none"
+wait_log alpha "fence-peer handler failed \(hung: killed after 60 s\)" 90
+[[ $(view alpha fencing) == "frozen: fence-peer handler failed (hung: killed after 60 s)" ]] ||
+	fail "alpha's fencing status: '$(view alpha fencing)'"
+[[ ! -e $VM_SHARED/frozen.rc ]] || fail "a write completed while the handler hung"
+# (the guest's agent runs sleeps of its own: look for the handler's)
+vm alpha pgrep -f "sleep 360[1]" >/dev/null && fail "the hung handler was not killed"
+pass "a hung handler is killed after 60 s and reported; I/O stays frozen"
+echo 1 >"$VM_SHARED/fence.rc"
 wait_log alpha "fence-peer handler failed \(exit 1\)" 30
 assert_eq "$(head -1 "$VM_SHARED/fence.log")" \
 	"args=r0 beta res=r0 node=alpha peer=beta id=1 addr=192.0.2.2:7788 control=192.0.2.2:7789 arbiter=none" \
