@@ -579,10 +579,10 @@ static void data_tick(struct rctx *c, uint64_t now)
 	in.suspended = c->st.suspended;
 	/*
 	 * For promotion the peer must have been silent for two timeouts, not
-	 * one: a link that flaps under load must not move the primary.
+	 * one: a link that flaps under load must not move the primary. (Alive
+	 * implies heard within one timeout, so this covers it.)
 	 */
-	in.peer_alive = hq_alive(&c->q, c->peer, now) ||
-			hq_heard_within(&c->q, c->peer, 2ull * c->timeout, now);
+	in.peer_alive = hq_heard_within(&c->q, c->peer, 2ull * c->timeout, now);
 	in.auto_promote = c->r->auto_promote;
 	in.told_outdated = c->told_outdated;
 	hablk_decide(&in, &out);
