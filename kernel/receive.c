@@ -410,6 +410,71 @@ static int meta_verify_reply(struct hablk_resource *res, const struct hablk_p_ve
 	return 0;
 }
 
+/*
+ * The meta stream is read in chunks: one receive takes every ack the peer
+ * sent in a burst, instead of two receives (header, body) per packet.
+ */
+#define META_RX_SIZE 2048
+
+struct meta_rx {
+	u8 *buf;
+	u32 head, tail;		/* unparsed bytes: buf[head..tail) */
+	int stalls;		/* timeouts while partway through a packet */
+};
+
+/*
+ * Read what the socket has (at least one byte, or until sk_rcvtimeo).
+ * Returns 0, -EAGAIN on a timeout at a packet boundary, or an error.
+ */
+static int meta_fill(struct socket *sock, struct meta_rx *rx)
+{
+	struct kvec kv;
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	int ret;
+
+	if (rx->head) {
+		memmove(rx->buf, rx->buf + rx->head, rx->tail - rx->head);
+		rx->tail -= rx->head;
+		rx->head = 0;
+	}
+	kv.iov_base = rx->buf + rx->tail;
+	kv.iov_len = META_RX_SIZE - rx->tail;
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, kv.iov_len);
+	ret = sock_recvmsg(sock, &msg, MSG_NOSIGNAL);
+	if (ret == -EAGAIN && rx->tail && ++rx->stalls < 8)
+		return 0;	/* partway through a packet: a few more timeouts */
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		return -ECONNRESET;
+	rx->tail += ret;
+	rx->stalls = 0;
+	return 0;
+}
+
+/*
+ * Take the next whole packet out of the buffer: its type, its body in @body
+ * (at most @max bytes) and length in @len; -EAGAIN when it is not all there
+ * yet, -EPROTO for a bad header or a body too long for any meta packet.
+ */
+static int meta_parse(struct meta_rx *rx, void *body, u32 max, u32 *len)
+{
+	struct hablk_hdr h;
+	int type;
+
+	if (rx->tail - rx->head < sizeof(h))
+		return -EAGAIN;
+	memcpy(&h, rx->buf + rx->head, sizeof(h));
+	type = hablk_hdr_decode(&h, len);
+	if (type < 0 || *len > max)
+		return -EPROTO;
+	if (rx->tail - rx->head < sizeof(h) + *len)
+		return -EAGAIN;
+	memcpy(body, rx->buf + rx->head + sizeof(h), *len);
+	rx->head += sizeof(h) + *len;
+	return type;
+}
+
 /* The meta stream: acks, pings, role replies; detects a dead peer. */
 int hablk_meta_fn(void *arg)
 {
@@ -422,17 +487,27 @@ int hablk_meta_fn(void *arg)
 		struct hablk_p_role r;
 		struct hablk_p_verify_reply v;
 	} b;
+	struct meta_rx rx = {};
 	unsigned long ping_sent = 0;
 	bool ping_out = false;
-	struct hablk_hdr h;
 	const char *why = "meta connection closed";
 	int ret, type;
 	u32 len;
 
+	rx.buf = kmalloc(META_RX_SIZE, GFP_NOIO);
+	if (!rx.buf)
+		why = "out of memory";
 	sock->sk->sk_rcvtimeo = ping_int;
-	while (!kthread_should_stop() && !atomic_read(&res->conn_failed)) {
-		ret = hablk_sock_recv(sock, &h, sizeof(h));
-		if (ret == -EAGAIN) {
+	while (rx.buf && !kthread_should_stop() && !atomic_read(&res->conn_failed)) {
+		type = meta_parse(&rx, &b, sizeof(b), &len);
+		if (type == -EAGAIN) {
+			ret = meta_fill(sock, &rx);
+			if (ret != -EAGAIN) {
+				if (ret)
+					break;
+				continue;
+			}
+			/* nothing for a ping interval: ask, then wait at most ping-timeout */
 			if (ping_out) {
 				if (time_after(jiffies, ping_sent + ping_timeout)) {
 					why = "peer did not answer pings";
@@ -447,18 +522,13 @@ int hablk_meta_fn(void *arg)
 			sock->sk->sk_rcvtimeo = min(ping_int, ping_timeout) / 4 + 1;
 			continue;
 		}
-		if (ret)
-			break;
-		type = hablk_hdr_decode(&h, &len);
-		if (type < 0 || len > sizeof(b)) {
+		if (type < 0) {
 			why = "peer sent a malformed meta packet";
 			break;
 		}
-		ret = hablk_sock_recv(sock, &b, len);
-		if (ret)
-			break;
 		ping_out = false;
 		sock->sk->sk_rcvtimeo = ping_int;
+		ret = 0;
 		switch (type) {
 		case HABLK_P_PING:
 			ret = hablk_send_meta(res, HABLK_P_PING_ACK, NULL, 0, 0);
@@ -483,6 +553,7 @@ int hablk_meta_fn(void *arg)
 			break;
 		}
 	}
+	kfree(rx.buf);
 	if (!kthread_should_stop())
 		hablk_conn_fail(res, why);
 	return 0;
