@@ -11,6 +11,9 @@ int hablk_req_init(struct hablk_resource *res)
 {
 	int ret;
 
+	/* docs/performance.md ("Memory") promises these bounds per request */
+	BUILD_BUG_ON(sizeof(struct hablk_req) > 320);
+	BUILD_BUG_ON(sizeof(struct hablk_peer_req) > 192);
 	ret = bioset_init(&res->req_bs, 64, offsetof(struct hablk_req, clone),
 			  BIOSET_NEED_BVECS);
 	if (ret)
