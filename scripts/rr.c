@@ -1,7 +1,10 @@
 // rr: TCP request/response time (TCP_NODELAY), for scripts/bench.
 //   rr server PORT              serve one connection: read REQ bytes, reply RESP bytes, until EOF
-//   rr client HOST PORT [N]     N timed round trips (default 2000, after 100 untimed ones);
-//                               prints "n=N mean_us=X p50_us=X p99_us=X max_us=X"
+//   rr client HOST PORT [N [D]] N timed round trips (default 2000, after 100 untimed ones),
+//                               D of them in flight at once (default 1: one after another);
+//                               prints "n=N depth=D ops_s=X mean_us=X p50_us=X p99_us=X max_us=X"
+// With D > 1 the client sends a new request whenever a response comes back, so D requests are
+// always on their way: the rate a pipelined replication can reach over the link (QD D).
 // Request 4096 bytes, response 64 bytes: the shape of a replicated 4 KiB write and its ack.
 #include <arpa/inet.h>
 #include <errno.h>
@@ -99,19 +102,20 @@ static int server(int port)
 	}
 }
 
-static int client(const char *host, int port, int n)
+static int client(const char *host, int port, int n, int depth)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	static char buf[REQ];
-	double *t, sum = 0;
-	int fd, i, tries;
+	double *t, *sent, sum = 0, start = 0;
+	int fd, i, tries, total = WARMUP + n;
 
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
 		fprintf(stderr, "rr: bad address %s\n", host);
 		return 2;
 	}
 	t = calloc(n, sizeof(*t));
-	if (!t)
+	sent = calloc(total, sizeof(*sent));
+	if (!t || !sent)
 		die("calloc");
 	for (tries = 0;; tries++) {	/* the server may still be starting: retry for ~10 s */
 		fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -126,21 +130,32 @@ static int client(const char *host, int port, int n)
 	}
 	nodelay(fd);
 	memset(buf, 0xa5, sizeof(buf));
-	for (i = -WARMUP; i < n; i++) {
-		double t0 = now_us();
-
+	/* Request k is sent when response k - depth has come back; responses come in order. */
+	for (i = 0; i < depth && i < total; i++) {
+		sent[i] = now_us();
 		xfer(fd, buf, REQ, 1);
-		xfer(fd, buf, RESP, 0);
-		if (i >= 0)
-			t[i] = now_us() - t0;
 	}
+	for (i = 0; i < total; i++) {
+		xfer(fd, buf, RESP, 0);
+		if (i == WARMUP)
+			start = sent[i];
+		if (i >= WARMUP)
+			t[i - WARMUP] = now_us() - sent[i];
+		if (i + depth < total) {
+			sent[i + depth] = now_us();
+			xfer(fd, buf, REQ, 1);
+		}
+	}
+	sum = now_us() - start;	/* n responses in this time */
 	close(fd);
-	for (i = 0; i < n; i++)
+	printf("n=%d depth=%d ops_s=%.0f", n, depth, n / sum * 1e6);
+	for (sum = 0, i = 0; i < n; i++)
 		sum += t[i];
 	qsort(t, n, sizeof(*t), cmp);
-	printf("n=%d mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f\n", n, sum / n,
+	printf(" mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f\n", sum / n,
 	       t[n / 2], t[(int)(n * 0.99)], t[n - 1]);
 	free(t);
+	free(sent);
 	return 0;
 }
 
@@ -148,15 +163,16 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "server"))
 		return server(atoi(argv[2]));
-	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "client")) {
-		int n = argc == 5 ? atoi(argv[4]) : 2000;
+	if (argc >= 4 && argc <= 6 && !strcmp(argv[1], "client")) {
+		int n = argc >= 5 ? atoi(argv[4]) : 2000;
+		int depth = argc == 6 ? atoi(argv[5]) : 1;
 
-		if (n < 1) {
-			fprintf(stderr, "rr: N must be >= 1\n");
+		if (n < 1 || depth < 1 || depth > 256) {
+			fprintf(stderr, "rr: N must be >= 1 and D 1..256\n");
 			return 2;
 		}
-		return client(argv[2], atoi(argv[3]), n);
+		return client(argv[2], atoi(argv[3]), n, depth);
 	}
-	fprintf(stderr, "usage: rr server PORT | rr client HOST PORT [N]\n");
+	fprintf(stderr, "usage: rr server PORT | rr client HOST PORT [N [D]]\n");
 	return 2;
 }
