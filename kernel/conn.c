@@ -34,12 +34,21 @@ int hablk_sock_send(struct socket *sock, const void *buf, size_t len, int flags)
 	return send_msg(sock, &msg);
 }
 
-int hablk_sock_send_bvec(struct socket *sock, struct bio_vec *bv, int flags)
+int hablk_sock_send_bvecs(struct socket *sock, struct bio_vec *bv, unsigned int n, int flags)
 {
 	struct msghdr msg = { .msg_flags = flags | MSG_NOSIGNAL };
+	size_t len = 0;
+	unsigned int i;
 
-	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bv, 1, bv->bv_len);
+	for (i = 0; i < n; i++)
+		len += bv[i].bv_len;
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bv, n, len);
 	return send_msg(sock, &msg);
+}
+
+int hablk_sock_send_bvec(struct socket *sock, struct bio_vec *bv, int flags)
+{
+	return hablk_sock_send_bvecs(sock, bv, 1, flags);
 }
 
 /* Header and fixed body of one packet; @extra bytes of payload follow separately. */
@@ -66,13 +75,21 @@ int hablk_sock_recv(struct socket *sock, void *buf, size_t len)
 {
 	struct kvec kv = { .iov_base = buf, .iov_len = len };
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
-	int ret, stalls = 0;
 
 	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, len);
-	while (msg_data_left(&msg)) {
-		ret = sock_recvmsg(sock, &msg, MSG_WAITALL | MSG_NOSIGNAL);
+	return hablk_sock_recv_msg(sock, &msg);
+}
+
+/* The same, into what @msg's iterator describes (pages, say). */
+int hablk_sock_recv_msg(struct socket *sock, struct msghdr *msg)
+{
+	size_t len = msg_data_left(msg);
+	int ret, stalls = 0;
+
+	while (msg_data_left(msg)) {
+		ret = sock_recvmsg(sock, msg, MSG_WAITALL | MSG_NOSIGNAL);
 		/* partway through a packet: give the rest a few more timeouts */
-		if (ret == -EAGAIN && msg_data_left(&msg) < len && ++stalls < 8)
+		if (ret == -EAGAIN && msg_data_left(msg) < len && ++stalls < 8)
 			continue;
 		if (ret < 0)
 			return ret;

@@ -25,6 +25,7 @@
 #include "sync_rules.h"
 
 #define HABLK_MAX_INFLIGHT_PEER	512	/* peer writes being written on the secondary */
+#define HABLK_TX_HDR_SIZE	64	/* header, data packet body, CRC: 44 bytes */
 #define HABLK_SYNC_CHUNK	(256U << 10)
 #define HABLK_SYNC_WINDOW	8	/* sync chunks in flight while the application is idle */
 #define HABLK_SYNC_WINDOW_BUSY	1	/* ... and while it writes: its latency comes first */
@@ -166,6 +167,7 @@ struct hablk_resource {
 	struct mutex data_send_mutex;	/* one packet at a time on each stream */
 	struct mutex send_mutex;	/* one drainer of the send queue: order kept */
 	struct mutex meta_send_mutex;
+	u8 *tx_hdr;			/* a data packet's header, sent by page (send.c) */
 	atomic_t conn_failed;
 	u64 peer_size_sectors;
 	struct hablk_gen peer_gen;
@@ -359,6 +361,8 @@ struct task_struct *hablk_thread_start(struct hablk_resource *res,
 void hablk_thread_stop(struct task_struct **t);
 int hablk_sock_send(struct socket *sock, const void *buf, size_t len, int flags);
 int hablk_sock_send_bvec(struct socket *sock, struct bio_vec *bv, int flags);
+int hablk_sock_recv_msg(struct socket *sock, struct msghdr *msg);
+int hablk_sock_send_bvecs(struct socket *sock, struct bio_vec *bv, unsigned int n, int flags);
 int hablk_sock_recv(struct socket *sock, void *buf, size_t len);
 int hablk_send_pkt(struct socket *sock, unsigned int type, const void *body,
 		   u32 len, u32 extra, int flags);

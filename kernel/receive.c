@@ -89,25 +89,23 @@ static blk_opf_t wire_to_opf(struct hablk_resource *res, u32 f)
 	return opf | REQ_SYNC;
 }
 
-/* Read the payload into fresh pages of @bio. */
+/* Read the payload into fresh pages of @bio: all of it in one receive. */
 static int recv_pages(struct hablk_resource *res, struct bio *bio, u32 len)
 {
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
 	struct page *page;
-	u32 n;
-	int ret;
+	u32 n, left = len;
 
-	while (len) {
-		n = min_t(u32, len, PAGE_SIZE);
+	while (left) {
+		n = min_t(u32, left, PAGE_SIZE);
 		page = alloc_page(GFP_NOIO);
 		if (!page)
 			return -ENOMEM;
 		__bio_add_page(bio, page, n, 0);
-		ret = hablk_sock_recv(res->data_sock, page_address(page), n);
-		if (ret)
-			return ret;
-		len -= n;
+		left -= n;
 	}
-	return 0;
+	iov_iter_bvec(&msg.msg_iter, ITER_DEST, bio->bi_io_vec, bio->bi_vcnt, len);
+	return hablk_sock_recv_msg(res->data_sock, &msg);
 }
 
 /* Does the received data match the sender's CRC-32? (With the test fault injection.) */

@@ -23,7 +23,10 @@ int hablk_req_init(struct hablk_resource *res)
 	if (ret)
 		goto err_req;
 	res->slots = kvcalloc(HABLK_SLOTS, sizeof(*res->slots), GFP_KERNEL);
-	if (!res->slots) {
+	res->tx_hdr = kmalloc(HABLK_TX_HDR_SIZE, GFP_KERNEL);
+	if (!res->slots || !res->tx_hdr) {
+		kvfree(res->slots);
+		kfree(res->tx_hdr);
 		ret = -ENOMEM;
 		goto err_peer;
 	}
@@ -40,6 +43,7 @@ void hablk_req_exit(struct hablk_resource *res)
 {
 	WARN_ON(res->slots_used);
 	kvfree(res->slots);
+	kfree(res->tx_hdr);
 	bioset_exit(&res->peer_bs);
 	bioset_exit(&res->req_bs);
 }

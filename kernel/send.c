@@ -34,22 +34,42 @@ void hablk_send_queue_drop(struct hablk_resource *res)
 	}
 }
 
-/* The bio's data; all but the last segment corked, the last one with @flags. */
-static int send_payload(struct socket *sock, struct bio *bio, int flags)
+/*
+ * A data packet whose payload is a bio: the header, the CRC and the first
+ * segment go in one call into TCP (a 4 KiB write is one sendmsg, not two),
+ * the other segments after it, all but the last corked. The header goes by
+ * page too, from res->tx_hdr (kmalloc'd: it never straddles a page); the
+ * caller holds data_send_mutex, and TCP has copied it when sendmsg returns.
+ */
+static int send_data_bio(struct hablk_resource *res, unsigned int type,
+			 const struct hablk_p_data *d, const __be32 *crc, struct bio *bio,
+			 u32 size, int flags)
 {
-	struct bio_vec bv, prev = {};
-	struct bvec_iter iter;
-	int ret;
+	u8 *hdr = res->tx_hdr;
+	u32 n = sizeof(struct hablk_hdr) + sizeof(*d);
+	struct bvec_iter iter = bio->bi_iter;
+	struct bio_vec bv[2];
+	unsigned int nr = 2;
+	int ret = 0;
 
-	bio_for_each_segment(bv, bio, iter) {
-		if (prev.bv_len) {
-			ret = hablk_sock_send_bvec(sock, &prev, MSG_MORE);
-			if (ret)
-				return ret;
-		}
-		prev = bv;
+	BUILD_BUG_ON(sizeof(struct hablk_hdr) + sizeof(*d) + sizeof(*crc) > HABLK_TX_HDR_SIZE);
+	hablk_hdr_encode((struct hablk_hdr *)hdr, type, sizeof(*d) + (crc ? sizeof(*crc) : 0) + size);
+	memcpy(hdr + sizeof(struct hablk_hdr), d, sizeof(*d));
+	if (crc) {
+		memcpy(hdr + n, crc, sizeof(*crc));
+		n += sizeof(*crc);
 	}
-	return prev.bv_len ? hablk_sock_send_bvec(sock, &prev, flags) : 0;
+	bv[0].bv_page = virt_to_page(hdr);
+	bv[0].bv_offset = offset_in_page(hdr);
+	bv[0].bv_len = n;
+	while (!ret && iter.bi_size) {
+		bv[1] = bio_iter_iovec(bio, iter);
+		bio_advance_iter_single(bio, &iter, bv[1].bv_len);
+		ret = hablk_sock_send_bvecs(res->data_sock, &bv[2 - nr], nr,
+					    iter.bi_size ? MSG_MORE : flags);
+		nr = 1;
+	}
+	return ret;
 }
 
 /* A verify chunk: the digests sit in its first page (verify.c). */
@@ -98,6 +118,7 @@ static int send_req(struct hablk_resource *res, struct hablk_req *req, bool more
 	int flags = more ? MSG_MORE : 0;
 	__be32 crc = 0;
 	struct bio *data;
+	unsigned int type;
 	bool csum;
 	int ret;
 
@@ -130,15 +151,18 @@ static int send_req(struct hablk_resource *res, struct hablk_req *req, bool more
 		mutex_unlock(&res->data_send_mutex);
 		return -ENOTCONN;
 	}
-	ret = hablk_send_pkt(res->data_sock,
-			     req->kind == HABLK_REQ_SYNC ? HABLK_P_SYNC_DATA : HABLK_P_DATA,
-			     &d, sizeof(d), payload ? req->size + (csum ? 4 : 0) : 0,
-			     payload ? MSG_MORE : flags);
-	if (!ret && csum)
-		ret = hablk_sock_send(res->data_sock, &crc, sizeof(crc), MSG_MORE);
-	if (!ret && payload)
-		ret = data ? send_payload(res->data_sock, data, flags) :
-			     hablk_sock_send(res->data_sock, req->copy, req->size, flags);
+	type = req->kind == HABLK_REQ_SYNC ? HABLK_P_SYNC_DATA : HABLK_P_DATA;
+	if (payload && data) {
+		ret = send_data_bio(res, type, &d, csum ? &crc : NULL, data, req->size, flags);
+	} else {
+		ret = hablk_send_pkt(res->data_sock, type, &d, sizeof(d),
+				     payload ? req->size + (csum ? 4 : 0) : 0,
+				     payload ? MSG_MORE : flags);
+		if (!ret && csum)
+			ret = hablk_sock_send(res->data_sock, &crc, sizeof(crc), MSG_MORE);
+		if (!ret && payload)
+			ret = hablk_sock_send(res->data_sock, req->copy, req->size, flags);
+	}
 	mutex_unlock(&res->data_send_mutex);
 	return ret;
 }
