@@ -611,7 +611,16 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 		wake_up(&res->send_wait);
 	} else {
 		atomic_inc(&res->app_inflight);
-		hablk_send_kick(res);
+		/*
+		 * Alone on the link: sent now, from here, the lowest latency.
+		 * Behind writes that wait for their acks: left to the sender
+		 * thread, which sends what queued meanwhile as one corked
+		 * batch (send.c, hablk_sender_fn).
+		 */
+		if (READ_ONCE(res->slots_used) > 1)
+			wake_up(&res->send_wait);
+		else
+			hablk_send_kick(res);
 	}
 	req->start_time = bio_start_io_acct(bio);
 	if (req->local_status || diskless) {
