@@ -265,6 +265,12 @@ struct hablk_req {
 	struct bio clone;		/* must be last */
 };
 
+/* Does the request carry data on the wire (a write; not a discard or zeroes)? */
+static inline bool hablk_req_has_payload(const struct hablk_req *req)
+{
+	return req->size && !(req->wire_flags & (HABLK_WF_DISCARD | HABLK_WF_ZEROES));
+}
+
 /* A write received from the primary, being written on the secondary. */
 struct hablk_peer_req {
 	struct hablk_resource *res;

@@ -554,9 +554,8 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 		__set_bit(HABLK_REQF_IV, &req->flags);
 	}
 	up_read(&res->resize_sem);
-	if (!test_bit(HABLK_REQF_WAIT_ACK, &req->flags) && !req->local_status && req->size &&
-	    !(req->wire_flags & (HABLK_WF_DISCARD | HABLK_WF_ZEROES)) &&
-	    READ_ONCE(res->conn) == HABLK_CONN_CONNECTED)
+	if (!test_bit(HABLK_REQF_WAIT_ACK, &req->flags) && !req->local_status &&
+	    hablk_req_has_payload(req) && READ_ONCE(res->conn) == HABLK_CONN_CONNECTED)
 		copy_for_peer(res, req, bio);
 	/*
 	 * References: submit, local I/O, and if replicated the peer's ack and

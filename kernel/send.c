@@ -113,8 +113,7 @@ static __be32 bio_crc(struct bio *bio)
 static int send_req(struct hablk_resource *res, struct hablk_req *req, bool more)
 {
 	struct hablk_p_data d;
-	bool payload = req->size &&
-		       !(req->wire_flags & (HABLK_WF_DISCARD | HABLK_WF_ZEROES));
+	bool payload = hablk_req_has_payload(req);
 	int flags = more ? MSG_MORE : 0;
 	__be32 crc = 0;
 	struct bio *data;
