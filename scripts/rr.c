@@ -106,7 +106,7 @@ static int client(const char *host, int port, int n, int depth)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	static char buf[REQ];
-	double *t, *sent, sum = 0, start = 0;
+	double *t, *sent, sum = 0, start = 0, elapsed;
 	int fd, i, tries, total = WARMUP + n;
 
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
@@ -146,10 +146,10 @@ static int client(const char *host, int port, int n, int depth)
 			xfer(fd, buf, REQ, 1);
 		}
 	}
-	sum = now_us() - start;	/* n responses in this time */
+	elapsed = now_us() - start;	/* n responses in this time */
 	close(fd);
-	printf("n=%d depth=%d ops_s=%.0f", n, depth, n / sum * 1e6);
-	for (sum = 0, i = 0; i < n; i++)
+	printf("n=%d depth=%d ops_s=%.0f", n, depth, n / elapsed * 1e6);
+	for (i = 0; i < n; i++)
 		sum += t[i];
 	qsort(t, n, sizeof(*t), cmp);
 	printf(" mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f\n", sum / n,

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Fencing without an arbiter (hablkd on alpha and beta, a fence-peer handler): the link cut,
 # the primary freezes and runs the handler with the documented arguments and environment; a
-# handler that hangs is killed after 60 s; while the handler fails, I/O stays frozen and the status says so; once it succeeds (the
-# peer is fenced) the frozen write completes. Beta, without quorum, is never promoted. A
-# write in flight when the link fails reaches beta when the link comes back before the thaw.
+# handler that hangs is killed after 60 s; while the handler fails, I/O stays frozen and the
+# status says so; once it succeeds (the peer is fenced) the frozen write completes. Beta,
+# without quorum, is never promoted. A write in flight when the link fails reaches beta when
+# the link comes back before the thaw.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../hablk.sh"
