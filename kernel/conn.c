@@ -46,6 +46,35 @@ int hablk_sock_send_bvecs(struct socket *sock, struct bio_vec *bv, unsigned int 
 	return send_msg(sock, &msg);
 }
 
+/*
+ * Zero-copy: TCP takes references to the pages instead of copying them, so
+ * their contents must not change until the peer has acked them (a protocol
+ * C write, a sync chunk). Every page must pass sendpage_ok().
+ */
+int hablk_sock_send_pages(struct socket *sock, struct bio_vec *bv, unsigned int n, int flags)
+{
+#ifdef MSG_SPLICE_PAGES
+	return hablk_sock_send_bvecs(sock, bv, n, flags | MSG_SPLICE_PAGES);
+#else
+	unsigned int i, off, len;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		off = bv[i].bv_offset;
+		len = bv[i].bv_len;
+		while (len) {
+			ret = kernel_sendpage(sock, bv[i].bv_page, off, len, MSG_NOSIGNAL |
+					      (i + 1 < n ? flags | MSG_MORE : flags));
+			if (ret <= 0)
+				return ret ? ret : -EPIPE;
+			off += ret;
+			len -= ret;
+		}
+	}
+	return 0;
+#endif
+}
+
 int hablk_sock_send_bvec(struct socket *sock, struct bio_vec *bv, int flags)
 {
 	return hablk_sock_send_bvecs(sock, bv, 1, flags);

@@ -26,6 +26,7 @@
 
 #define HABLK_MAX_INFLIGHT_PEER	512	/* peer writes being written on the secondary */
 #define HABLK_TX_HDR_SIZE	64	/* header, data packet body, CRC: 44 bytes */
+#define HABLK_SEND_BATCH	16	/* pages per zero-copy call into TCP */
 #define HABLK_SYNC_CHUNK	(256U << 10)
 #define HABLK_SYNC_WINDOW	8	/* sync chunks in flight while the application is idle */
 #define HABLK_SYNC_WINDOW_BUSY	1	/* ... and while it writes: its latency comes first */
@@ -366,12 +367,13 @@ struct task_struct *hablk_thread_start(struct hablk_resource *res,
 				       int (*fn)(void *), const char *what);
 void hablk_thread_stop(struct task_struct **t);
 int hablk_sock_send(struct socket *sock, const void *buf, size_t len, int flags);
-int hablk_sock_send_bvec(struct socket *sock, struct bio_vec *bv, int flags);
-int hablk_sock_recv_msg(struct socket *sock, struct msghdr *msg);
 int hablk_sock_send_bvecs(struct socket *sock, struct bio_vec *bv, unsigned int n, int flags);
-int hablk_sock_recv(struct socket *sock, void *buf, size_t len);
+int hablk_sock_send_pages(struct socket *sock, struct bio_vec *bv, unsigned int n, int flags);
+int hablk_sock_send_bvec(struct socket *sock, struct bio_vec *bv, int flags);
 int hablk_send_pkt(struct socket *sock, unsigned int type, const void *body,
 		   u32 len, u32 extra, int flags);
+int hablk_sock_recv(struct socket *sock, void *buf, size_t len);
+int hablk_sock_recv_msg(struct socket *sock, struct msghdr *msg);
 
 /* send.c */
 void hablk_send_queue_add(struct hablk_resource *res, struct hablk_req *req);

@@ -36,10 +36,12 @@ void hablk_send_queue_drop(struct hablk_resource *res)
 
 /*
  * A data packet whose payload is a bio: the header, the CRC and the first
- * segment go in one call into TCP (a 4 KiB write is one sendmsg, not two),
- * the other segments after it, all but the last corked. The header goes by
- * page too, from res->tx_hdr (kmalloc'd: it never straddles a page); the
- * caller holds data_send_mutex, and TCP has copied it when sendmsg returns.
+ * segment go in one call into TCP (a 4 KiB write is one sendmsg, not two).
+ * The header goes by page too, from res->tx_hdr (kmalloc'd: it never
+ * straddles a page); the caller holds data_send_mutex, and TCP has copied it
+ * when sendmsg returns. The other segments go zero-copy, up to
+ * HABLK_SEND_BATCH at a time and all but the last corked: the bio's pages
+ * stay unchanged until the peer acks it (the caller makes sure).
  */
 static int send_data_bio(struct hablk_resource *res, unsigned int type,
 			 const struct hablk_p_data *d, const __be32 *crc, struct bio *bio,
@@ -48,9 +50,10 @@ static int send_data_bio(struct hablk_resource *res, unsigned int type,
 	u8 *hdr = res->tx_hdr;
 	u32 n = sizeof(struct hablk_hdr) + sizeof(*d);
 	struct bvec_iter iter = bio->bi_iter;
-	struct bio_vec bv[2];
-	unsigned int nr = 2;
-	int ret = 0;
+	struct bio_vec bv[HABLK_SEND_BATCH];
+	unsigned int nr;
+	bool zc;
+	int ret;
 
 	BUILD_BUG_ON(sizeof(struct hablk_hdr) + sizeof(*d) + sizeof(*crc) > HABLK_TX_HDR_SIZE);
 	hablk_hdr_encode((struct hablk_hdr *)hdr, type, sizeof(*d) + (crc ? sizeof(*crc) : 0) + size);
@@ -62,12 +65,23 @@ static int send_data_bio(struct hablk_resource *res, unsigned int type,
 	bv[0].bv_page = virt_to_page(hdr);
 	bv[0].bv_offset = offset_in_page(hdr);
 	bv[0].bv_len = n;
+	bv[1] = bio_iter_iovec(bio, iter);
+	bio_advance_iter_single(bio, &iter, bv[1].bv_len);
+	ret = hablk_sock_send_bvecs(res->data_sock, bv, 2, iter.bi_size ? MSG_MORE : flags);
 	while (!ret && iter.bi_size) {
-		bv[1] = bio_iter_iovec(bio, iter);
-		bio_advance_iter_single(bio, &iter, bv[1].bv_len);
-		ret = hablk_sock_send_bvecs(res->data_sock, &bv[2 - nr], nr,
-					    iter.bi_size ? MSG_MORE : flags);
-		nr = 1;
+		/* a run of pages that are all zero-copy safe, or one that is not (slab) */
+		bv[0] = bio_iter_iovec(bio, iter);
+		bio_advance_iter_single(bio, &iter, bv[0].bv_len);
+		zc = sendpage_ok(bv[0].bv_page);
+		for (nr = 1; zc && nr < HABLK_SEND_BATCH && iter.bi_size; nr++) {
+			bv[nr] = bio_iter_iovec(bio, iter);
+			if (!sendpage_ok(bv[nr].bv_page))
+				break;
+			bio_advance_iter_single(bio, &iter, bv[nr].bv_len);
+		}
+		flags = iter.bi_size ? MSG_MORE : flags;
+		ret = zc ? hablk_sock_send_pages(res->data_sock, bv, nr, flags) :
+			hablk_sock_send_bvecs(res->data_sock, bv, nr, flags);
 	}
 	return ret;
 }
