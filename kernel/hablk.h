@@ -27,6 +27,7 @@
 #define HABLK_MAX_INFLIGHT_PEER	512	/* peer writes being written on the secondary */
 #define HABLK_TX_HDR_SIZE	64	/* header, data packet body, CRC: 44 bytes */
 #define HABLK_SEND_BATCH	16	/* pages per zero-copy call into TCP */
+#define HABLK_RX_BUF_SIZE	64	/* a header, a data packet's body and CRC: 44 bytes */
 #define HABLK_SYNC_CHUNK	(256U << 10)
 #define HABLK_SYNC_WINDOW	8	/* sync chunks in flight while the application is idle */
 #define HABLK_SYNC_WINDOW_BUSY	1	/* ... and while it writes: its latency comes first */
@@ -169,6 +170,8 @@ struct hablk_resource {
 	struct mutex send_mutex;	/* one drainer of the send queue: order kept */
 	struct mutex meta_send_mutex;
 	u8 *tx_hdr;			/* a data packet's header, sent by page (send.c) */
+	u8 rx_buf[HABLK_RX_BUF_SIZE];	/* the data stream's next bytes, read ahead (receive.c) */
+	u32 rx_head, rx_tail;		/* unread: rx_buf[rx_head..rx_tail) */
 	atomic_t conn_failed;
 	u64 peer_size_sectors;
 	struct hablk_gen peer_gen;
@@ -396,6 +399,8 @@ void hablk_ack_push(struct hablk_resource *res);
 void hablk_peer_endio(struct bio *bio);
 struct hablk_peer_req *hablk_peer_req_alloc(struct hablk_resource *res, unsigned int nr_pages,
 					    blk_opf_t opf, const struct hablk_p_data *d);
+int hablk_data_recv(struct hablk_resource *res, void *buf, u32 len);
+bool hablk_data_pending(struct hablk_resource *res);
 int hablk_receive_loop(struct hablk_resource *res);
 int hablk_meta_fn(void *arg);
 

@@ -73,7 +73,7 @@ int hablk_read_reply(struct hablk_resource *res, u32 len)
 	void *p;
 	int ret;
 
-	ret = hablk_sock_recv(res->data_sock, &d, sizeof(d));
+	ret = hablk_data_recv(res, &d, sizeof(d));
 	if (ret)
 		return ret;
 	req = hablk_slot_take(res, be64_to_cpu(d.id));
@@ -96,7 +96,7 @@ int hablk_read_reply(struct hablk_resource *res, u32 len)
 	if (!status) {
 		bio_for_each_segment(bv, req->master, iter) {
 			p = bvec_kmap_local(&bv);
-			ret = hablk_sock_recv(res->data_sock, p, bv.bv_len);
+			ret = hablk_data_recv(res, p, bv.bv_len);
 			kunmap_local(p);
 			if (ret)
 				break;
@@ -118,7 +118,7 @@ int hablk_read_serve(struct hablk_resource *res, u32 len)
 
 	if (len != sizeof(d))
 		return -EPROTO;
-	ret = hablk_sock_recv(res->data_sock, &d, sizeof(d));
+	ret = hablk_data_recv(res, &d, sizeof(d));
 	if (ret)
 		return ret;
 	size = be32_to_cpu(d.size);

@@ -370,7 +370,7 @@ void hablk_ack_work(struct work_struct *work)
 /* From the receiver, which completed peer writes itself. */
 void hablk_ack_inline(struct hablk_resource *res)
 {
-	ack_send(res, tcp_inq(res->data_sock->sk) > 0);
+	ack_send(res, hablk_data_pending(res));
 }
 
 /* The receiver is about to wait for data: send the acks it held back. */

@@ -218,7 +218,7 @@ int hablk_verify_serve(struct hablk_resource *res, u32 len)
 	v = kmalloc(len, GFP_NOIO);
 	if (!v)
 		return -ENOMEM;
-	ret = hablk_sock_recv(res->data_sock, v, len);
+	ret = hablk_data_recv(res, v, len);
 	if (ret)
 		goto out;
 	if (hablk_verify_check(v, len, res->size_sectors) ||
