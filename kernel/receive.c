@@ -90,6 +90,31 @@ static blk_opf_t wire_to_opf(struct hablk_resource *res, u32 f)
 }
 
 /*
+ * Move the unread bytes buf[*head..*tail) to the front, then read what the
+ * socket has after them (at least one byte, or until sk_rcvtimeo): the
+ * bytes read, or an error (-ECONNRESET at EOF). Both streams' readers.
+ */
+static int rx_fill(struct socket *sock, u8 *buf, u32 size, u32 *head, u32 *tail)
+{
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	struct kvec kv;
+	int ret;
+
+	if (*head) {
+		memmove(buf, buf + *head, *tail - *head);
+		*tail -= *head;
+		*head = 0;
+	}
+	kv.iov_base = buf + *tail;
+	kv.iov_len = size - *tail;
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, kv.iov_len);
+	ret = sock_recvmsg(sock, &msg, MSG_NOSIGNAL);
+	if (ret > 0)
+		*tail += ret;
+	return ret ? ret : -ECONNRESET;
+}
+
+/*
  * The data stream is read through a small buffer: the receive that waits for
  * a packet's header takes whatever else has arrived, up to HABLK_RX_BUF_SIZE
  * bytes, so a data packet's body (and CRC, and the start of its payload)
@@ -130,23 +155,13 @@ bool hablk_data_pending(struct hablk_resource *res)
 /* The next packet's header: wait for it, and read ahead what came with it. */
 static int data_recv_hdr(struct hablk_resource *res, struct hablk_hdr *h)
 {
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
-	struct kvec kv;
 	int ret;
 
 	while (res->rx_tail - res->rx_head < sizeof(*h)) {
-		memmove(res->rx_buf, res->rx_buf + res->rx_head, res->rx_tail - res->rx_head);
-		res->rx_tail -= res->rx_head;
-		res->rx_head = 0;
-		kv.iov_base = res->rx_buf + res->rx_tail;
-		kv.iov_len = HABLK_RX_BUF_SIZE - res->rx_tail;
-		iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, kv.iov_len);
-		ret = sock_recvmsg(res->data_sock, &msg, MSG_NOSIGNAL);	/* what is there */
+		ret = rx_fill(res->data_sock, res->rx_buf, HABLK_RX_BUF_SIZE,
+			      &res->rx_head, &res->rx_tail);
 		if (ret < 0)
 			return ret;
-		if (ret == 0)
-			return -ECONNRESET;
-		res->rx_tail += ret;
 	}
 	memcpy(h, res->rx_buf + res->rx_head, sizeof(*h));
 	res->rx_head += sizeof(*h);
@@ -492,26 +507,12 @@ struct meta_rx {
  */
 static int meta_fill(struct socket *sock, struct meta_rx *rx)
 {
-	struct kvec kv;
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
-	int ret;
+	int ret = rx_fill(sock, rx->buf, META_RX_SIZE, &rx->head, &rx->tail);
 
-	if (rx->head) {
-		memmove(rx->buf, rx->buf + rx->head, rx->tail - rx->head);
-		rx->tail -= rx->head;
-		rx->head = 0;
-	}
-	kv.iov_base = rx->buf + rx->tail;
-	kv.iov_len = META_RX_SIZE - rx->tail;
-	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, kv.iov_len);
-	ret = sock_recvmsg(sock, &msg, MSG_NOSIGNAL);
 	if (ret == -EAGAIN && rx->tail && ++rx->stalls < 8)
 		return 0;	/* partway through a packet: a few more timeouts */
 	if (ret < 0)
 		return ret;
-	if (ret == 0)
-		return -ECONNRESET;
-	rx->tail += ret;
 	rx->stalls = 0;
 	return 0;
 }
