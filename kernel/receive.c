@@ -121,19 +121,12 @@ static int rx_fill(struct socket *sock, u8 *buf, u32 size, u32 *head, u32 *tail)
  * comes with it: two receives per write instead of three or four. Every read
  * of the data stream, once the receive loop runs, goes through these.
  */
-static u32 rx_take(struct hablk_resource *res, struct iov_iter *to)
-{
-	u32 n = min_t(u32, res->rx_tail - res->rx_head, iov_iter_count(to));
-
-	if (n && copy_to_iter(res->rx_buf + res->rx_head, n, to) == n)
-		res->rx_head += n;
-	return n;
-}
-
 /* Fill @msg's iterator: first from the buffer, then straight from the socket. */
 static int data_recv_msg(struct hablk_resource *res, struct msghdr *msg)
 {
-	rx_take(res, &msg->msg_iter);
+	u32 n = min_t(u32, res->rx_tail - res->rx_head, msg_data_left(msg));
+
+	res->rx_head += copy_to_iter(res->rx_buf + res->rx_head, n, &msg->msg_iter);
 	return msg_data_left(msg) ? hablk_sock_recv_msg(res->data_sock, msg) : 0;
 }
 

@@ -52,8 +52,8 @@ static int send_data_bio(struct hablk_resource *res, unsigned int type,
 	struct bvec_iter iter = bio->bi_iter;
 	struct bio_vec bv[HABLK_SEND_BATCH];
 	unsigned int nr;
+	int ret, seg_flags;
 	bool zc;
-	int ret;
 
 	BUILD_BUG_ON(sizeof(struct hablk_hdr) + sizeof(*d) + sizeof(*crc) > HABLK_TX_HDR_SIZE);
 	hablk_hdr_encode((struct hablk_hdr *)hdr, type, sizeof(*d) + (crc ? sizeof(*crc) : 0) + size);
@@ -79,9 +79,9 @@ static int send_data_bio(struct hablk_resource *res, unsigned int type,
 				break;
 			bio_advance_iter_single(bio, &iter, bv[nr].bv_len);
 		}
-		flags = iter.bi_size ? MSG_MORE : flags;
-		ret = zc ? hablk_sock_send_pages(res->data_sock, bv, nr, flags) :
-			hablk_sock_send_bvecs(res->data_sock, bv, nr, flags);
+		seg_flags = iter.bi_size ? MSG_MORE : flags;
+		ret = zc ? hablk_sock_send_pages(res->data_sock, bv, nr, seg_flags) :
+			hablk_sock_send_bvecs(res->data_sock, bv, nr, seg_flags);
 	}
 	return ret;
 }
