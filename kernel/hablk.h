@@ -43,6 +43,7 @@ enum hablk_obj {
 	HABLK_OBJ_PEER_REQ,
 	HABLK_OBJ_SOCKET,
 	HABLK_OBJ_THREAD,
+	HABLK_OBJ_PAGE,			/* pages of the data path (pool.c) */
 	__HABLK_OBJ_MAX
 };
 
@@ -229,7 +230,7 @@ struct hablk_resource {
 enum hablk_req_kind {
 	HABLK_REQ_WRITE,		/* application write, flush, discard, zeroes */
 	HABLK_REQ_SYNC,			/* full-sync chunk, owns its pages */
-	HABLK_REQ_VERIFY,		/* verify chunk: its first page holds the digests */
+	HABLK_REQ_VERIFY,		/* verify chunk, owns its pages: the first holds the digests */
 	HABLK_REQ_READ,			/* a read served by the peer (diskless, read error) */
 };
 
@@ -391,6 +392,8 @@ int hablk_send_data_pkt_extra(struct hablk_resource *res, unsigned int type,
 int hablk_send_meta(struct hablk_resource *res, unsigned int type, const void *body,
 		    u32 len, int flags);
 void hablk_peer_req_free(struct hablk_peer_req *preq);
+struct page *hablk_page_get(struct hablk_resource *res, gfp_t gfp);
+void hablk_page_put(struct hablk_resource *res, struct page *page);
 void hablk_ack_work(struct work_struct *work);
 void hablk_ack_inline(struct hablk_resource *res);
 void hablk_ack_push(struct hablk_resource *res);

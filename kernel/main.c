@@ -35,12 +35,15 @@ static int hablk_objs_total(void)
 
 static int objects_get(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%d resources %d requests %d peer_requests %d sockets %d threads\n",
-			  atomic_read(&hablk_objs[HABLK_OBJ_RESOURCE]),
-			  atomic_read(&hablk_objs[HABLK_OBJ_REQ]),
-			  atomic_read(&hablk_objs[HABLK_OBJ_PEER_REQ]),
-			  atomic_read(&hablk_objs[HABLK_OBJ_SOCKET]),
-			  atomic_read(&hablk_objs[HABLK_OBJ_THREAD]));
+	static const char * const names[__HABLK_OBJ_MAX] = {
+		"resources", "requests", "peer_requests", "sockets", "threads", "pages",
+	};
+	int i, n = 0;
+
+	for (i = 0; i < __HABLK_OBJ_MAX; i++)
+		n += sysfs_emit_at(buf, n, "%s%d %s", i ? " " : "", atomic_read(&hablk_objs[i]),
+				   names[i]);
+	return n + sysfs_emit_at(buf, n, "\n");
 }
 
 static const struct kernel_param_ops objects_ops = {

@@ -132,7 +132,7 @@ int hablk_read_serve(struct hablk_resource *res, u32 len)
 	preq->is_read = true;
 	bio = &preq->bio;
 	for (i = 0; i < n; i++) {
-		page = alloc_page(GFP_NOIO);
+		page = hablk_page_get(res, GFP_NOIO);
 		if (!page) {
 			hablk_peer_req_free(preq);
 			return -ENOMEM;

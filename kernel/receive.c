@@ -170,7 +170,7 @@ static int recv_pages(struct hablk_resource *res, struct bio *bio, u32 len)
 
 	while (left) {
 		n = min_t(u32, left, PAGE_SIZE);
-		page = alloc_page(GFP_NOIO);
+		page = hablk_page_get(res, GFP_NOIO);
 		if (!page)
 			return -ENOMEM;
 		__bio_add_page(bio, page, n, 0);

@@ -175,9 +175,9 @@ void hablk_req_put(struct hablk_req *req)
 		hablk_intent_end(res, req->sector, req->size >> SECTOR_SHIFT);
 	if (test_bit(HABLK_REQF_IV, &req->flags))
 		hablk_iv_unlock(res, &req->iv);
-	if (req->kind == HABLK_REQ_SYNC)
+	if (req->kind == HABLK_REQ_SYNC || req->kind == HABLK_REQ_VERIFY)	/* chunks */
 		bio_for_each_segment_all(bv, &req->clone, iter)
-			__free_page(bv->bv_page);
+			hablk_page_put(res, bv->bv_page);
 	if (req->copy) {
 		kvfree(req->copy);
 		atomic_sub(req->size, &res->copy_bytes);

@@ -318,7 +318,7 @@ void hablk_peer_req_free(struct hablk_peer_req *preq)
 	struct bvec_iter_all iter;
 
 	bio_for_each_segment_all(bv, &preq->bio, iter)
-		__free_page(bv->bv_page);
+		hablk_page_put(preq->res, bv->bv_page);
 	bio_put(&preq->bio);
 	hablk_obj_put(HABLK_OBJ_PEER_REQ);
 }

@@ -27,7 +27,7 @@ struct hablk_req *hablk_chunk_alloc(struct hablk_resource *res, sector_t sector,
 	hablk_obj_get(HABLK_OBJ_REQ);
 	bio->bi_iter.bi_sector = sector;
 	for (i = 0; i < nr; i++) {
-		page = alloc_page(GFP_KERNEL);
+		page = hablk_page_get(res, GFP_KERNEL);
 		if (!page) {
 			hablk_req_put(req);
 			return NULL;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Online verify: blocks corrupted behind hablk's back on beta's backing disk (and one that
 # straddles two blocks) are found exactly, while alpha keeps writing elsewhere, and resynced
-# from alpha; afterwards both devices are identical.
+# from alpha; afterwards both devices are identical, and after down no page is left.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../hablk.sh"
@@ -33,3 +33,10 @@ adm alpha verify "$RES"
 adm alpha wait-sync "$RES" --timeout 120
 [[ $(vm_console alpha | grep -c 'online verify done: 0 blocks') == 1 ]] || fail "second verify found differences"
 pass "a second verify finds nothing"
+# the chunks of both verifies gave their pages back (a verify chunk's pages once leaked)
+adm alpha secondary "$RES"
+for n in alpha beta; do adm "$n" down "$RES"; done
+for n in alpha beta; do
+	assert_eq "$(objects "$n")" "0 resources 0 requests 0 peer_requests 0 sockets 0 threads 0 pages" \
+		"$n: no hablk object or page left after the verifies and down"
+done
