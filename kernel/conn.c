@@ -493,6 +493,7 @@ static void teardown(struct hablk_resource *res)
 	hablk_send_queue_drop(res);
 	sock_free_shared(res, &res->meta_sock, &res->meta_send_mutex);
 	sock_free_shared(res, &res->data_sock, &res->data_send_mutex);
+	hablk_pool_drain(res);	/* no need to keep pages while unconnected */
 }
 
 /* Both sides send their state first, then read the peer's, then decide. */

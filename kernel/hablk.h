@@ -35,6 +35,8 @@
 #define HABLK_SLOTS		(1U << HABLK_SLOT_BITS)	/* writes in flight to the peer */
 /* protocol A: data copied for the peer and not yet acked, at most (a send buffer) */
 #define HABLK_COPY_MAX		(4U << 20)
+/* free data-path pages a resource keeps for reuse (pool.c): 4 MiB */
+#define HABLK_POOL_PAGES	1024
 
 /* Counted objects, so a test can prove nothing leaks (module param "objects"). */
 enum hablk_obj {
@@ -195,6 +197,9 @@ struct hablk_resource {
 	struct work_struct ack_work;
 	bool acks_held;			/* the receiver corked acks: push before it waits */
 	struct workqueue_struct *wq;
+	spinlock_t pool_lock;		/* free pages for reuse (pool.c) */
+	struct list_head pool;		/* linked by page->lru */
+	unsigned int pool_count;
 	spinlock_t defer_lock;
 	struct bio_list deferred;	/* writes that need a metadata update first */
 	/* quorum (quorum.c), under defer_lock; read locklessly on the fast path */
@@ -394,6 +399,7 @@ int hablk_send_meta(struct hablk_resource *res, unsigned int type, const void *b
 void hablk_peer_req_free(struct hablk_peer_req *preq);
 struct page *hablk_page_get(struct hablk_resource *res, gfp_t gfp);
 void hablk_page_put(struct hablk_resource *res, struct page *page);
+void hablk_pool_drain(struct hablk_resource *res);
 void hablk_ack_work(struct work_struct *work);
 void hablk_ack_inline(struct hablk_resource *res);
 void hablk_ack_push(struct hablk_resource *res);

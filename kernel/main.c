@@ -132,6 +132,8 @@ static struct hablk_resource *resource_alloc(struct hablk_config *cfg, struct ne
 	spin_lock_init(&res->ack_lock);
 	INIT_LIST_HEAD(&res->ack_queue);
 	INIT_WORK(&res->ack_work, hablk_ack_work);
+	spin_lock_init(&res->pool_lock);
+	INIT_LIST_HEAD(&res->pool);
 	INIT_DELAYED_WORK(&res->sweep_work, sweep_fn);
 	INIT_WORK(&res->submit_work, hablk_submit_work);
 	INIT_WORK(&res->retry_work, hablk_read_retry_work);
@@ -149,6 +151,7 @@ static struct hablk_resource *resource_alloc(struct hablk_config *cfg, struct ne
 
 static void resource_free(struct hablk_resource *res)
 {
+	hablk_pool_drain(res);
 	put_net(res->net);
 	memzero_explicit(res->cfg.secret, sizeof(res->cfg.secret));
 	kfree(res);

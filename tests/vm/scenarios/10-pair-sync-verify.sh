@@ -1,7 +1,8 @@
 #!/bin/bash
 # (a) A fresh pair: create-md, up, primary --force, full sync; fio writes blocks with verify
 # headers on alpha while the sync runs; roles switch; fio verifies every block on beta; both
-# devices are identical; events report the role changes. PROTOCOL=A runs it with protocol A.
+# devices are identical; events report the role changes; idle, no more pages are held than the
+# pool keeps, and none once disconnected. PROTOCOL=A runs it with protocol A.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../hablk.sh"
@@ -63,3 +64,13 @@ assert_eq "$(dev_sum alpha)" "$(dev_sum beta)" "whole device identical on both n
 vm_check_log alpha
 vm_check_log beta
 pass "kernel logs clean"
+
+# Data-path pages: idle, a node keeps at most its pool (1,024 free pages); none once the
+# connection is gone (the pool is emptied at teardown).
+for n in alpha beta; do
+	pages=$(objects "$n" | awk '{ print $11 }')
+	((pages <= 1024)) || fail "$n holds $pages data-path pages while idle (pool: at most 1024)"
+done
+adm alpha disconnect "$RES"
+assert_eq "$(objects alpha | awk '{ print $11 }')" 0 "no data-path page held once disconnected"
+pass "idle nodes keep at most the page pool, and none once disconnected"
