@@ -10,7 +10,7 @@
 #   vm alpha ping -c1 192.0.2.2
 #
 # Environment: HABLK_KVER (kernel), HABLK_VM_WORK (work dir, kept), HABLK_VM_CACHE (boot images),
-# HABLK_VM_TIMEOUT (per command, s), HABLK_VM_BOOT_TIMEOUT (s), HABLK_VM_MEM (MiB),
+# HABLK_VM_TIMEOUT (per command, s), HABLK_VM_BOOT_TIMEOUT (s), HABLK_VM_MEM (MiB), HABLK_VM_CPU,
 # HABLK_VM_KEEP_DISKS=1 (keep disk images), VM_LOG_ALLOW (ERE of console lines vm_check_log ignores).
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -223,7 +223,14 @@ vm_start() {
 	kernel=$(_vm_kernel "$kver")
 	initrd=$(_vm_initramfs "$kver")
 
-	local cmd=(qemu-system-x86_64 -name "$name" -accel tcg -smp 1 -m "$mem"
+	# The guest CPU has no CMPXCHG16B (HABLK_VM_CPU overrides): Debian 12's QEMU 7.2 computes
+	# its flags with a stale lazy-flags state (no gen_update_cc_op before the helper; fixed
+	# when QEMU 8.1 inlined the instruction), which can leave garbage in EFLAGS. Seen twice
+	# in 6.12 guests as a double fault right after the cmpxchg16b of SLUB's kmalloc fast path,
+	# with EFLAGS equal to RDI | 0x242, the operand of the preceding ADD. Without CX16 the
+	# kernel uses its own emulation (this_cpu_cmpxchg16b_emu) instead.
+	local cmd=(qemu-system-x86_64 -name "$name" -accel tcg -cpu "${HABLK_VM_CPU:-qemu64,-cx16}"
+		-smp 1 -m "$mem"
 		-nodefaults -nographic -no-reboot
 		-kernel "$kernel" -initrd "$initrd"
 		-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
