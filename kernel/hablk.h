@@ -397,8 +397,8 @@ int hablk_send_data_pkt_extra(struct hablk_resource *res, unsigned int type,
 int hablk_send_meta(struct hablk_resource *res, unsigned int type, const void *body,
 		    u32 len, int flags);
 void hablk_peer_req_free(struct hablk_peer_req *preq);
-struct page *hablk_page_get(struct hablk_resource *res, gfp_t gfp);
-void hablk_page_put(struct hablk_resource *res, struct page *page);
+int hablk_bio_add_pages(struct hablk_resource *res, struct bio *bio, u32 size, gfp_t gfp);
+void hablk_bio_pages_put(struct hablk_resource *res, struct bio *bio);
 void hablk_pool_drain(struct hablk_resource *res);
 void hablk_ack_work(struct work_struct *work);
 void hablk_ack_inline(struct hablk_resource *res);

@@ -111,9 +111,8 @@ int hablk_read_serve(struct hablk_resource *res, u32 len)
 {
 	struct hablk_peer_req *preq;
 	struct hablk_p_data d;
-	struct page *page;
 	struct bio *bio;
-	u32 size, n, i;
+	u32 size;
 	int ret;
 
 	if (len != sizeof(d))
@@ -127,17 +126,12 @@ int hablk_read_serve(struct hablk_resource *res, u32 len)
 	    (size >> SECTOR_SHIFT) > res->size_sectors - be64_to_cpu(d.sector) ||
 	    READ_ONCE(res->peer_role) != HABLK_ROLE_PRIMARY)
 		return -EPROTO;
-	n = DIV_ROUND_UP(size, PAGE_SIZE);
-	preq = hablk_peer_req_alloc(res, n, REQ_OP_READ, &d);
+	preq = hablk_peer_req_alloc(res, DIV_ROUND_UP(size, PAGE_SIZE), REQ_OP_READ, &d);
 	preq->is_read = true;
 	bio = &preq->bio;
-	for (i = 0; i < n; i++) {
-		page = hablk_page_get(res, GFP_NOIO);
-		if (!page) {
-			hablk_peer_req_free(preq);
-			return -ENOMEM;
-		}
-		__bio_add_page(bio, page, min_t(u32, PAGE_SIZE, size - i * PAGE_SIZE), 0);
+	if (hablk_bio_add_pages(res, bio, size, GFP_NOIO)) {
+		hablk_peer_req_free(preq);
+		return -ENOMEM;
 	}
 	atomic_inc(&res->peer_inflight);
 	if (READ_ONCE(res->disk) != HABLK_DISK_UPTODATE) {

@@ -5,61 +5,95 @@
  * per-resource pool of free ones, so a page is not allocated again for every
  * 4 KiB that arrives or is synced.
  */
+#include <linux/bio.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include "hablk.h"
 
-/*
- * A page from the pool, else from the allocator. Its contents are stale:
- * every caller overwrites what it uses (a receive, a disk read). The
- * allocator would zero it first (init_on_alloc, on by default in Debian's
- * kernels): for a 1 MiB write that was 256 pages cleared on the secondary,
- * only to be overwritten.
- */
-struct page *hablk_page_get(struct hablk_resource *res, gfp_t gfp)
+static void page_free(struct page *page)
 {
-	struct page *page = NULL;
-	unsigned long flags;
-
-	if (READ_ONCE(res->pool_count)) {
-		spin_lock_irqsave(&res->pool_lock, flags);
-		page = list_first_entry_or_null(&res->pool, struct page, lru);
-		if (page) {
-			list_del(&page->lru);
-			res->pool_count--;
-		}
-		spin_unlock_irqrestore(&res->pool_lock, flags);
-		if (page)
-			return page;
-	}
-	page = alloc_page(gfp);
-	if (page)
-		hablk_obj_get(HABLK_OBJ_PAGE);
-	return page;
+	put_page(page);
+	hablk_obj_put(HABLK_OBJ_PAGE);
 }
 
 /*
- * Back to the pool while it has room, but only a page no one else holds: TCP
- * keeps a reference to a page it was given zero-copy until its segment is
- * acked, and such a page is freed by whoever drops the last reference.
+ * Give @bio pages for @size bytes (the last one partly used), from the pool
+ * while it has some, then from the allocator; the pool's lock is taken once.
+ * Their contents are stale: every caller overwrites what it uses (a receive,
+ * a disk read). The allocator would zero them first (init_on_alloc, on by
+ * default in Debian's kernels): for a 1 MiB write that was 256 pages cleared
+ * on the secondary, only to be overwritten. On -ENOMEM the pages already
+ * added stay in @bio, for the caller's hablk_bio_pages_put().
  */
-void hablk_page_put(struct hablk_resource *res, struct page *page)
+int hablk_bio_add_pages(struct hablk_resource *res, struct bio *bio, u32 size, gfp_t gfp)
 {
+	unsigned int i, n = DIV_ROUND_UP(size, PAGE_SIZE), pooled = 0;
+	struct page *page, *tmp;
 	unsigned long flags;
-	bool pooled = false;
+	LIST_HEAD(list);
 
-	if (page_ref_count(page) == 1 && READ_ONCE(res->pool_count) < HABLK_POOL_PAGES) {
+	if (READ_ONCE(res->pool_count)) {
 		spin_lock_irqsave(&res->pool_lock, flags);
-		if (res->pool_count < HABLK_POOL_PAGES) {
-			list_add(&page->lru, &res->pool);
+		list_for_each_entry_safe(page, tmp, &res->pool, lru) {
+			if (pooled == n)
+				break;
+			list_move(&page->lru, &list);
+			pooled++;
+		}
+		res->pool_count -= pooled;
+		spin_unlock_irqrestore(&res->pool_lock, flags);
+	}
+	for (i = 0; i < n; i++) {
+		page = list_first_entry_or_null(&list, struct page, lru);
+		if (page) {
+			list_del(&page->lru);
+		} else {
+			page = alloc_page(gfp);
+			if (!page)
+				return -ENOMEM;
+			hablk_obj_get(HABLK_OBJ_PAGE);
+		}
+		__bio_add_page(bio, page, min_t(u32, PAGE_SIZE, size - i * PAGE_SIZE), 0);
+	}
+	return 0;
+}
+
+/*
+ * Take back @bio's pages: into the pool while it has room, but only pages no
+ * one else holds (TCP keeps a reference to a page it was given zero-copy
+ * until its segment is acked; such a page is freed by whoever drops the last
+ * reference), with one hold of the pool's lock.
+ */
+void hablk_bio_pages_put(struct hablk_resource *res, struct bio *bio)
+{
+	struct bvec_iter_all iter;
+	struct page *page, *tmp;
+	struct bio_vec *bv;
+	unsigned long flags;
+	LIST_HEAD(list);
+	unsigned int n = 0;
+
+	bio_for_each_segment_all(bv, bio, iter) {
+		if (page_ref_count(bv->bv_page) == 1) {
+			list_add(&bv->bv_page->lru, &list);
+			n++;
+		} else {
+			page_free(bv->bv_page);
+		}
+	}
+	if (n && READ_ONCE(res->pool_count) < HABLK_POOL_PAGES) {
+		spin_lock_irqsave(&res->pool_lock, flags);
+		list_for_each_entry_safe(page, tmp, &list, lru) {
+			if (res->pool_count == HABLK_POOL_PAGES)
+				break;
+			list_move(&page->lru, &res->pool);
 			res->pool_count++;
-			pooled = true;
 		}
 		spin_unlock_irqrestore(&res->pool_lock, flags);
 	}
-	if (!pooled) {
-		put_page(page);
-		hablk_obj_put(HABLK_OBJ_PAGE);
+	list_for_each_entry_safe(page, tmp, &list, lru) {
+		list_del(&page->lru);
+		page_free(page);
 	}
 }
 
@@ -75,7 +109,6 @@ void hablk_pool_drain(struct hablk_resource *res)
 	spin_unlock_irq(&res->pool_lock);
 	list_for_each_entry_safe(page, tmp, &list, lru) {
 		list_del(&page->lru);
-		__free_page(page);
-		hablk_obj_put(HABLK_OBJ_PAGE);
+		page_free(page);
 	}
 }

@@ -165,17 +165,9 @@ static int data_recv_hdr(struct hablk_resource *res, struct hablk_hdr *h)
 static int recv_pages(struct hablk_resource *res, struct bio *bio, u32 len)
 {
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
-	struct page *page;
-	u32 n, left = len;
 
-	while (left) {
-		n = min_t(u32, left, PAGE_SIZE);
-		page = hablk_page_get(res, GFP_NOIO);
-		if (!page)
-			return -ENOMEM;
-		__bio_add_page(bio, page, n, 0);
-		left -= n;
-	}
+	if (hablk_bio_add_pages(res, bio, len, GFP_NOIO))
+		return -ENOMEM;
 	iov_iter_bvec(&msg.msg_iter, ITER_DEST, bio->bi_io_vec, bio->bi_vcnt, len);
 	return data_recv_msg(res, &msg);
 }

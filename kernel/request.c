@@ -166,8 +166,6 @@ static void req_complete_put(struct hablk_req *req)
 void hablk_req_put(struct hablk_req *req)
 {
 	struct hablk_resource *res = req->res;
-	struct bio_vec *bv;
-	struct bvec_iter_all iter;
 
 	if (!atomic_dec_and_test(&req->ref))
 		return;
@@ -176,8 +174,7 @@ void hablk_req_put(struct hablk_req *req)
 	if (test_bit(HABLK_REQF_IV, &req->flags))
 		hablk_iv_unlock(res, &req->iv);
 	if (req->kind == HABLK_REQ_SYNC || req->kind == HABLK_REQ_VERIFY)	/* chunks */
-		bio_for_each_segment_all(bv, &req->clone, iter)
-			hablk_page_put(res, bv->bv_page);
+		hablk_bio_pages_put(res, &req->clone);
 	if (req->copy) {
 		kvfree(req->copy);
 		atomic_sub(req->size, &res->copy_bytes);

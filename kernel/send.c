@@ -314,11 +314,7 @@ int hablk_send_meta(struct hablk_resource *res, unsigned int type, const void *b
 
 void hablk_peer_req_free(struct hablk_peer_req *preq)
 {
-	struct bio_vec *bv;
-	struct bvec_iter_all iter;
-
-	bio_for_each_segment_all(bv, &preq->bio, iter)
-		hablk_page_put(preq->res, bv->bv_page);
+	hablk_bio_pages_put(preq->res, &preq->bio);
 	bio_put(&preq->bio);
 	hablk_obj_put(HABLK_OBJ_PEER_REQ);
 }

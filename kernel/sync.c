@@ -9,12 +9,10 @@
 
 struct hablk_req *hablk_chunk_alloc(struct hablk_resource *res, sector_t sector, u32 size)
 {
-	unsigned int i, nr = DIV_ROUND_UP(size, PAGE_SIZE);
 	struct hablk_req *req;
 	struct bio *bio;
-	struct page *page;
 
-	bio = bio_alloc_bioset(res->bdev, nr, REQ_OP_READ, GFP_KERNEL, &res->req_bs);
+	bio = bio_alloc_bioset(res->bdev, DIV_ROUND_UP(size, PAGE_SIZE), REQ_OP_READ, GFP_KERNEL, &res->req_bs);
 	req = container_of(bio, struct hablk_req, clone);
 	memset(req, 0, offsetof(struct hablk_req, clone));
 	req->res = res;
@@ -26,13 +24,9 @@ struct hablk_req *hablk_chunk_alloc(struct hablk_resource *res, sector_t sector,
 	atomic_set(&req->complete_pending, 1);
 	hablk_obj_get(HABLK_OBJ_REQ);
 	bio->bi_iter.bi_sector = sector;
-	for (i = 0; i < nr; i++) {
-		page = hablk_page_get(res, GFP_KERNEL);
-		if (!page) {
-			hablk_req_put(req);
-			return NULL;
-		}
-		__bio_add_page(bio, page, min_t(u32, PAGE_SIZE, size - i * PAGE_SIZE), 0);
+	if (hablk_bio_add_pages(res, bio, size, GFP_KERNEL)) {
+		hablk_req_put(req);
+		return NULL;
 	}
 	return req;
 }

@@ -105,8 +105,15 @@ disk_sum() {
 	vm_run "$1" "head -c \$(($2 * 512)) /dev/vdb | md5sum | cut -d' ' -f1"
 }
 
-# objects NODE: the module's live object counts.
+# objects NODE: the module's live object counts ("N resources N requests ...").
 objects() { vm "$1" cat /sys/module/hablk/parameters/objects; }
+# What objects shows when nothing is left: every count zero.
+NO_OBJECTS="0 resources 0 requests 0 peer_requests 0 sockets 0 threads 0 pages"
+# object_count NODE NAME: one of the counts, by its name (e.g. pages).
+object_count() {
+	objects "$1" | awk -v name="$2" '{ for (i = 2; i <= NF; i += 2) if ($i == name) { print $(i - 1); found = 1 } }
+		END { if (!found) exit 1 }' || fail "no object count named $2 on $1"
+}
 
 # hablk_check_logs: fail on any kernel splat on either node.
 hablk_check_logs() {

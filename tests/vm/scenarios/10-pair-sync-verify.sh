@@ -68,9 +68,9 @@ pass "kernel logs clean"
 # Data-path pages: idle, a node keeps at most its pool (1,024 free pages); none once the
 # connection is gone (the pool is emptied at teardown).
 for n in alpha beta; do
-	pages=$(objects "$n" | awk '{ print $11 }')
+	pages=$(object_count "$n" pages)
 	((pages <= 1024)) || fail "$n holds $pages data-path pages while idle (pool: at most 1024)"
 done
 adm alpha disconnect "$RES"
-assert_eq "$(objects alpha | awk '{ print $11 }')" 0 "no data-path page held once disconnected"
+assert_eq "$(object_count alpha pages)" 0 "no data-path page held once disconnected"
 pass "idle nodes keep at most the page pool, and none once disconnected"

@@ -24,7 +24,7 @@ vm_run alpha --timeout 600 "
 	for i in \$(seq 20); do
 		$ADM -c $CFG down $RES
 		o=\$(cat /sys/module/hablk/parameters/objects)
-		[ \"\$o\" = '0 resources 0 requests 0 peer_requests 0 sockets 0 threads 0 pages' ] ||
+		[ \"\$o\" = '$NO_OBJECTS' ] ||
 			{ echo \"cycle \$i: objects left after down: \$o\"; exit 1; }
 		rmmod hablk
 		dmesg | tail -n 3 | grep -q 'unloaded, 0 objects leaked' ||

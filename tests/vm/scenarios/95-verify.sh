@@ -37,6 +37,6 @@ pass "a second verify finds nothing"
 adm alpha secondary "$RES"
 for n in alpha beta; do adm "$n" down "$RES"; done
 for n in alpha beta; do
-	assert_eq "$(objects "$n")" "0 resources 0 requests 0 peer_requests 0 sockets 0 threads 0 pages" \
+	assert_eq "$(objects "$n")" "$NO_OBJECTS" \
 		"$n: no hablk object or page left after the verifies and down"
 done
