@@ -164,7 +164,7 @@ struct hablk_resource {
 
 	/* connection */
 	struct task_struct *conn_thread;	/* connects, handshakes, receives data */
-	struct task_struct *meta_thread;	/* receives acks and pings */
+	struct task_struct *meta_thread;	/* meta packets but write acks; pings */
 	struct task_struct *send_thread;	/* sends queued requests */
 	struct socket *data_sock;
 	struct socket *meta_sock;

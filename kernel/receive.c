@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Receiving: the data stream's packets (writes, sync, state, role requests)
- * on the connection thread, and the meta stream's (acks, pings, replies) on
- * the meta thread. Every packet is validated before it is acted on.
+ * Receiving the data stream's packets (writes, sync, state, role requests,
+ * reads) on the connection thread; the meta stream is meta.c's. Every packet
+ * is validated before it is acted on.
  */
 #include <linux/crc32.h>
 #include <linux/moduleparam.h>
@@ -92,7 +92,7 @@ static blk_opf_t wire_to_opf(struct hablk_resource *res, u32 f)
 /*
  * Move the unread bytes buf[*head..*tail) to the front, then read what the
  * socket has after them (at least one byte, or until sk_rcvtimeo): the
- * bytes read, or an error (-ECONNRESET at EOF). Both streams' readers.
+ * bytes read, or an error (-ECONNRESET at EOF).
  */
 static int rx_fill(struct socket *sock, u8 *buf, u32 size, u32 *head, u32 *tail)
 {
@@ -421,190 +421,4 @@ int hablk_receive_loop(struct hablk_resource *res)
 		hablk_conn_fail(res, "connection closed");
 	}
 	return ret;
-}
-
-static int meta_ack(struct hablk_resource *res, const struct hablk_p_ack *a)
-{
-	struct hablk_req *req = hablk_slot_take(res, be64_to_cpu(a->id));
-	u32 status = be32_to_cpu(a->status);
-
-	if (!req)
-		return -EPROTO;
-	if ((req->kind != HABLK_REQ_WRITE && req->kind != HABLK_REQ_SYNC) ||
-	    a->is_sync != (req->kind == HABLK_REQ_SYNC) || status > MAX_ERRNO) {
-		/*
-		 * Out of its slot already: give up on it like on a lost link,
-		 * which for a write means recording a new generation first.
-		 */
-		if (req->kind == HABLK_REQ_WRITE)
-			hablk_state_write_alone(res);
-		hablk_req_net_done(req, -ENOTCONN);
-		return -EPROTO;
-	}
-	/*
-	 * A bad checksum on the way: send it again while its data is still ours
-	 * (protocol C, protocol A's copy, or a sync chunk), a few times at most.
-	 */
-	if (status == EBADMSG && req->resends < 3 &&
-	    (req->kind == HABLK_REQ_SYNC || test_bit(HABLK_REQF_WAIT_ACK, &req->flags) ||
-	     req->copy) &&
-	    hablk_req_resend(res, req)) {
-		req->resends++;
-		pr_warn_ratelimited("%s: data-integrity: peer got sector %llu corrupted, sent again\n",
-				    res->cfg.name, (unsigned long long)req->sector);
-		return 0;
-	}
-	hablk_req_net_done(req, -(int)status);
-	return 0;
-}
-
-static int meta_verify_reply(struct hablk_resource *res, const struct hablk_p_verify_reply *v)
-{
-	struct hablk_req *req = hablk_slot_take(res, be64_to_cpu(v->id));
-
-	if (!req)
-		return -EPROTO;
-	if (req->kind != HABLK_REQ_VERIFY) {
-		if (req->kind == HABLK_REQ_WRITE)
-			hablk_state_write_alone(res);
-		hablk_req_net_done(req, -ENOTCONN);
-		return -EPROTO;
-	}
-	hablk_verify_reply(req, be64_to_cpu(v->mismatch), 0);
-	return 0;
-}
-
-/*
- * The meta stream is read in chunks: one receive takes every ack the peer
- * sent in a burst, instead of two receives (header, body) per packet.
- */
-#define META_RX_SIZE 2048
-
-struct meta_rx {
-	u8 *buf;
-	u32 head, tail;		/* unparsed bytes: buf[head..tail) */
-	int stalls;		/* timeouts while partway through a packet */
-};
-
-/*
- * Read what the socket has (at least one byte, or until sk_rcvtimeo).
- * Returns 0, -EAGAIN on a timeout at a packet boundary, or an error.
- */
-static int meta_fill(struct socket *sock, struct meta_rx *rx)
-{
-	int ret = rx_fill(sock, rx->buf, META_RX_SIZE, &rx->head, &rx->tail);
-
-	if (ret == -EAGAIN && rx->tail && ++rx->stalls < 8)
-		return 0;	/* partway through a packet: a few more timeouts */
-	if (ret < 0)
-		return ret;
-	rx->stalls = 0;
-	return 0;
-}
-
-/*
- * Take the next whole packet out of the buffer: its type, its body in @body
- * (at most @max bytes) and length in @len; -EAGAIN when it is not all there
- * yet, -EPROTO for a bad header or a body too long for any meta packet.
- */
-static int meta_parse(struct meta_rx *rx, void *body, u32 max, u32 *len)
-{
-	struct hablk_hdr h;
-	int type;
-
-	if (rx->tail - rx->head < sizeof(h))
-		return -EAGAIN;
-	memcpy(&h, rx->buf + rx->head, sizeof(h));
-	type = hablk_hdr_decode(&h, len);
-	if (type < 0 || *len > max)
-		return -EPROTO;
-	if (rx->tail - rx->head < sizeof(h) + *len)
-		return -EAGAIN;
-	memcpy(body, rx->buf + rx->head + sizeof(h), *len);
-	rx->head += sizeof(h) + *len;
-	return type;
-}
-
-/* The meta stream: acks, pings, role replies; detects a dead peer. */
-int hablk_meta_fn(void *arg)
-{
-	struct hablk_resource *res = arg;
-	struct socket *sock = res->meta_sock;
-	long ping_int = msecs_to_jiffies(res->cfg.ping_int_ms);
-	long ping_timeout = msecs_to_jiffies(res->cfg.ping_timeout_ms);
-	union {
-		struct hablk_p_ack a;
-		struct hablk_p_role r;
-		struct hablk_p_verify_reply v;
-	} b;
-	struct meta_rx rx = {};
-	unsigned long ping_sent = 0;
-	bool ping_out = false;
-	const char *why = "meta connection closed";
-	int ret, type;
-	u32 len;
-
-	rx.buf = kmalloc(META_RX_SIZE, GFP_NOIO);
-	if (!rx.buf)
-		why = "out of memory";
-	sock->sk->sk_rcvtimeo = ping_int;
-	while (rx.buf && !kthread_should_stop() && !atomic_read(&res->conn_failed)) {
-		type = meta_parse(&rx, &b, sizeof(b), &len);
-		if (type == -EAGAIN) {
-			ret = meta_fill(sock, &rx);
-			if (ret != -EAGAIN) {
-				if (ret)
-					break;
-				continue;
-			}
-			/* nothing for a ping interval: ask, then wait at most ping-timeout */
-			if (ping_out) {
-				if (time_after(jiffies, ping_sent + ping_timeout)) {
-					why = "peer did not answer pings";
-					break;
-				}
-				continue;
-			}
-			if (hablk_send_meta(res, HABLK_P_PING, NULL, 0, 0))
-				break;
-			ping_out = true;
-			ping_sent = jiffies;
-			sock->sk->sk_rcvtimeo = min(ping_int, ping_timeout) / 4 + 1;
-			continue;
-		}
-		if (type < 0) {
-			why = "peer sent a malformed meta packet";
-			break;
-		}
-		ping_out = false;
-		sock->sk->sk_rcvtimeo = ping_int;
-		ret = 0;
-		switch (type) {
-		case HABLK_P_PING:
-			ret = hablk_send_meta(res, HABLK_P_PING_ACK, NULL, 0, 0);
-			break;
-		case HABLK_P_PING_ACK:
-			break;
-		case HABLK_P_ACK:
-			ret = meta_ack(res, &b.a);
-			break;
-		case HABLK_P_ROLE_REPLY:
-			hablk_state_role_reply(res, be32_to_cpu(b.r.status));
-			break;
-		case HABLK_P_VERIFY_REPLY:
-			ret = meta_verify_reply(res, &b.v);
-			break;
-		default:
-			ret = -EPROTO;
-		}
-		if (ret) {
-			if (ret == -EPROTO)
-				why = "peer sent a bogus ack or meta packet";
-			break;
-		}
-	}
-	kfree(rx.buf);
-	if (!kthread_should_stop())
-		hablk_conn_fail(res, why);
-	return 0;
 }
