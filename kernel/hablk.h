@@ -355,6 +355,7 @@ void hablk_req_exit(struct hablk_resource *res);
 void hablk_submit_bio(struct bio *bio);
 void hablk_submit_work(struct work_struct *work);
 void hablk_req_net_done(struct hablk_req *req, int status);
+void hablk_req_give_up(struct hablk_resource *res, struct hablk_req *req);
 void hablk_req_sent(struct hablk_req *req);
 void hablk_req_put(struct hablk_req *req);
 void hablk_iv_lock(struct hablk_resource *res, struct interval_tree_node *iv,

@@ -182,13 +182,7 @@ static int meta_ack(struct hablk_resource *res, const struct hablk_p_ack *a)
 		return -EPROTO;
 	if ((req->kind != HABLK_REQ_WRITE && req->kind != HABLK_REQ_SYNC) ||
 	    a->is_sync != (req->kind == HABLK_REQ_SYNC) || status > MAX_ERRNO) {
-		/*
-		 * Out of its slot already: give up on it like on a lost link,
-		 * which for a write means recording a new generation first.
-		 */
-		if (req->kind == HABLK_REQ_WRITE)
-			hablk_state_write_alone(res);
-		hablk_req_net_done(req, -ENOTCONN);
+		hablk_req_give_up(res, req);
 		return -EPROTO;
 	}
 	/*
@@ -215,9 +209,7 @@ static int meta_verify_reply(struct hablk_resource *res, const struct hablk_p_ve
 	if (!req)
 		return -EPROTO;
 	if (req->kind != HABLK_REQ_VERIFY) {
-		if (req->kind == HABLK_REQ_WRITE)
-			hablk_state_write_alone(res);
-		hablk_req_net_done(req, -ENOTCONN);
+		hablk_req_give_up(res, req);
 		return -EPROTO;
 	}
 	hablk_verify_reply(req, be64_to_cpu(v->mismatch), 0);
@@ -300,7 +292,7 @@ int hablk_meta_fn(void *arg)
 	while (!kthread_should_stop() && !atomic_read(&res->conn_failed)) {
 		type = meta_take(sk, rx, &b, &why, &bad_req);
 		if (bad_req)
-			hablk_req_net_done(bad_req, -ENOTCONN);
+			hablk_req_give_up(res, bad_req);
 		if (why)
 			break;
 		if (type) {
@@ -342,9 +334,9 @@ int hablk_meta_fn(void *arg)
 						 min(timeout, ping_int));
 	}
 	meta_rx_remove(sk, rx);
-	/* a write acked while the thread stopped: its request was taken, not yet given up */
+	/* a bogus ack while the thread stopped: its request was taken, not yet given up */
 	if (rx->bad_req)
-		hablk_req_net_done(rx->bad_req, -ENOTCONN);
+		hablk_req_give_up(res, rx->bad_req);
 	kfree(rx);
 	if (!kthread_should_stop())
 		hablk_conn_fail(res, why ?: "meta connection closed");

@@ -80,10 +80,7 @@ int hablk_read_reply(struct hablk_resource *res, u32 len)
 	if (!req)
 		return -EPROTO;
 	if (req->kind != HABLK_REQ_READ) {
-		/* out of its slot already: give up on it like on a lost link */
-		if (req->kind == HABLK_REQ_WRITE)
-			hablk_state_write_alone(res);
-		hablk_req_net_done(req, -ENOTCONN);
+		hablk_req_give_up(res, req);
 		return -EPROTO;
 	}
 	status = be32_to_cpu(d.flags);

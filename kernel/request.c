@@ -234,6 +234,19 @@ void hablk_req_net_done(struct hablk_req *req, int status)
 	hablk_req_put(req);
 }
 
+/*
+ * A request the peer answered wrongly (taken out of its slot by a reply of
+ * the wrong kind): given up on like on a lost link, which for a write means
+ * recording a new generation first. Process context; the caller fails the
+ * connection.
+ */
+void hablk_req_give_up(struct hablk_resource *res, struct hablk_req *req)
+{
+	if (req->kind == HABLK_REQ_WRITE)
+		hablk_state_write_alone(res);
+	hablk_req_net_done(req, -ENOTCONN);
+}
+
 /* The connection is gone: every request still waiting for the peer gives up. */
 void hablk_req_cancel_all(struct hablk_resource *res)
 {
