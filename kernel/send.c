@@ -11,6 +11,11 @@
 #include <net/tcp.h>
 #include "hablk.h"
 
+static unsigned int hablk_fault_bad_ack;
+module_param_named(fault_bad_ack, hablk_fault_bad_ack, uint, 0644);
+MODULE_PARM_DESC(fault_bad_ack,
+		 "fault injection for tests: every Nth ack sent names a request the peer never sent (0: off)");
+
 /* Caller holds state_lock (so the queue and the connection state agree). */
 void hablk_send_queue_add(struct hablk_resource *res, struct hablk_req *req)
 {
@@ -326,6 +331,15 @@ void hablk_peer_req_free(struct hablk_peer_req *preq)
  * it once the receiver has nothing more to read, so a burst of writes gets
  * its acks in one packet rather than one each.
  */
+/* fault_bad_ack: should this ack name the wrong request? */
+static bool fault_bad_ack(void)
+{
+	static atomic_t nth = ATOMIC_INIT(0);
+	unsigned int every = READ_ONCE(hablk_fault_bad_ack);
+
+	return every && !(atomic_inc_return(&nth) % every);
+}
+
 static void ack_send(struct hablk_resource *res, bool more)
 {
 	struct hablk_peer_req *preq, *tmp;
@@ -344,7 +358,7 @@ static void ack_send(struct hablk_resource *res, bool more)
 			hablk_peer_req_free(preq);
 			continue;
 		}
-		a.id = cpu_to_be64(preq->id);
+		a.id = cpu_to_be64(fault_bad_ack() ? preq->id ^ BIT_ULL(63) : preq->id);
 		a.status = cpu_to_be32(-preq->status);
 		a.is_sync = preq->is_sync;
 		if (!failed && hablk_send_meta(res, HABLK_P_ACK, &a, sizeof(a),
