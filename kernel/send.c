@@ -324,13 +324,6 @@ void hablk_peer_req_free(struct hablk_peer_req *preq)
 	hablk_obj_put(HABLK_OBJ_PEER_REQ);
 }
 
-/*
- * Send the acks of completed peer writes, corked, then free the writes.
- * @more: more data from the peer is waiting to be received (the receiver
- * acks inline): the last ack stays corked too, and hablk_ack_push() sends
- * it once the receiver has nothing more to read, so a burst of writes gets
- * its acks in one packet rather than one each.
- */
 /* fault_bad_ack: should this ack name the wrong request? */
 static bool fault_bad_ack(void)
 {
@@ -340,6 +333,13 @@ static bool fault_bad_ack(void)
 	return every && !(atomic_inc_return(&nth) % every);
 }
 
+/*
+ * Send the acks of completed peer writes, corked, then free the writes.
+ * @more: more data from the peer is waiting to be received (the receiver
+ * acks inline): the last ack stays corked too, and hablk_ack_push() sends
+ * it once the receiver has nothing more to read, so a burst of writes gets
+ * its acks in one packet rather than one each.
+ */
 static void ack_send(struct hablk_resource *res, bool more)
 {
 	struct hablk_peer_req *preq, *tmp;

@@ -12,7 +12,8 @@ struct hablk_req *hablk_chunk_alloc(struct hablk_resource *res, sector_t sector,
 	struct hablk_req *req;
 	struct bio *bio;
 
-	bio = bio_alloc_bioset(res->bdev, DIV_ROUND_UP(size, PAGE_SIZE), REQ_OP_READ, GFP_KERNEL, &res->req_bs);
+	bio = bio_alloc_bioset(res->bdev, DIV_ROUND_UP(size, PAGE_SIZE), REQ_OP_READ, GFP_KERNEL,
+			       &res->req_bs);
 	req = container_of(bio, struct hablk_req, clone);
 	memset(req, 0, offsetof(struct hablk_req, clone));
 	req->res = res;
