@@ -317,3 +317,44 @@ wait_log() {
 		sleep 0.2
 	done
 }
+
+# ---- the benchmark pair (scripts/bench, scripts/trace-qd1) -----------------------------------
+
+# hablk_brd_pair KVER MEM_MIB DISK_MIB: alpha 192.0.2.1 ==== UDP link ==== 192.0.2.2 beta,
+# booted with KVER and MEM_MIB each, and a brd RAM disk of DISK_MIB (/dev/ram0) on each.
+hablk_brd_pair() {
+	local n
+	vm_link alpha eth0 beta eth0
+	vm_start alpha --kver "$1" --mem "$2" --ip eth0:192.0.2.1/24 --no-wait
+	vm_start beta --kver "$1" --mem "$2" --ip eth0:192.0.2.2/24 --no-wait
+	vm_wait alpha beta
+	for n in alpha beta; do vm "$n" modprobe brd rd_nr=1 rd_size=$(($3 * 1024)); done
+}
+
+# hablk_bench_config PROTOCOL: /shared/bench.res on the brd disks (CFG, read by adm).
+hablk_bench_config() {
+	CFG=/shared/bench.res
+	cat >"$VM_SHARED/bench.res" <<-CONF
+	resource $RES {
+	    minor 0
+	    protocol $1
+	    secret "hablk-bench-secret"
+	    ping-interval 500
+	    ping-timeout 1500
+	    connect-interval 100
+	    connect-interval-max 1000
+	    node alpha {
+	        id 0
+	        address 192.0.2.1:7788
+	        disk /dev/ram0
+	        meta-disk internal
+	    }
+	    node beta {
+	        id 1
+	        address 192.0.2.2:7788
+	        disk /dev/ram0
+	        meta-disk internal
+	    }
+	}
+	CONF
+}
