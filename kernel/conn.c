@@ -443,6 +443,11 @@ void hablk_thread_stop(struct task_struct **t)
 	}
 }
 
+static unsigned int hablk_fault_slow_fail;
+module_param_named(fault_slow_fail, hablk_fault_slow_fail, uint, 0644);
+MODULE_PARM_DESC(fault_slow_fail,
+		 "fault injection for tests: ms between the freeze for a lost link and its teardown (0: off)");
+
 /*
  * Wake everything that waits on the link: called, in process context, by
  * whoever sees it fail. The connection thread then tears it down.
@@ -454,8 +459,11 @@ void hablk_conn_fail(struct hablk_resource *res, const char *why)
 	 * before any write that missed the peer can complete (the teardown,
 	 * which also calls this first, cancels them).
 	 */
-	if (READ_ONCE(res->conn) == HABLK_CONN_CONNECTED)
+	if (READ_ONCE(res->conn) == HABLK_CONN_CONNECTED) {
 		hablk_quorum_peer_lost(res);
+		if (why && READ_ONCE(hablk_fault_slow_fail) && !atomic_read(&res->conn_failed))
+			msleep(READ_ONCE(hablk_fault_slow_fail));
+	}
 	if (atomic_xchg(&res->conn_failed, 1))
 		return;
 	if (why) {

@@ -206,6 +206,7 @@ struct hablk_resource {
 	bool managed;			/* hablkd drives quorum: a lost peer freezes a primary */
 	bool quorum;			/* true unless hablkd says otherwise */
 	bool frozen;			/* new writes wait, writes the peer lacks are not acked */
+	bool link_lost;			/* froze for this link's loss: not "connected" to hablkd */
 	struct bio_list frozen_bios;	/* writes that came while frozen */
 	struct bio_list held_bios;	/* done here, not on the peer: acked once thawed */
 	struct work_struct submit_work;

@@ -306,11 +306,17 @@ static int fill_res(struct sk_buff *skb, struct hablk_resource *res, u32 portid,
 		    int flags, u8 cmd, const char *what)
 {
 	u8 role, disk, conn, repl, peer_role, peer_disk;
+	bool frozen, link_lost;
 	u64 current_uuid, total, done, oos, elapsed;
 	char err[sizeof(res->last_error)];
 	struct nlattr *peer;
 	void *hdr;
 
+	/* one snapshot: a freeze for a lost link is never seen without the loss */
+	spin_lock_irq(&res->defer_lock);
+	frozen = res->frozen;
+	link_lost = res->link_lost;
+	spin_unlock_irq(&res->defer_lock);
 	spin_lock_irq(&res->state_lock);
 	role = res->role;
 	disk = res->disk;
@@ -326,6 +332,8 @@ static int fill_res(struct sk_buff *skb, struct hablk_resource *res, u32 portid,
 	if (repl == HABLK_REPL_SYNC_SOURCE && res->sync_paused)
 		repl = HABLK_REPL_PAUSED;
 	spin_unlock_irq(&res->state_lock);
+	if (link_lost && conn == HABLK_CONN_CONNECTED)
+		conn = HABLK_CONN_CONNECTING;	/* being torn down */
 	oos = hablk_bm_weight(res) * hablk_bm_block_sectors(res);
 	if (repl == HABLK_REPL_SYNC_TARGET)
 		oos = max(oos, total - done);	/* the source's bits count too */
@@ -339,7 +347,7 @@ static int fill_res(struct sk_buff *skb, struct hablk_resource *res, u32 portid,
 	    nla_put_u32(skb, HABLK_A_LOCAL_ID, res->cfg.local_id) ||
 	    nla_put_u8(skb, HABLK_A_ROLE, role) ||
 	    nla_put_u8(skb, HABLK_A_DISK_STATE, disk) ||
-	    nla_put_u8(skb, HABLK_A_SUSPENDED, READ_ONCE(res->frozen)) ||
+	    nla_put_u8(skb, HABLK_A_SUSPENDED, frozen) ||
 	    nla_put_u8(skb, HABLK_A_QUORUM, READ_ONCE(res->quorum)) ||
 	    nla_put_u8(skb, HABLK_A_MANAGED, READ_ONCE(res->managed)) ||
 	    nla_put_u64_64bit(skb, HABLK_A_SIZE_SECTORS, res->size_sectors, HABLK_A_PAD) ||

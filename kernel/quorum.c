@@ -86,6 +86,11 @@ void hablk_quorum_peer_lost(struct hablk_resource *res)
 	if (!READ_ONCE(res->managed) || READ_ONCE(res->role) != HABLK_ROLE_PRIMARY)
 		return;
 	spin_lock_irqsave(&res->defer_lock, flags);
+	/*
+	 * Until the teardown ends, res->conn still says connected: the status
+	 * must not, or hablkd would see "frozen yet replicating" and thaw.
+	 */
+	res->link_lost = true;
 	if (res->managed && !res->frozen) {
 		freeze_locked(res, "the peer is lost; waiting for hablkd to fence it");
 		froze = true;

@@ -375,6 +375,11 @@ int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_sta
 	    (st->bm_shift && (st->bm_shift < ilog2(HABLK_MD_BM_BLOCK) ||
 			      st->bm_shift > ilog2(HABLK_MD_BM_BLOCK_MAX))))
 		return -EPROTO;
+	if (initial) {
+		spin_lock_irq(&res->defer_lock);
+		res->link_lost = false;		/* a new link: the status may say connected */
+		spin_unlock_irq(&res->defer_lock);
+	}
 	spin_lock_irq(&res->state_lock);
 	if (!initial && role == HABLK_ROLE_PRIMARY && res->role == HABLK_ROLE_PRIMARY) {
 		spin_unlock_irq(&res->state_lock);

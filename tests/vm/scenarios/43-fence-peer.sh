@@ -67,13 +67,19 @@ assert_eq "$(dev_sum beta)" "$(dev_sum alpha)" "link back: beta resynced, whole 
 # A write in flight when the link fails is held; the link comes back before the handler
 # succeeds: the generations are still equal, yet beta must get that write (a resync of
 # its bits, rule 4/5), not be trusted as in sync (rule 6).
+# fault_slow_fail holds the torn link for 1 s after the freeze: hablkd, woken by the
+# freeze, must not read "frozen yet connected" then and thaw I/O as if replicating.
 echo 1 >"$VM_SHARED/fence.rc"
 vm beta dmesg -C
+vm alpha sh -c 'echo 1000 >/sys/module/hablk/parameters/fault_slow_fail'
 vm alpha ip link set eth0 down
 bg_start alpha inflight "dd if=/dev/urandom of=$DEV bs=64k count=1 seek=500 oflag=direct status=none"
 wait_st alpha suspended True 30
 wait_log alpha "fence-peer handler failed" 30
+vm alpha sh -c 'echo 0 >/sys/module/hablk/parameters/fault_slow_fail'
 [[ ! -e $VM_SHARED/inflight.rc ]] || fail "the write in flight completed while frozen"
+! grep -q "quorum: replicating; frozen I/O resumed" "$VM_SHARED/hablkd-alpha.log" ||
+	fail "hablkd thawed a link being torn down: $(grep 'quorum: replicating; frozen I/O resumed' "$VM_SHARED/hablkd-alpha.log")"
 vm alpha ip link set eth0 up
 bg_wait inflight 60 || fail "the held write failed once the link was back"
 adm beta wait-sync "$RES" --timeout 120
