@@ -1,8 +1,11 @@
 // rr: TCP request/response time (TCP_NODELAY), for scripts/bench.
-//   rr server PORT              serve one connection: read REQ bytes, reply RESP bytes, until EOF
-//   rr client HOST PORT [N [D]] N timed round trips (default 2000, after 100 untimed ones),
+//   rr server PORT [split]      serve one connection: read REQ bytes, reply RESP bytes, until EOF
+//   rr client HOST PORT [N [D [split]]]
+//                               N timed round trips (default 2000, after 100 untimed ones),
 //                               D of them in flight at once (default 1: one after another);
 //                               prints "n=N depth=D ops_s=X mean_us=X p50_us=X p99_us=X max_us=X"
+// With "split" (both sides) requests go on one connection and replies on a second, as hablk's
+// writes and acks do: neither side's TCP ACK can ride on the other direction's data.
 // With D > 1 the client sends a new request whenever a response comes back, so D requests are
 // always on their way: the rate a pipelined replication can reach over the link (QD D).
 // Request 4096 bytes, response 64 bytes: the shape of a replicated 4 KiB write and its ack.
@@ -68,11 +71,11 @@ static int cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int server(int port)
+static int server(int port, int split)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	static char buf[REQ];
-	int one = 1, ls, fd;
+	int one = 1, ls, fd, out;
 
 	ls = socket(AF_INET, SOCK_STREAM, 0);
 	if (ls < 0)
@@ -84,6 +87,10 @@ static int server(int port)
 	if (fd < 0)
 		die("accept");
 	nodelay(fd);
+	out = split ? accept(ls, NULL, NULL) : fd;	/* the client connects twice */
+	if (out < 0)
+		die("accept");
+	nodelay(out);
 	for (;;) {
 		size_t got = 0;
 
@@ -98,16 +105,16 @@ static int server(int port)
 				return 0;	/* client done */
 			got += n;
 		}
-		xfer(fd, buf, RESP, 1);
+		xfer(out, buf, RESP, 1);
 	}
 }
 
-static int client(const char *host, int port, int n, int depth)
+static int client(const char *host, int port, int n, int depth, int split)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	static char buf[REQ];
 	double *t, *sent, sum = 0, start = 0, elapsed;
-	int fd, i, tries, total = WARMUP + n;
+	int fd, in, i, tries, total = WARMUP + n;
 
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
 		fprintf(stderr, "rr: bad address %s\n", host);
@@ -129,6 +136,13 @@ static int client(const char *host, int port, int n, int depth)
 		usleep(100000);
 	}
 	nodelay(fd);
+	in = fd;
+	if (split) {
+		in = socket(AF_INET, SOCK_STREAM, 0);
+		if (in < 0 || connect(in, (struct sockaddr *)&sa, sizeof(sa)))
+			die("connect");
+		nodelay(in);
+	}
 	memset(buf, 0xa5, sizeof(buf));
 	/* Request k is sent when response k - depth has come back; responses come in order. */
 	for (i = 0; i < depth && i < total; i++) {
@@ -136,7 +150,7 @@ static int client(const char *host, int port, int n, int depth)
 		xfer(fd, buf, REQ, 1);
 	}
 	for (i = 0; i < total; i++) {
-		xfer(fd, buf, RESP, 0);
+		xfer(in, buf, RESP, 0);
 		if (i == WARMUP)
 			start = sent[i];
 		if (i >= WARMUP)
@@ -148,6 +162,8 @@ static int client(const char *host, int port, int n, int depth)
 	}
 	elapsed = now_us() - start;	/* n responses in this time */
 	close(fd);
+	if (split)
+		close(in);
 	printf("n=%d depth=%d ops_s=%.0f", n, depth, n / elapsed * 1e6);
 	for (i = 0; i < n; i++)
 		sum += t[i];
@@ -161,18 +177,19 @@ static int client(const char *host, int port, int n, int depth)
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && !strcmp(argv[1], "server"))
-		return server(atoi(argv[2]));
-	if (argc >= 4 && argc <= 6 && !strcmp(argv[1], "client")) {
+	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "split"))) && !strcmp(argv[1], "server"))
+		return server(atoi(argv[2]), argc == 4);
+	if (argc >= 4 && argc <= 7 && !strcmp(argv[1], "client") &&
+	    (argc < 7 || !strcmp(argv[6], "split"))) {
 		int n = argc >= 5 ? atoi(argv[4]) : 2000;
-		int depth = argc == 6 ? atoi(argv[5]) : 1;
+		int depth = argc >= 6 ? atoi(argv[5]) : 1;
 
 		if (n < 1 || depth < 1 || depth > 256) {
 			fprintf(stderr, "rr: N must be >= 1 and D 1..256\n");
 			return 2;
 		}
-		return client(argv[2], atoi(argv[3]), n, depth);
+		return client(argv[2], atoi(argv[3]), n, depth, argc == 7);
 	}
-	fprintf(stderr, "usage: rr server PORT | rr client HOST PORT [N [D]]\n");
+	fprintf(stderr, "usage: rr server PORT [split] | rr client HOST PORT [N [D [split]]]\n");
 	return 2;
 }
