@@ -454,6 +454,8 @@ MODULE_PARM_DESC(fault_slow_fail,
  */
 void hablk_conn_fail(struct hablk_resource *res, const char *why)
 {
+	unsigned int slow_ms = READ_ONCE(hablk_fault_slow_fail);
+
 	/*
 	 * Before anything else, by every caller: a managed primary freezes
 	 * before any write that missed the peer can complete (the teardown,
@@ -461,8 +463,8 @@ void hablk_conn_fail(struct hablk_resource *res, const char *why)
 	 */
 	if (READ_ONCE(res->conn) == HABLK_CONN_CONNECTED) {
 		hablk_quorum_peer_lost(res);
-		if (why && READ_ONCE(hablk_fault_slow_fail) && !atomic_read(&res->conn_failed))
-			msleep(READ_ONCE(hablk_fault_slow_fail));
+		if (why && slow_ms && !atomic_read(&res->conn_failed))
+			msleep(slow_ms);
 	}
 	if (atomic_xchg(&res->conn_failed, 1))
 		return;
