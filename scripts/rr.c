@@ -87,10 +87,13 @@ static int server(int port, int split)
 	if (fd < 0)
 		die("accept");
 	nodelay(fd);
-	out = split ? accept(ls, NULL, NULL) : fd;	/* the client connects twice */
-	if (out < 0)
-		die("accept");
-	nodelay(out);
+	out = fd;
+	if (split) {
+		out = accept(ls, NULL, NULL);	/* the client connects twice */
+		if (out < 0)
+			die("accept");
+		nodelay(out);
+	}
 	for (;;) {
 		size_t got = 0;
 
