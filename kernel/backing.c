@@ -173,6 +173,9 @@ static void md_to_state(struct hablk_resource *res)
 		res->disk = HABLK_DISK_UPTODATE;
 	res->gen.dirty = !!(flags & HABLK_MDF_PEER_FULL_SYNC);
 	res->solo_ready = res->gen.bitmap_uuid != 0;
+	/* consumed: the next superblock write clears it (hablk_md_keep_sync) */
+	res->gen.sync_uuid = res->gen.consistent ? 0 : le64_to_cpu(res->md.sync_uuid);
+	res->md.sync_uuid = 0;
 }
 
 int hablk_backing_open(struct hablk_resource *res, struct netlink_ext_ack *extack)
@@ -291,6 +294,29 @@ int hablk_md_set_flags(struct hablk_resource *res, u32 set, u32 clear)
 	ret = md_write_locked(res);
 	mutex_unlock(&res->md_mutex);
 	return ret;
+}
+
+/*
+ * At down, an interrupted sync target keeps the sync's generation on disk, so
+ * that the next connection resumes the sync: the source took every chunk
+ * acked so far off its bitmap, so they must be stable first (cache flush).
+ * Without it (a crash) the next sync is a full one.
+ */
+void hablk_md_keep_sync(struct hablk_resource *res)
+{
+	u64 uuid;
+
+	spin_lock_irq(&res->state_lock);
+	uuid = res->gen.consistent ? 0 : res->gen.sync_uuid;
+	spin_unlock_irq(&res->state_lock);
+	if (!uuid || READ_ONCE(res->disk) == HABLK_DISK_DISKLESS || blkdev_issue_flush(res->bdev))
+		return;
+	mutex_lock(&res->md_mutex);
+	res->md.sync_uuid = cpu_to_le64(uuid);
+	if (!md_write_locked(res))
+		pr_info("%s: down during a sync from the peer: it will resume\n", res->cfg.name);
+	res->md.sync_uuid = 0;
+	mutex_unlock(&res->md_mutex);
 }
 
 /*

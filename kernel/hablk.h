@@ -327,6 +327,7 @@ int hablk_md_write(struct hablk_resource *res);
 int hablk_md_io(struct hablk_resource *res, struct page *page, u64 offset, blk_opf_t opf);
 void hablk_md_new_generation(struct hablk_resource *res);
 int hablk_md_set_flags(struct hablk_resource *res, u32 set, u32 clear);
+void hablk_md_keep_sync(struct hablk_resource *res);
 
 /* bitmap.c */
 int hablk_bm_load(struct hablk_resource *res, u32 bm_block, u64 bm_offset, u64 intent_offset);
@@ -423,7 +424,7 @@ struct hablk_req *hablk_chunk_read(struct hablk_resource *res, sector_t sector, 
 				   u8 kind);
 int hablk_chunk_queue(struct hablk_resource *res, struct hablk_req *req);
 void hablk_sync_stop(struct hablk_resource *res);
-int hablk_sync_target_begin(struct hablk_resource *res, u64 total, bool send_bm);
+int hablk_sync_target_begin(struct hablk_resource *res, u64 total, u64 uuid, bool send_bm);
 int hablk_sync_target_done(struct hablk_resource *res, u64 uuid);
 int hablk_verify_start(struct hablk_resource *res, struct netlink_ext_ack *extack);
 void hablk_verify_reply(struct hablk_req *req, u64 mismatch, int status);

@@ -252,6 +252,7 @@ int hablk_resource_down(struct hablk_resource *res, bool force,
 	/* nothing is in flight: the bitmap on disk says all, the intent map nothing */
 	if (!hablk_bm_write(res))
 		hablk_intent_clear_all(res);
+	hablk_md_keep_sync(res);
 	list_del(&res->list);
 	hablk_genl_event(res, "down");
 	hablk_device_destroy(res);

@@ -60,7 +60,13 @@ struct hablk_md_sb {
 	__le64 bitmap_uuid;	/* generation the bitmap is relative to, or 0 */
 	__le64 history_uuid[2];
 	__le64 seq;		/* incremented on every write of the superblock */
-	__u8 reserved[404];
+	/*
+	 * Written only by a clean down of an interrupted sync target, after a
+	 * cache flush: the sync's generation, which the sync may resume from.
+	 * Any later superblock write clears it. 0 in older metadata.
+	 */
+	__le64 sync_uuid;
+	__u8 reserved[396];
 	__le32 crc;
 } __packed;
 

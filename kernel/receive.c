@@ -368,7 +368,7 @@ int hablk_receive_loop(struct hablk_resource *res)
 		case HABLK_P_SYNC_START:
 			ret = recv_body(res, &b.ss, sizeof(b.ss), len) ?:
 			      hablk_sync_target_begin(res, be64_to_cpu(b.ss.total_sectors),
-						      false);
+						      be64_to_cpu(b.ss.uuid), false);
 			break;
 		case HABLK_P_SYNC_DONE:
 			ret = recv_body(res, &b.sd, sizeof(b.sd), len);

@@ -271,6 +271,7 @@ int hablk_send_state(struct hablk_resource *res)
 	st.after_sb = res->cfg.after_sb;
 	st.bm_shift = res->bm.nbits ? res->bm.shift + SECTOR_SHIFT : 0;
 	st.primary_since = cpu_to_be64(res->primary_since);
+	st.sync_uuid = cpu_to_be64(res->gen.consistent ? 0 : res->gen.sync_uuid);
 	spin_unlock_irq(&res->state_lock);
 	st.changes = cpu_to_be64(hablk_bm_weight(res));
 	return hablk_send_data_pkt(res, HABLK_P_STATE, &st, sizeof(st));

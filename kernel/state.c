@@ -264,7 +264,7 @@ static int after_split_brain(struct hablk_resource *res)
 		pr_warn("%s: split-brain resolved by after-sb: this node's %llu changed blocks are discarded\n",
 			res->cfg.name, (unsigned long long)me.changes);
 		hablk_genl_event(res, "split-brain-resolved");
-		return hablk_sync_target_begin(res, 0, true);
+		return hablk_sync_target_begin(res, 0, 0, true);
 	}
 	set_error(res, "split-brain detected: both nodes wrote since they parted");
 	return -ECONNABORTED;
@@ -317,8 +317,9 @@ static int connected_decide(struct hablk_resource *res)
 	d = hablk_sync_decide(&res->gen, &res->peer_gen, &rule);
 	res->discard_my_data = false;	/* used once */
 	spin_unlock_irq(&res->state_lock);
-	pr_info("%s: connected to %s: %s (rule %d)\n", res->cfg.name, res->cfg.peer_name,
-		hablk_sync_decision_name(d), rule);
+	pr_info("%s: connected to %s: %s (rule %d)%s\n", res->cfg.name, res->cfg.peer_name,
+		hablk_sync_decision_name(d), rule,
+		rule == 16 || rule == 17 ? ", the interrupted sync resumes" : "");
 
 	switch (d) {
 	case HABLK_SYNC_NONE:
@@ -347,7 +348,7 @@ static int connected_decide(struct hablk_resource *res)
 			set_error(res, "peer has newer data; this primary must not become sync target");
 			return -ECONNABORTED;
 		}
-		return hablk_sync_target_begin(res, 0, d == HABLK_SYNC_TARGET);
+		return hablk_sync_target_begin(res, 0, 0, d == HABLK_SYNC_TARGET);
 	case HABLK_SYNC_SPLIT_BRAIN:
 		pr_alert("%s: split-brain detected: both nodes wrote since they parted\n",
 			 res->cfg.name);
@@ -395,6 +396,7 @@ int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_sta
 	res->peer_gen.consistent = disk == HABLK_DISK_UPTODATE || disk == HABLK_DISK_OUTDATED;
 	res->peer_gen.dirty = st->dirty;
 	res->peer_gen.discard = st->discard;
+	res->peer_gen.sync_uuid = res->peer_gen.consistent ? 0 : be64_to_cpu(st->sync_uuid);
 	res->peer_sb.changes = be64_to_cpu(st->changes);
 	res->peer_sb.primary_since = be64_to_cpu(st->primary_since);
 	res->peer_sb.primary = role == HABLK_ROLE_PRIMARY;
@@ -525,6 +527,7 @@ static int state_primary(struct hablk_resource *res, bool force,
 		res->gen.current_uuid |= 1;
 		res->gen.bitmap_uuid = 0;
 		res->gen.consistent = true;
+		res->gen.sync_uuid = 0;
 		res->gen.dirty = false;
 	}
 	spin_unlock_irq(&res->state_lock);
@@ -579,6 +582,7 @@ int hablk_state_invalidate(struct hablk_resource *res, struct netlink_ext_ack *e
 	}
 	res->disk = HABLK_DISK_INCONSISTENT;
 	res->gen.consistent = false;
+	res->gen.sync_uuid = 0;		/* a full sync: no earlier sync resumes */
 	spin_unlock_irq(&res->state_lock);
 	ret = hablk_md_set_flags(res, 0, HABLK_MDF_CONSISTENT | HABLK_MDF_UPTODATE |
 				 HABLK_MDF_OUTDATED);

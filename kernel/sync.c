@@ -162,6 +162,15 @@ void hablk_sync_run(struct hablk_resource *res)
 	u64 block = 0, nblocks = DIV_ROUND_UP_ULL(res->size_sectors, bs);
 	int ret = 0;
 
+	/*
+	 * On disk before the target can take a chunk: the bitmap then covers,
+	 * even after a crash here, whatever the target may still lack, so an
+	 * interrupted sync can resume from it (SYNC_START's uuid).
+	 */
+	if (hablk_bm_write(res)) {
+		hablk_conn_fail(res, "cannot write the bitmap");
+		return;
+	}
 	res->sync_total = hablk_bm_weight(res) * bs;
 	res->sync_start = jiffies;
 	atomic64_set(&res->sync_done, 0);
@@ -237,6 +246,9 @@ int hablk_sync_start_source(struct hablk_resource *res, bool full, bool peer_bit
 	}
 	if (full)
 		hablk_bm_set_all(res);
+	/* the status shows 0 %, not the last sync's figures, until the run starts */
+	res->sync_total = 0;
+	atomic64_set(&res->sync_done, 0);
 	WRITE_ONCE(res->bm_received, !peer_bits);
 	t = hablk_thread_start(res, sync_source_fn, "sync");
 	if (IS_ERR(t))
@@ -275,9 +287,11 @@ void hablk_sync_chunk_acked(struct hablk_req *req, int status)
 /*
  * This node's disk is about to be overwritten by the peer's: at the decision
  * (@total 0, @send_bm for a bitmap sync: send our bits to the source) or at
- * SYNC_START (@total: what the source will send).
+ * SYNC_START (@total: what the source will send, @uuid: its generation, which
+ * an interrupted sync can resume from; the superblock written here says
+ * none, so a crash from now on means a full sync).
  */
-int hablk_sync_target_begin(struct hablk_resource *res, u64 total, bool send_bm)
+int hablk_sync_target_begin(struct hablk_resource *res, u64 total, u64 uuid, bool send_bm)
 {
 	int ret;
 
@@ -290,6 +304,7 @@ int hablk_sync_target_begin(struct hablk_resource *res, u64 total, bool send_bm)
 	res->disk = HABLK_DISK_INCONSISTENT;
 	res->gen.consistent = false;
 	if (total) {
+		res->gen.sync_uuid = uuid;
 		res->sync_total = min_t(u64, total, res->size_sectors);
 		atomic64_set(&res->sync_done, 0);
 		res->sync_start = jiffies;
@@ -319,6 +334,7 @@ int hablk_sync_target_done(struct hablk_resource *res, u64 uuid)
 	res->gen.bitmap_uuid = 0;
 	res->gen.dirty = false;
 	res->gen.consistent = true;
+	res->gen.sync_uuid = 0;
 	res->disk = HABLK_DISK_UPTODATE;
 	res->repl = HABLK_REPL_ESTABLISHED;
 	spin_unlock_irq(&res->state_lock);

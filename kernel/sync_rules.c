@@ -29,6 +29,22 @@ static bool peer_inconsistent(const struct hablk_gen *l, const struct hablk_gen 
 	return l->consistent && !p->consistent && l->current_uuid;
 }
 
+/*
+ * Local is the target of an interrupted sync from the peer's generation, as
+ * the peer is now or as it was when it started writing without us: the
+ * peer's bitmap covers what local lacks, so the sync resumes from it.
+ */
+static bool local_resumes(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return !l->consistent && p->consistent && l->sync_uuid &&
+	       (l->sync_uuid == p->current_uuid || l->sync_uuid == p->bitmap_uuid);
+}
+
+static bool peer_resumes(const struct hablk_gen *l, const struct hablk_gen *p)
+{
+	return local_resumes(p, l);
+}
+
 static bool same_generation(const struct hablk_gen *l, const struct hablk_gen *p)
 {
 	return l->current_uuid == p->current_uuid;
@@ -113,26 +129,33 @@ static bool always(const struct hablk_gen *l, const struct hablk_gen *p)
 	return true;
 }
 
+/*
+ * Evaluated in this order. A rule keeps its number (in logs and docs) when
+ * rules are added, so the numbers are in the order rules were added.
+ */
 static const struct {
+	int number;
 	hablk_rule_fn when;
 	enum hablk_sync_decision then;
 } hablk_rules[] = {
-	{ both_inconsistent,	HABLK_SYNC_BOTH_INCONSISTENT },	/* rule 0 */
-	{ local_inconsistent,	HABLK_SYNC_TARGET_FULL },	/* rule 1 */
-	{ peer_inconsistent,	HABLK_SYNC_SOURCE_FULL },	/* rule 2 */
-	{ same_both_dirty,	HABLK_SYNC_SPLIT_BRAIN },	/* rule 3 */
-	{ same_local_dirty,	HABLK_SYNC_SOURCE },		/* rule 4 */
-	{ same_peer_dirty,	HABLK_SYNC_TARGET },		/* rule 5 */
-	{ same_generation,	HABLK_SYNC_NONE },		/* rule 6 */
-	{ diverged_local_discards, HABLK_SYNC_TARGET },		/* rule 7 */
-	{ diverged_peer_discards, HABLK_SYNC_SOURCE },		/* rule 8 */
-	{ both_diverged,	HABLK_SYNC_SPLIT_BRAIN },	/* rule 9 */
-	{ contradictory,	HABLK_SYNC_UNRELATED },		/* rule 10 */
-	{ local_ahead,		HABLK_SYNC_SOURCE },		/* rule 11 */
-	{ peer_ahead,		HABLK_SYNC_TARGET },		/* rule 12 */
-	{ local_ahead_history,	HABLK_SYNC_SOURCE_FULL },	/* rule 13 */
-	{ peer_ahead_history,	HABLK_SYNC_TARGET_FULL },	/* rule 14 */
-	{ always,		HABLK_SYNC_UNRELATED },		/* rule 15 */
+	{ 0, both_inconsistent,		HABLK_SYNC_BOTH_INCONSISTENT },
+	{ 16, local_resumes,		HABLK_SYNC_TARGET },
+	{ 17, peer_resumes,		HABLK_SYNC_SOURCE },
+	{ 1, local_inconsistent,	HABLK_SYNC_TARGET_FULL },
+	{ 2, peer_inconsistent,		HABLK_SYNC_SOURCE_FULL },
+	{ 3, same_both_dirty,		HABLK_SYNC_SPLIT_BRAIN },
+	{ 4, same_local_dirty,		HABLK_SYNC_SOURCE },
+	{ 5, same_peer_dirty,		HABLK_SYNC_TARGET },
+	{ 6, same_generation,		HABLK_SYNC_NONE },
+	{ 7, diverged_local_discards,	HABLK_SYNC_TARGET },
+	{ 8, diverged_peer_discards,	HABLK_SYNC_SOURCE },
+	{ 9, both_diverged,		HABLK_SYNC_SPLIT_BRAIN },
+	{ 10, contradictory,		HABLK_SYNC_UNRELATED },
+	{ 11, local_ahead,		HABLK_SYNC_SOURCE },
+	{ 12, peer_ahead,		HABLK_SYNC_TARGET },
+	{ 13, local_ahead_history,	HABLK_SYNC_SOURCE_FULL },
+	{ 14, peer_ahead_history,	HABLK_SYNC_TARGET_FULL },
+	{ 15, always,			HABLK_SYNC_UNRELATED },
 };
 
 enum hablk_sync_decision hablk_sync_decide(const struct hablk_gen *local,
@@ -144,7 +167,7 @@ enum hablk_sync_decision hablk_sync_decide(const struct hablk_gen *local,
 	for (i = 0; i < ARRAY_LEN(hablk_rules); i++) {
 		if (hablk_rules[i].when(local, peer)) {
 			if (rule)
-				*rule = (int)i;
+				*rule = hablk_rules[i].number;
 			return hablk_rules[i].then;
 		}
 	}

@@ -21,6 +21,11 @@ struct hablk_gen {
 	__u64 bitmap_uuid;	/* != 0: wrote since it lost the peer at this generation */
 	__u64 history_uuid;	/* the previous bitmap_uuid, after a resync */
 	bool consistent;	/* UpToDate or Outdated; false: Inconsistent */
+	/*
+	 * Inconsistent only: the source's generation of the sync this node was
+	 * the target of when it was interrupted; 0 if none can be resumed.
+	 */
+	__u64 sync_uuid;
 	/* may hold writes the peer lacks in this generation (crashed primary, failed peer write) */
 	bool dirty;
 	/* after a split-brain, this node's writes are to be discarded (connect --discard-my-data) */

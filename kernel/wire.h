@@ -30,8 +30,9 @@
 #endif
 
 #define HABLK_WIRE_MAGIC	0x48424c4bU	/* "HBLK" */
-#define HABLK_PROTO_MIN		1
-#define HABLK_PROTO_MAX		1
+/* 2: STATE carries sync_uuid (an interrupted sync resumes); 1 is no longer spoken */
+#define HABLK_PROTO_MIN		2
+#define HABLK_PROTO_MAX		2
 #define HABLK_NONCE_LEN		32
 #define HABLK_MAC_LEN		32
 #define HABLK_WIRE_NAME_LEN	64
@@ -120,6 +121,7 @@ struct hablk_p_state {
 	__u8 pad[2];
 	__be64 changes;		/* out-of-sync blocks (split-brain: blocks written apart) */
 	__be64 primary_since;	/* wall-clock seconds it last became primary, 0: not since up */
+	__be64 sync_uuid;	/* Inconsistent: the interrupted sync's generation, 0: none */
 } __packed;
 
 /*
@@ -184,7 +186,7 @@ static inline void hablk_wire_build_bug_on(void)
 	BUILD_BUG_ON(sizeof(struct hablk_hdr) != 16);
 	BUILD_BUG_ON(sizeof(struct hablk_p_hello) != 120);
 	BUILD_BUG_ON(sizeof(struct hablk_p_auth) != 32);
-	BUILD_BUG_ON(sizeof(struct hablk_p_state) != 56);
+	BUILD_BUG_ON(sizeof(struct hablk_p_state) != 64);
 	BUILD_BUG_ON(sizeof(struct hablk_p_data) != 24);
 	BUILD_BUG_ON(sizeof(struct hablk_p_ack) != 16);
 	BUILD_BUG_ON(sizeof(struct hablk_p_role) != 8);

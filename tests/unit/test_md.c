@@ -319,6 +319,7 @@ START_TEST(sb_struct)
 	ck_assert_uint_eq(offsetof(struct hablk_md_sb, disk_bytes), 24);
 	ck_assert_uint_eq(offsetof(struct hablk_md_sb, current_uuid), 64);
 	ck_assert_uint_eq(offsetof(struct hablk_md_sb, seq), 96);
+	ck_assert_uint_eq(offsetof(struct hablk_md_sb, sync_uuid), 104);
 	ck_assert_uint_eq(offsetof(struct hablk_md_sb, crc), 508);
 	/* "HHABLKM1", little-endian */
 	ck_assert_mem_eq(&(__le64){ cpu_to_le64(HABLK_MD_MAGIC) }, "HHABLKM1", 8);
@@ -515,6 +516,7 @@ static void assert_sb(unsigned long long size, unsigned int node_id)
 	ck_assert_uint_eq(le64_to_cpu(sb.history_uuid[0]), 0);
 	ck_assert_uint_eq(le64_to_cpu(sb.history_uuid[1]), 0);
 	ck_assert_uint_eq(le64_to_cpu(sb.seq), 1);
+	ck_assert_uint_eq(le64_to_cpu(sb.sync_uuid), 0);
 	ck_assert(all_zero(sb.reserved, sizeof(sb.reserved)));
 	crc = le32_to_cpu(sb.crc);
 	sb.crc = 0;

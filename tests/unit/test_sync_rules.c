@@ -8,7 +8,7 @@
 #include "../../kernel/sync_rules.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#define NR_RULES	16
+#define NR_RULES	18
 
 /* Data generations: random 64-bit identifiers in real life. */
 #define A	0x1111aaaa2222aaaaULL
@@ -20,6 +20,10 @@
 #define GEN(cur, bm, hist, cons, drt) \
 	{ .current_uuid = (cur), .bitmap_uuid = (bm), .history_uuid = (hist), \
 	  .consistent = (cons), .dirty = (drt) }
+/* an Inconsistent node that was the target of a sync from generation sync */
+#define GENS(cur, bm, hist, sync) \
+	{ .current_uuid = (cur), .bitmap_uuid = (bm), .history_uuid = (hist), \
+	  .consistent = false, .sync_uuid = (sync) }
 /* the same, and discard (connect --discard-my-data) */
 #define GEND(cur, bm, hist, cons, drt, dis) \
 	{ .current_uuid = (cur), .bitmap_uuid = (bm), .history_uuid = (hist), \
@@ -41,9 +45,9 @@ static enum hablk_sync_decision mirror(enum hablk_sync_decision d)
 
 static void fmt_gen(char *buf, size_t len, const struct hablk_gen *g)
 {
-	snprintf(buf, len, "{cur %llx bm %llx hist %llx%s%s}",
+	snprintf(buf, len, "{cur %llx bm %llx hist %llx sync %llx%s%s}",
 		 (unsigned long long)g->current_uuid, (unsigned long long)g->bitmap_uuid,
-		 (unsigned long long)g->history_uuid,
+		 (unsigned long long)g->history_uuid, (unsigned long long)g->sync_uuid,
 		 g->consistent ? " consistent" : " inconsistent", g->dirty ? " dirty" : "");
 }
 
@@ -72,6 +76,20 @@ static const struct {
 	int rule;
 } rows[] = {
 	{ "both inconsistent", GEN(A, 0, 0, false, false), GEN(B, A, 0, false, true),
+	  HABLK_SYNC_BOTH_INCONSISTENT, 0 },
+	{ "local resumes a sync from the peer's generation", GENS(C, 0, 0, A),
+	  GEN(A, 0, 0, true, false), HABLK_SYNC_TARGET, 16 },
+	{ "local resumes, the peer wrote alone since", GENS(C, D, 0, A),
+	  GEN(B, A, 0, true, true), HABLK_SYNC_TARGET, 16 },
+	{ "peer resumes a sync from local's generation", GEN(A, 0, 0, true, false),
+	  GENS(0, 0, 0, A), HABLK_SYNC_SOURCE, 17 },
+	{ "peer resumes, local wrote alone since", GEN(B, A, D, true, false),
+	  GENS(0, 0, 0, A), HABLK_SYNC_SOURCE, 17 },
+	{ "local's sync was from another generation", GENS(C, 0, 0, D),
+	  GEN(A, 0, 0, true, false), HABLK_SYNC_TARGET_FULL, 1 },
+	{ "local's sync generation is only in the peer's history", GENS(C, 0, 0, A),
+	  GEN(B, 0, A, true, false), HABLK_SYNC_TARGET_FULL, 1 },
+	{ "both inconsistent, one with a sync to resume", GENS(C, 0, 0, A), GENS(A, 0, 0, 0),
 	  HABLK_SYNC_BOTH_INCONSISTENT, 0 },
 	{ "local inconsistent, peer has data", GEN(0, 0, 0, false, false),
 	  GEN(A, 0, 0, true, false), HABLK_SYNC_TARGET_FULL, 1 },
@@ -155,7 +173,7 @@ static bool same_gen(const struct hablk_gen *a, const struct hablk_gen *b)
 {
 	return a->current_uuid == b->current_uuid && a->bitmap_uuid == b->bitmap_uuid &&
 	       a->history_uuid == b->history_uuid && a->consistent == b->consistent &&
-	       a->dirty == b->dirty && a->discard == b->discard;
+	       a->dirty == b->dirty && a->discard == b->discard && a->sync_uuid == b->sync_uuid;
 }
 
 /* The decision does not touch its inputs. */
@@ -172,10 +190,10 @@ START_TEST(inputs_untouched)
 END_TEST
 
 /*
- * Every combination of uuids {0, A, B, C} for each of the three fields and
- * the three booleans: 512 generations, 262144 meetings.
+ * Every combination of uuids {0, A, B, C} for each of the four fields and
+ * the three booleans: 2048 generations, 4194304 meetings.
  */
-#define NR_GENS 512
+#define NR_GENS 2048
 
 static struct hablk_gen gen_nr(unsigned int n)
 {
@@ -183,6 +201,7 @@ static struct hablk_gen gen_nr(unsigned int n)
 	struct hablk_gen g = GEND(v[n & 3], v[(n >> 2) & 3], v[(n >> 4) & 3],
 				  (n >> 6) & 1, (n >> 7) & 1, (n >> 8) & 1);
 
+	g.sync_uuid = v[(n >> 9) & 3];
 	return g;
 }
 
@@ -343,6 +362,16 @@ START_TEST(story_interrupted_sync)
 	assert_meeting(&beta, &alpha, HABLK_SYNC_TARGET_FULL, 1);
 	/* `invalidate` on an in-sync node: its data is Inconsistent, same generation */
 	beta = (struct hablk_gen)GEN(A, 0, 0, false, false);
+	assert_meeting(&beta, &alpha, HABLK_SYNC_TARGET_FULL, 1);
+	/* beta took SYNC_START from alpha at generation A: the sync resumes */
+	beta = (struct hablk_gen)GENS(0, 0, 0, A);
+	assert_meeting(&beta, &alpha, HABLK_SYNC_TARGET, 16);
+	/* alpha wrote alone meanwhile: its bitmap covers both the rest and the new writes */
+	alpha = (struct hablk_gen)GEN(B, A, 0, true, false);
+	assert_meeting(&beta, &alpha, HABLK_SYNC_TARGET, 16);
+	assert_meeting(&alpha, &beta, HABLK_SYNC_SOURCE, 17);
+	/* alpha finished a sync with someone else's disk since: A is history, start over */
+	alpha = (struct hablk_gen)GEN(B, 0, A, true, false);
 	assert_meeting(&beta, &alpha, HABLK_SYNC_TARGET_FULL, 1);
 }
 END_TEST

@@ -21,7 +21,7 @@ static const struct {
 } types[] = {
 	{ HABLK_P_HELLO, 120 },
 	{ HABLK_P_AUTH, 32 },
-	{ HABLK_P_STATE, 56 },
+	{ HABLK_P_STATE, 64 },
 	{ HABLK_P_DATA, 24 },
 	{ HABLK_P_SYNC_START, 16 },
 	{ HABLK_P_SYNC_DATA, 24 },
@@ -83,7 +83,7 @@ START_TEST(struct_sizes)
 	ck_assert_uint_eq(sizeof(struct hablk_hdr), 16);
 	ck_assert_uint_eq(sizeof(struct hablk_p_hello), 120);
 	ck_assert_uint_eq(sizeof(struct hablk_p_auth), 32);
-	ck_assert_uint_eq(sizeof(struct hablk_p_state), 56);
+	ck_assert_uint_eq(sizeof(struct hablk_p_state), 64);
 	ck_assert_uint_eq(sizeof(struct hablk_p_role), 8);
 	ck_assert_uint_eq(sizeof(struct hablk_p_data), 24);
 	ck_assert_uint_eq(sizeof(struct hablk_p_sync_start), 16);
@@ -105,6 +105,7 @@ START_TEST(field_offsets)
 	ck_assert_uint_eq(offsetof(struct hablk_p_state, dirty), 34);
 	ck_assert_uint_eq(offsetof(struct hablk_p_state, after_sb), 36);
 	ck_assert_uint_eq(offsetof(struct hablk_p_state, bm_shift), 37);
+	ck_assert_uint_eq(offsetof(struct hablk_p_state, sync_uuid), 56);
 	ck_assert_uint_eq(offsetof(struct hablk_p_data, size), 16);
 	ck_assert_uint_eq(offsetof(struct hablk_p_data, flags), 20);
 	ck_assert_uint_eq(offsetof(struct hablk_p_ack, status), 8);
