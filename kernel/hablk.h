@@ -30,6 +30,7 @@
 #define HABLK_RX_BUF_SIZE	64	/* a header, a data packet's body and CRC: 44 bytes */
 #define HABLK_SYNC_CHUNK	(256U << 10)
 #define HABLK_SYNC_WINDOW	8	/* sync chunks in flight while the application is idle */
+#define HABLK_SYNC_BM_PERIOD	(5 * HZ)	/* a sync source writes its progress this often */
 #define HABLK_SYNC_WINDOW_BUSY	1	/* ... and while it writes: its latency comes first */
 #define HABLK_SLOT_BITS		10
 #define HABLK_SLOTS		(1U << HABLK_SLOT_BITS)	/* writes in flight to the peer */

@@ -160,6 +160,8 @@ void hablk_sync_run(struct hablk_resource *res)
 	struct hablk_p_sync_done sd;
 	u32 bs = hablk_bm_block_sectors(res), run;
 	u64 block = 0, nblocks = DIV_ROUND_UP_ULL(res->size_sectors, bs);
+	unsigned long bm_written;
+	bool paused_written = false;
 	int ret = 0;
 
 	/*
@@ -171,6 +173,7 @@ void hablk_sync_run(struct hablk_resource *res)
 		hablk_conn_fail(res, "cannot write the bitmap");
 		return;
 	}
+	bm_written = jiffies;
 	res->sync_total = hablk_bm_weight(res) * bs;
 	res->sync_start = jiffies;
 	atomic64_set(&res->sync_done, 0);
@@ -192,6 +195,21 @@ void hablk_sync_run(struct hablk_resource *res)
 				    atomic_read(&res->sync_inflight) < sync_window(res)), HZ / 10);
 		if (sync_should_stop(res))
 			return;
+		/*
+		 * Progress to disk, every period and once when paused, so that
+		 * after a crash of this node the sync resumes from there, not
+		 * from SYNC_START. A cleared bit is a chunk the target acked: it
+		 * can lose that only in a crash of its own, which means a full
+		 * sync anyway. A failed write leaves older, wider bits.
+		 */
+		if (time_after(jiffies, bm_written + HABLK_SYNC_BM_PERIOD) ||
+		    (READ_ONCE(res->sync_paused) && !paused_written)) {
+			hablk_bm_write(res);
+			bm_written = jiffies;
+			paused_written = READ_ONCE(res->sync_paused);
+		} else if (!READ_ONCE(res->sync_paused)) {
+			paused_written = false;
+		}
 		if (READ_ONCE(res->sync_paused) || atomic_read(&res->sync_inflight) >= sync_window(res))
 			continue;	/* the timeout re-reads the application's activity */
 		block = hablk_bm_next_run(res, block, (HABLK_SYNC_CHUNK >> SECTOR_SHIFT) / bs, &run);
