@@ -161,7 +161,6 @@ void hablk_sync_run(struct hablk_resource *res)
 	u32 bs = hablk_bm_block_sectors(res), run;
 	u64 block = 0, nblocks = DIV_ROUND_UP_ULL(res->size_sectors, bs);
 	unsigned long bm_written;
-	bool paused_written = false;
 	int ret = 0;
 
 	/*
@@ -196,19 +195,18 @@ void hablk_sync_run(struct hablk_resource *res)
 		if (sync_should_stop(res))
 			return;
 		/*
-		 * Progress to disk, every period and once when paused, so that
-		 * after a crash of this node the sync resumes from there, not
-		 * from SYNC_START. A cleared bit is a chunk the target acked: it
-		 * can lose that only in a crash of its own, which means a full
-		 * sync anyway. A failed write leaves older, wider bits.
+		 * Progress to disk, every period and while paused (only pages
+		 * that changed: none once the chunks in flight are acked), so
+		 * that after a crash of this node the sync resumes from there,
+		 * not from SYNC_START. A cleared bit is a chunk the target
+		 * acked: it can lose that only in a crash of its own, which
+		 * means a full sync anyway. A failed write leaves older, wider
+		 * bits.
 		 */
-		if (time_after(jiffies, bm_written + HABLK_SYNC_BM_PERIOD) ||
-		    (READ_ONCE(res->sync_paused) && !paused_written)) {
+		if (READ_ONCE(res->sync_paused) ||
+		    time_after(jiffies, bm_written + HABLK_SYNC_BM_PERIOD)) {
 			hablk_bm_write(res);
 			bm_written = jiffies;
-			paused_written = READ_ONCE(res->sync_paused);
-		} else if (!READ_ONCE(res->sync_paused)) {
-			paused_written = false;
 		}
 		if (READ_ONCE(res->sync_paused) || atomic_read(&res->sync_inflight) >= sync_window(res))
 			continue;	/* the timeout re-reads the application's activity */

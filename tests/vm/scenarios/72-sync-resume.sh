@@ -100,7 +100,7 @@ hablk_load beta
 adm beta up "$RES"
 adm alpha wait-connect "$RES" --timeout 60
 moved=$(resync_moved)
-assert_eq "$(vm beta dmesg | grep -c "connected to alpha: target-full (rule 1)")" 1 \
+assert_eq "$(count beta "connected to alpha: target-full (rule 1)")" 1 \
 	"the crashed target gets a full sync"
 ((moved > 250 << 20)) || fail "only $moved bytes crossed the link for a full sync"
 assert_eq "$(dev_sum beta)" "$(dev_sum alpha)" "identical after the full sync"
@@ -123,7 +123,7 @@ adm alpha wait-sync "$RES" --timeout 300
 adm beta wait-sync "$RES" --timeout 60
 moved=$(($(tx) - before))
 vm_note "source crash: $left bytes were left to sync, $moved crossed the link"
-assert_eq "$(vm alpha dmesg | grep -c "connected to beta: source (rule 17)")" 1 \
+assert_eq "$(count alpha "connected to beta: source (rule 17)")" 1 \
 	"alpha resumed as source after its crash"
 # its write-intent map adds the extents alpha wrote in part 1 (at most 3 x 4 MiB)
 ((moved < left + left / 10 + (16 << 20))) || fail "$moved bytes crossed the link for $left left"
