@@ -172,6 +172,9 @@ static void md_to_state(struct hablk_resource *res)
 	else
 		res->disk = HABLK_DISK_UPTODATE;
 	res->gen.dirty = !!(flags & HABLK_MDF_PEER_FULL_SYNC);
+	/* still set: it stopped before flushing writes it had acked to the peer */
+	res->lost_peer_writes = !!(flags & HABLK_MDF_PEER_WRITES);
+	res->peer_writes_recorded = res->lost_peer_writes;
 	res->solo_ready = res->gen.bitmap_uuid != 0;
 	/* consumed: the next superblock write clears it (hablk_md_keep_sync) */
 	res->gen.sync_uuid = res->gen.consistent ? 0 : le64_to_cpu(res->md.sync_uuid);
@@ -217,6 +220,9 @@ int hablk_backing_open(struct hablk_resource *res, struct netlink_ext_ack *extac
 		NL_SET_ERR_MSG(extack, "cannot read the bitmap");
 		goto err_put;
 	}
+	if (res->lost_peer_writes)
+		pr_info("%s: unclean stop with peer writes maybe only in the disk cache: the peer resyncs its recent extents\n",
+			res->cfg.name);
 	if (res->bm.crashed) {
 		/*
 		 * Writes may have been in flight: those extents are out of sync.

@@ -351,7 +351,8 @@ int hablk_intent_sweep(struct hablk_resource *res, bool in_sync)
 
 	mutex_lock(&bm->io_mutex);
 	for_each_set_bit(e, bm->intent, bm->nextents) {
-		if (test_and_clear_bit(e, bm->touched) || !in_sync || atomic_read(&bm->busy[e]))
+		if (test_and_clear_bit(e, bm->touched) || !in_sync || atomic_read(&bm->busy[e]) ||
+		    hablk_flush_pending(res, e))	/* maybe only in the peer's cache */
 			continue;
 		spin_lock_irq(&bm->lock);
 		clear_bit(e, bm->intent);
@@ -430,7 +431,9 @@ int hablk_bm_load(struct hablk_resource *res, u32 bm_block, u64 bm_offset, u64 i
 	bm->intent = kvzalloc(bm->intent_pages * PAGE_SIZE, GFP_KERNEL);
 	bm->touched = bitmap_zalloc(bm->nextents, GFP_KERNEL);
 	bm->busy = kvcalloc(bm->nextents, sizeof(*bm->busy), GFP_KERNEL);
-	if (!bm->bits || !bm->dirty || !bm->intent || !bm->touched || !bm->busy) {
+	bm->peer_epoch = kvcalloc(bm->nextents, sizeof(*bm->peer_epoch), GFP_KERNEL);
+	if (!bm->bits || !bm->dirty || !bm->intent || !bm->touched || !bm->busy ||
+	    !bm->peer_epoch) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -483,7 +486,8 @@ int hablk_bm_grow(struct hablk_resource *res, sector_t new_sectors, u64 bm_offse
 	nb.intent = kvzalloc(nb.intent_pages * PAGE_SIZE, GFP_KERNEL);
 	nb.touched = bitmap_zalloc(nb.nextents, GFP_KERNEL);
 	nb.busy = kvcalloc(nb.nextents, sizeof(*nb.busy), GFP_KERNEL);
-	if (!nb.bits || !nb.dirty || !nb.intent || !nb.touched || !nb.busy) {
+	nb.peer_epoch = kvcalloc(nb.nextents, sizeof(*nb.peer_epoch), GFP_KERNEL);
+	if (!nb.bits || !nb.dirty || !nb.intent || !nb.touched || !nb.busy || !nb.peer_epoch) {
 		ret = -ENOMEM;
 		goto free_new;
 	}
@@ -491,6 +495,7 @@ int hablk_bm_grow(struct hablk_resource *res, sector_t new_sectors, u64 bm_offse
 	spin_lock_irq(&bm->lock);
 	bitmap_copy(nb.bits, bm->bits, bm->nbits);
 	bitmap_copy(nb.intent, bm->intent, bm->nextents);
+	memcpy(nb.peer_epoch, bm->peer_epoch, bm->nextents * sizeof(*nb.peer_epoch));
 	bitmap_fill(nb.dirty, nb.npages);	/* all of it goes to the new place */
 	old = *bm;
 	bm->bits = nb.bits;
@@ -500,6 +505,7 @@ int hablk_bm_grow(struct hablk_resource *res, sector_t new_sectors, u64 bm_offse
 	bm->intent = nb.intent;
 	bm->touched = nb.touched;
 	bm->busy = nb.busy;
+	bm->peer_epoch = nb.peer_epoch;
 	bm->nextents = nb.nextents;
 	bm->intent_pages = nb.intent_pages;
 	bm->disk_offset = bm_offset;
@@ -515,6 +521,7 @@ int hablk_bm_grow(struct hablk_resource *res, sector_t new_sectors, u64 bm_offse
 	kvfree(old.intent);
 	bitmap_free(old.touched);
 	kvfree(old.busy);
+	kvfree(old.peer_epoch);
 	return ret;
 
 free_new:
@@ -523,6 +530,7 @@ free_new:
 	kvfree(nb.intent);
 	bitmap_free(nb.touched);
 	kvfree(nb.busy);
+	kvfree(nb.peer_epoch);
 	return ret;
 }
 
@@ -535,5 +543,6 @@ void hablk_bm_free(struct hablk_resource *res)
 	kvfree(bm->intent);
 	bitmap_free(bm->touched);
 	kvfree(bm->busy);
+	kvfree(bm->peer_epoch);
 	memset(bm, 0, sizeof(*bm));
 }

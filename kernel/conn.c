@@ -487,6 +487,7 @@ void hablk_conn_fail(struct hablk_resource *res, const char *why)
 	wake_up_all(&res->slot_wait);
 	wake_up_all(&res->role_wait);
 	wake_up_all(&res->iv_wait);
+	wake_up_all(&res->flush_wait);
 }
 
 /* Undo a connection: stop helpers, give up on the peer's acks, free sockets. */
@@ -498,8 +499,10 @@ static void teardown(struct hablk_resource *res)
 	hablk_thread_stop(&res->send_thread);
 	wait_event(res->peer_wait, !atomic_read(&res->peer_inflight));
 	flush_work(&res->ack_work);
+	hablk_flush_teardown(res);	/* the peer's writes: on stable storage */
 	hablk_state_conn_lost(res);	/* new generation if writes go unreplicated */
 	hablk_req_cancel_all(res);
+	hablk_flush_link_lost(res);	/* ours the peer may hold only in its cache */
 	hablk_send_queue_drop(res);
 	sock_free_shared(res, &res->meta_sock, &res->meta_send_mutex);
 	sock_free_shared(res, &res->data_sock, &res->data_send_mutex);
@@ -621,6 +624,7 @@ void hablk_conn_stop(struct hablk_resource *res)
 	if (!res->conn_thread)
 		return;
 	WRITE_ONCE(res->want_connect, false);
+	hablk_flush_peer_wait(res);	/* a link taken down on purpose marks nothing */
 	hablk_conn_fail(res, "disconnected by the administrator");
 	hablk_thread_stop(&res->conn_thread);
 	hablk_state_set(res, HABLK_S_CONN, HABLK_CONN_STANDALONE, NULL);

@@ -70,6 +70,7 @@ struct hablk_bitmap {
 	unsigned long *intent;
 	unsigned long *touched;		/* extents written since the last sweep */
 	atomic_t *busy;			/* writes in flight per extent */
+	atomic64_t *peer_epoch;		/* per extent: flush epoch of its last write the peer acked */
 	u64 nextents;
 	u64 intent_pages;
 	u64 intent_offset;
@@ -190,6 +191,23 @@ struct hablk_resource {
 	u32 slot_seq;
 	wait_queue_head_t slot_wait;
 
+	/*
+	 * The peer's disk cache (bitmap.c): a write the peer acked is stable
+	 * there only after a flush sent after its ack. flush_epoch counts the
+	 * flushes queued (under state_lock), peer_flushed is the newest one
+	 * acked; an extent whose peer_epoch is not before it may have writes
+	 * in the peer's volatile cache.
+	 */
+	atomic64_t flush_epoch;
+	atomic64_t peer_flushed;
+	atomic64_t acked_epoch;		/* the newest epoch an ack recorded */
+	wait_queue_head_t flush_wait;
+	/* an unclean stop of ours may have lost acked peer writes: tell the peer (STATE) */
+	bool lost_peer_writes;
+	bool peer_lost_writes;		/* the peer's STATE says so: our recent extents are owed */
+	bool peer_writes_recorded;	/* HABLK_MDF_PEER_WRITES is on disk (conn thread) */
+	struct list_head held_writes;	/* fault_peer_cache: acked, not written (conn thread) */
+
 	/* peer writes on the secondary */
 	atomic_t peer_inflight;
 	wait_queue_head_t peer_wait;
@@ -267,6 +285,7 @@ struct hablk_req {
 	u8 resends;			/* data-integrity: times sent again after a bad checksum */
 	u64 id;				/* slot | sequence << HABLK_SLOT_BITS */
 	u32 wire_flags;			/* HABLK_WF_* */
+	s64 flush_no;			/* a PREFLUSH: the flush epoch it closes */
 	sector_t sector;
 	u32 size;
 	atomic_t ref;			/* frees the request */
@@ -352,7 +371,21 @@ int hablk_intent_clear_all(struct hablk_resource *res);
 int hablk_bm_grow(struct hablk_resource *res, sector_t new_sectors, u64 bm_offset,
 		  u64 intent_offset);
 
+/* flush.c */
+bool hablk_flush_pending(struct hablk_resource *res, u64 e);
+void hablk_flush_queued(struct hablk_resource *res, struct hablk_req *req);
+void hablk_flush_acked(struct hablk_resource *res, struct hablk_req *req);
+bool hablk_flush_peer(struct hablk_resource *res);
+void hablk_flush_peer_wait(struct hablk_resource *res);
+void hablk_flush_link_lost(struct hablk_resource *res);
+void hablk_flush_first_peer_write(struct hablk_resource *res);
+void hablk_flush_teardown(struct hablk_resource *res);
+extern unsigned int hablk_fault_peer_cache;
+bool hablk_fault_cache_hold(struct hablk_resource *res, struct bio *bio, u32 flags,
+			    bool is_sync);
+
 /* request.c */
+bool hablk_req_route(struct hablk_resource *res, struct hablk_req *req, bool *net);
 int hablk_req_init(struct hablk_resource *res);
 void hablk_req_exit(struct hablk_resource *res);
 void hablk_submit_bio(struct bio *bio);

@@ -90,6 +90,8 @@ static void sweep_fn(struct work_struct *work)
 	in_sync = res->conn == HABLK_CONN_CONNECTED && res->repl == HABLK_REPL_ESTABLISHED &&
 		  res->peer_disk == HABLK_DISK_UPTODATE && res->disk == HABLK_DISK_UPTODATE;
 	spin_unlock_irq(&res->state_lock);
+	if (!READ_ONCE(hablk_fault_peer_cache))
+		hablk_flush_peer(res);	/* acked writes in the peer's cache: stable by the next sweep */
 	hablk_intent_sweep(res, in_sync && !hablk_bm_weight(res));
 	queue_delayed_work(res->wq, &res->sweep_work, HABLK_SWEEP_INTERVAL);
 }
@@ -125,6 +127,10 @@ static struct hablk_resource *resource_alloc(struct hablk_config *cfg, struct ne
 	init_rwsem(&res->resize_sem);
 	init_waitqueue_head(&res->role_wait);
 	init_waitqueue_head(&res->slot_wait);
+	init_waitqueue_head(&res->flush_wait);
+	INIT_LIST_HEAD(&res->held_writes);
+	atomic64_set(&res->flush_epoch, 1);	/* no extent's epoch (0) is unstable yet */
+	atomic64_set(&res->peer_flushed, 1);
 	spin_lock_init(&res->send_lock);
 	INIT_LIST_HEAD(&res->send_queue);
 	init_waitqueue_head(&res->send_wait);

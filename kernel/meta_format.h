@@ -38,6 +38,7 @@
 #define HABLK_MDF_PRIMARY	(1U << 3)	/* node was primary (crash indicator) */
 #define HABLK_MDF_PEER_FULL_SYNC (1U << 4)	/* a write failed on the peer: its bits are set */
 #define HABLK_MDF_EXTERNAL	(1U << 5)	/* on its own device (meta-disk PATH) */
+#define HABLK_MDF_PEER_WRITES	(1U << 6)	/* took peer writes not yet flushed (flush.c) */
 
 /*
  * The superblock, little-endian, at offset (disk bytes - 4096) of the backing

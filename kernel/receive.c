@@ -246,6 +246,8 @@ static int recv_write(struct hablk_resource *res, u32 len, bool is_sync)
 	if (flags & (HABLK_WF_DISCARD | HABLK_WF_ZEROES))
 		bio->bi_iter.bi_size = size;
 
+	if (!is_sync)
+		hablk_flush_first_peer_write(res);	/* acked ones may sit in our cache */
 	wait_event(res->peer_wait, atomic_read(&res->peer_inflight) < HABLK_MAX_INFLIGHT_PEER ||
 		   atomic_read(&res->conn_failed));
 	/* epoch boundary: writes received before a flush are on disk before it */
@@ -260,6 +262,8 @@ static int recv_write(struct hablk_resource *res, u32 len, bool is_sync)
 	if (READ_ONCE(res->disk) == HABLK_DISK_DISKLESS) {
 		bio->bi_status = BLK_STS_IOERR;	/* detached: the primary learns it from the ack */
 		hablk_peer_endio(bio);
+	} else if (hablk_fault_cache_hold(res, bio, flags, is_sync)) {
+		hablk_peer_endio(bio);		/* a volatile cache's ack, for tests */
 	} else if (emulate) {
 		ret = blkdev_issue_zeroout(res->bdev, preq->sector, size >> SECTOR_SHIFT,
 					   GFP_NOIO, 0);

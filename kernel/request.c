@@ -223,9 +223,12 @@ void hablk_req_net_done(struct hablk_req *req, int status)
 		hablk_bm_set(res, req->sector, req->size >> SECTOR_SHIFT);
 		if (status != -ENOTCONN)
 			hablk_state_peer_write_failed(res, status);
-	} else if (hablk_bm_weight(res)) {
+	} else {
+		/* in the peer's cache at least: stable there after its next flush */
+		hablk_flush_acked(res, req);
 		/* both disks have it now (blocks it covers completely) */
-		hablk_bm_clear(res, req->sector, req->size >> SECTOR_SHIFT);
+		if (hablk_bm_weight(res))
+			hablk_bm_clear(res, req->sector, req->size >> SECTOR_SHIFT);
 	}
 	if (!test_and_set_bit(HABLK_REQF_SENT, &req->flags))
 		req_complete_put(req);	/* given up before it was sent */
@@ -345,7 +348,7 @@ static u32 bio_wire_flags(struct bio *bio)
  * the peer; if so it gets a slot and a place in the send queue. Returns
  * false if the write must wait (no free slot) and should be retried.
  */
-static bool req_route(struct hablk_resource *res, struct hablk_req *req, bool *net)
+bool hablk_req_route(struct hablk_resource *res, struct hablk_req *req, bool *net)
 {
 	bool ok = true;
 
@@ -574,7 +577,7 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 	 */
 	atomic_set(&req->ref, 4);
 	atomic_set(&req->complete_pending, test_bit(HABLK_REQF_WAIT_ACK, &req->flags) ? 4 : 3);
-	while (!req->local_status && !req_route(res, req, &net))
+	while (!req->local_status && !hablk_req_route(res, req, &net))
 		wait_event(res->slot_wait, (!READ_ONCE(res->exchanging) &&
 					    READ_ONCE(res->slots_used) < HABLK_SLOTS) ||
 			   atomic_read(&res->conn_failed));

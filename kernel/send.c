@@ -19,6 +19,7 @@ MODULE_PARM_DESC(fault_bad_ack,
 /* Caller holds state_lock (so the queue and the connection state agree). */
 void hablk_send_queue_add(struct hablk_resource *res, struct hablk_req *req)
 {
+	hablk_flush_queued(res, req);
 	spin_lock(&res->send_lock);
 	list_add_tail(&req->send_list, &res->send_queue);
 	spin_unlock(&res->send_lock);
@@ -270,6 +271,7 @@ int hablk_send_state(struct hablk_resource *res)
 	st.discard = res->discard_my_data;
 	st.after_sb = res->cfg.after_sb;
 	st.bm_shift = res->bm.nbits ? res->bm.shift + SECTOR_SHIFT : 0;
+	st.lost_writes = res->lost_peer_writes;
 	st.primary_since = cpu_to_be64(res->primary_since);
 	st.sync_uuid = cpu_to_be64(res->gen.consistent ? 0 : res->gen.sync_uuid);
 	spin_unlock_irq(&res->state_lock);

@@ -312,7 +312,19 @@ static int connected_decide(struct hablk_resource *res)
 		set_error(res, "bitmap granularity differs from the peer's (create-md --bitmap-granularity)");
 		return -ECONNABORTED;
 	}
+	/*
+	 * A node that stopped uncleanly may have lost writes it had acked but
+	 * not flushed (flush.c): the other owes it its recent extents, which
+	 * it took into its bitmap when the link went. Both sides see the flag,
+	 * so both take the other's view the same way.
+	 */
+	if (res->peer_lost_writes && res->gen.consistent && mark_dirty(res))
+		pr_info("%s: the peer may have lost writes it had acked: recent extents resync to it\n",
+			res->cfg.name);
 	spin_lock_irq(&res->state_lock);
+	if (res->lost_peer_writes && res->peer_gen.consistent)
+		res->peer_gen.dirty = true;
+	res->lost_peer_writes = false;	/* told: the peer recorded it (dirty, on disk) */
 	res->gen.discard = res->discard_my_data;
 	d = hablk_sync_decide(&res->gen, &res->peer_gen, &rule);
 	res->discard_my_data = false;	/* used once */
@@ -372,7 +384,7 @@ int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_sta
 	bool changed;
 
 	if (role > HABLK_ROLE_PRIMARY || disk > HABLK_DISK_UPTODATE || st->dirty > 1 ||
-	    st->discard > 1 || st->after_sb >= __HABLK_ASB_MAX ||
+	    st->discard > 1 || st->lost_writes > 1 || st->after_sb >= __HABLK_ASB_MAX ||
 	    (st->bm_shift && (st->bm_shift < ilog2(HABLK_MD_BM_BLOCK) ||
 			      st->bm_shift > ilog2(HABLK_MD_BM_BLOCK_MAX))))
 		return -EPROTO;
@@ -403,6 +415,7 @@ int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_sta
 	res->peer_sb.policy = st->after_sb;
 	res->peer_bm_shift = st->bm_shift;
 	if (initial) {
+		res->peer_lost_writes = st->lost_writes;
 		res->conn = HABLK_CONN_CONNECTED;
 		res->last_error[0] = 0;
 		res->solo_ready = false;

@@ -30,9 +30,13 @@
 #endif
 
 #define HABLK_WIRE_MAGIC	0x48424c4bU	/* "HBLK" */
-/* 2: STATE carries sync_uuid (an interrupted sync resumes); 1 is no longer spoken */
-#define HABLK_PROTO_MIN		2
-#define HABLK_PROTO_MAX		2
+/*
+ * 2: STATE carries sync_uuid (an interrupted sync resumes).
+ * 3: STATE carries lost_writes (an unclean stop may have lost acked peer
+ *    writes). Earlier versions are no longer spoken.
+ */
+#define HABLK_PROTO_MIN		3
+#define HABLK_PROTO_MAX		3
 #define HABLK_NONCE_LEN		32
 #define HABLK_MAC_LEN		32
 #define HABLK_WIRE_NAME_LEN	64
@@ -118,7 +122,8 @@ struct hablk_p_state {
 	__u8 discard;		/* 1: on a split-brain, this node's writes lose */
 	__u8 after_sb;		/* its enum hablk_after_sb */
 	__u8 bm_shift;		/* log2 of bytes per bitmap bit (12: 4 KiB), 0: no disk */
-	__u8 pad[2];
+	__u8 lost_writes;	/* 1: stopped uncleanly holding acked peer writes maybe unflushed */
+	__u8 pad;
 	__be64 changes;		/* out-of-sync blocks (split-brain: blocks written apart) */
 	__be64 primary_since;	/* wall-clock seconds it last became primary, 0: not since up */
 	__be64 sync_uuid;	/* Inconsistent: the interrupted sync's generation, 0: none */

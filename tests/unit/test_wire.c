@@ -105,6 +105,7 @@ START_TEST(field_offsets)
 	ck_assert_uint_eq(offsetof(struct hablk_p_state, dirty), 34);
 	ck_assert_uint_eq(offsetof(struct hablk_p_state, after_sb), 36);
 	ck_assert_uint_eq(offsetof(struct hablk_p_state, bm_shift), 37);
+	ck_assert_uint_eq(offsetof(struct hablk_p_state, lost_writes), 38);
 	ck_assert_uint_eq(offsetof(struct hablk_p_state, sync_uuid), 56);
 	ck_assert_uint_eq(offsetof(struct hablk_p_data, size), 16);
 	ck_assert_uint_eq(offsetof(struct hablk_p_data, flags), 20);

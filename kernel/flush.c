@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The peer's disk cache: a write the peer acked may still be only in its
+ * volatile cache. Which extents may hold such writes, the flushes that make
+ * them stable, and what a lost link and an unclean stop of the peer do with
+ * them (protocol.md, section 6.9).
+ */
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include "hablk.h"
+
+#define EXTENT_SECTORS	(HABLK_MD_EXTENT_BYTES >> SECTOR_SHIFT)
+
+static void held_drain(struct hablk_resource *res);
+
+/* Raise *p to v; concurrent raisers keep the newest. */
+static void epoch_raise(atomic64_t *p, s64 v)
+{
+	s64 old = atomic64_read(p);
+
+	while (old < v && !atomic64_try_cmpxchg(p, &old, v))
+		;
+}
+
+/* May the peer hold an acked write of extent @e only in its cache? */
+bool hablk_flush_pending(struct hablk_resource *res, u64 e)
+{
+	return atomic64_read(&res->bm.peer_epoch[e]) >= atomic64_read(&res->peer_flushed);
+}
+
+static bool any_pending(struct hablk_resource *res)
+{
+	return atomic64_read(&res->acked_epoch) >= atomic64_read(&res->peer_flushed);
+}
+
+/*
+ * A request joins the send queue (caller holds state_lock). A PREFLUSH
+ * closes the epoch: once the peer acks it, every write acked before it was
+ * queued is on the peer's stable storage, for the peer drains earlier
+ * writes before it flushes (receive.c).
+ */
+void hablk_flush_queued(struct hablk_resource *res, struct hablk_req *req)
+{
+	lockdep_assert_held(&res->state_lock);
+	req->flush_no = (req->wire_flags & HABLK_WF_PREFLUSH) ?
+			atomic64_inc_return(&res->flush_epoch) : 0;
+}
+
+/*
+ * The peer acked a write (status 0), from any context but after the ack took
+ * its slot (state_lock): a flush queued after that reads a newer epoch. Its
+ * extents are unstable until a flush queued after now is acked.
+ */
+void hablk_flush_acked(struct hablk_resource *res, struct hablk_req *req)
+{
+	s64 epoch = atomic64_read(&res->flush_epoch);
+	u64 e, last;
+
+	if (req->flush_no) {
+		epoch_raise(&res->peer_flushed, req->flush_no);
+		if (wq_has_sleeper(&res->flush_wait))
+			wake_up_all(&res->flush_wait);
+	}
+	if (!req->size || !res->bm.peer_epoch)
+		return;
+	last = min_t(u64, (req->sector + (req->size >> SECTOR_SHIFT) - 1) / EXTENT_SECTORS,
+		     res->bm.nextents - 1);
+	for (e = req->sector / EXTENT_SECTORS; e <= last; e++)
+		epoch_raise(&res->bm.peer_epoch[e], epoch);
+	epoch_raise(&res->acked_epoch, epoch);
+}
+
+/*
+ * Ask the peer to flush its cache if a write it acked may be in it: an
+ * empty PREFLUSH write, like an application's. The sweep does this every
+ * period; false if none was needed or none can go now.
+ */
+bool hablk_flush_peer(struct hablk_resource *res)
+{
+	struct hablk_req *req;
+	struct bio *bio;
+	bool net = false;
+
+	if (!any_pending(res))
+		return false;
+	bio = bio_alloc_bioset(res->bdev, 0, REQ_OP_WRITE | REQ_PREFLUSH, GFP_NOIO, &res->req_bs);
+	req = container_of(bio, struct hablk_req, clone);
+	memset(req, 0, offsetof(struct hablk_req, clone));
+	req->res = res;
+	req->kind = HABLK_REQ_WRITE;
+	req->wire_flags = HABLK_WF_PREFLUSH;
+	INIT_LIST_HEAD(&req->send_list);
+	atomic_set(&req->ref, 2);		/* the ack (or cancel), and the sender */
+	atomic_set(&req->complete_pending, 2);	/* no application bio to complete */
+	hablk_obj_get(HABLK_OBJ_REQ);
+	if (!hablk_req_route(res, req, &net) || !net) {
+		bio_put(bio);
+		hablk_obj_put(HABLK_OBJ_REQ);
+		return false;
+	}
+	atomic_inc(&res->app_inflight);
+	wake_up(&res->send_wait);
+	return true;
+}
+
+/*
+ * Before a commanded disconnect: have the peer flush, so that a link taken
+ * down on purpose marks nothing out of sync. Bounded by the ping timeout.
+ */
+void hablk_flush_peer_wait(struct hablk_resource *res)
+{
+	if (!hablk_flush_peer(res))
+		return;
+	wait_event_timeout(res->flush_wait, !any_pending(res) || atomic_read(&res->conn_failed),
+			   msecs_to_jiffies(res->cfg.ping_timeout_ms));
+}
+
+/*
+ * The link is gone (teardown, every request given up): extents the peer may
+ * hold only in its cache join the bitmap. The next connection drops them if
+ * the peer stopped cleanly (rule 6), and resyncs them if it reports that it
+ * did not (STATE lost_writes, connected_decide).
+ */
+void hablk_flush_link_lost(struct hablk_resource *res)
+{
+	struct hablk_bitmap *bm = &res->bm;
+	u64 e, n = 0;
+
+	down_read(&res->resize_sem);
+	for (e = 0; bm->peer_epoch && e < bm->nextents; e++) {
+		if (!hablk_flush_pending(res, e))
+			continue;
+		hablk_bm_set(res, e * EXTENT_SECTORS,
+			     min_t(u64, EXTENT_SECTORS, res->data_sectors - e * EXTENT_SECTORS));
+		n++;
+	}
+	up_read(&res->resize_sem);
+	/* every extent is stable again: those that were are in the bitmap now */
+	spin_lock_irq(&res->state_lock);
+	atomic64_set(&res->peer_flushed, atomic64_inc_return(&res->flush_epoch));
+	spin_unlock_irq(&res->state_lock);
+	if (n)
+		pr_info("%s: the peer may hold acked writes only in its disk cache: %llu MiB out of sync until it reports a clean stop\n",
+			res->cfg.name, (unsigned long long)n * (HABLK_MD_EXTENT_BYTES >> 20));
+}
+
+/*
+ * Secondary: the first peer write of a connection. Record on disk that this
+ * node may hold acked writes in its cache, until the teardown flushes them;
+ * after a crash, the next connection tells the peer (hablk_flush_teardown).
+ */
+void hablk_flush_first_peer_write(struct hablk_resource *res)
+{
+	if (res->peer_writes_recorded || READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
+		return;
+	if (hablk_md_set_flags(res, HABLK_MDF_PEER_WRITES, 0))
+		pr_warn("%s: cannot record that peer writes are cached\n", res->cfg.name);
+	else
+		res->peer_writes_recorded = true;
+}
+
+/*
+ * Teardown, once every peer write is done: flush them, then clear the record
+ * of them, unless an unclean stop is still to be reported to the peer.
+ */
+void hablk_flush_teardown(struct hablk_resource *res)
+{
+	held_drain(res);
+	if (!res->peer_writes_recorded || res->lost_peer_writes ||
+	    READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
+		return;
+	if (blkdev_issue_flush(res->bdev) || hablk_md_set_flags(res, 0, HABLK_MDF_PEER_WRITES)) {
+		pr_warn("%s: cannot flush the peer's writes\n", res->cfg.name);
+		return;
+	}
+	res->peer_writes_recorded = false;
+}
+
+/* --- a volatile disk cache, for tests --- */
+
+unsigned int hablk_fault_peer_cache;
+module_param_named(fault_peer_cache, hablk_fault_peer_cache, uint, 0644);
+MODULE_PARM_DESC(fault_peer_cache,
+		 "fault injection for tests: a volatile disk cache: peer writes are acked but held in memory until a flush, a FUA or sync write, or the teardown (a crash loses them); the sweep sends no flushes (0: off)");
+
+struct held_write {
+	struct list_head list;
+	sector_t sector;
+	u32 size;
+	u8 data[];
+};
+
+/* Write one held write, in bios of at most BIO_MAX_VECS pages. */
+static int held_write_out(struct hablk_resource *res, struct held_write *hw)
+{
+	struct bio *bio = NULL;
+	u32 off = 0, len;
+	int ret = 0;
+	u8 *p;
+
+	while (!ret && off < hw->size) {
+		if (!bio) {
+			bio = bio_alloc(res->bdev, BIO_MAX_VECS, REQ_OP_WRITE, GFP_NOIO);
+			bio->bi_iter.bi_sector = hw->sector + (off >> SECTOR_SHIFT);
+		}
+		p = hw->data + off;
+		len = min_t(u32, PAGE_SIZE - offset_in_page(p), hw->size - off);
+		if (bio_add_page(bio, virt_to_page(p), len, offset_in_page(p)) == len) {
+			off += len;
+			if (off < hw->size)
+				continue;
+		}
+		ret = submit_bio_wait(bio);
+		bio_put(bio);
+		bio = NULL;
+	}
+	return ret;
+}
+
+/* Write what the fault cache holds, in order (the connection thread). */
+static void held_drain(struct hablk_resource *res)
+{
+	struct held_write *hw, *tmp;
+
+	list_for_each_entry_safe(hw, tmp, &res->held_writes, list) {
+		if (READ_ONCE(res->disk) != HABLK_DISK_DISKLESS && held_write_out(res, hw))
+			pr_warn("%s: fault_peer_cache: a held write failed\n", res->cfg.name);
+		list_del(&hw->list);
+		kfree(hw);
+	}
+}
+
+/*
+ * receive.c, a peer write about to be written: with fault_peer_cache, keep
+ * a plain write in memory and return true (the caller acks it); any other
+ * write (sync, flush, FUA) first writes what is held, in order.
+ */
+bool hablk_fault_cache_hold(struct hablk_resource *res, struct bio *bio, u32 flags, bool is_sync)
+{
+	struct held_write *hw;
+	struct bvec_iter it;
+	struct bio_vec bv;
+	u32 off = 0;
+
+	if (!READ_ONCE(hablk_fault_peer_cache) || !bio->bi_iter.bi_size || is_sync ||
+	    (flags & (HABLK_WF_PREFLUSH | HABLK_WF_FUA | HABLK_WF_DISCARD | HABLK_WF_ZEROES)) ||
+	    READ_ONCE(res->disk) == HABLK_DISK_DISKLESS) {
+		held_drain(res);
+		return false;
+	}
+	hw = kmalloc(sizeof(*hw) + bio->bi_iter.bi_size, GFP_NOIO);
+	if (!hw) {
+		held_drain(res);
+		return false;
+	}
+	hw->sector = bio->bi_iter.bi_sector;
+	hw->size = bio->bi_iter.bi_size;
+	bio_for_each_segment(bv, bio, it) {
+		memcpy_from_bvec(hw->data + off, &bv);
+		off += bv.bv_len;
+	}
+	list_add_tail(&hw->list, &res->held_writes);
+	return true;
+}
