@@ -73,45 +73,53 @@ void hablk_flush_acked(struct hablk_resource *res, struct hablk_req *req)
 /*
  * Ask the peer to flush its cache if a write it acked may be in it: an
  * empty PREFLUSH write, like an application's. The sweep does this every
- * period; false if none was needed or none can go now.
+ * period. Only a primary sends writes; a node demoted flushed first
+ * (hablk_state_secondary). Returns the flush's epoch, 0 if none was needed
+ * or none can go now.
  */
-bool hablk_flush_peer(struct hablk_resource *res)
+s64 hablk_flush_peer(struct hablk_resource *res)
 {
 	struct hablk_req *req;
 	struct bio *bio;
 	bool net = false;
+	s64 n;
 
-	if (!any_pending(res))
-		return false;
+	if (!any_pending(res) || READ_ONCE(res->role) != HABLK_ROLE_PRIMARY)
+		return 0;
 	bio = bio_alloc_bioset(res->bdev, 0, REQ_OP_WRITE | REQ_PREFLUSH, GFP_NOIO, &res->req_bs);
 	req = container_of(bio, struct hablk_req, clone);
 	memset(req, 0, offsetof(struct hablk_req, clone));
 	req->res = res;
 	req->kind = HABLK_REQ_WRITE;
 	req->wire_flags = HABLK_WF_PREFLUSH;
+	__set_bit(HABLK_REQF_PEER_FLUSH, &req->flags);	/* not the application's */
 	INIT_LIST_HEAD(&req->send_list);
-	atomic_set(&req->ref, 2);		/* the ack (or cancel), and the sender */
+	atomic_set(&req->ref, 3);		/* the ack (or cancel), the sender, and ours */
 	atomic_set(&req->complete_pending, 2);	/* no application bio to complete */
 	hablk_obj_get(HABLK_OBJ_REQ);
 	if (!hablk_req_route(res, req, &net) || !net) {
 		bio_put(bio);
 		hablk_obj_put(HABLK_OBJ_REQ);
-		return false;
+		return 0;
 	}
-	atomic_inc(&res->app_inflight);
 	wake_up(&res->send_wait);
-	return true;
+	n = req->flush_no;	/* set when it was queued */
+	hablk_req_put(req);
+	return n;
 }
 
 /*
- * Before a commanded disconnect: have the peer flush, so that a link taken
- * down on purpose marks nothing out of sync. Bounded by the ping timeout.
+ * Before a commanded disconnect or a demotion: have the peer flush, so that
+ * nothing stays pending. Bounded by the ping timeout.
  */
 void hablk_flush_peer_wait(struct hablk_resource *res)
 {
-	if (!hablk_flush_peer(res))
+	s64 n = hablk_flush_peer(res);
+
+	if (!n)
 		return;
-	wait_event_timeout(res->flush_wait, !any_pending(res) || atomic_read(&res->conn_failed),
+	wait_event_timeout(res->flush_wait, atomic64_read(&res->peer_flushed) >= n ||
+			   atomic_read(&res->conn_failed),
 			   msecs_to_jiffies(res->cfg.ping_timeout_ms));
 }
 
@@ -149,14 +157,17 @@ void hablk_flush_link_lost(struct hablk_resource *res)
  * node may hold acked writes in its cache, until the teardown flushes them;
  * after a crash, the next connection tells the peer (hablk_flush_teardown).
  */
-void hablk_flush_first_peer_write(struct hablk_resource *res)
+int hablk_flush_first_peer_write(struct hablk_resource *res)
 {
 	if (res->peer_writes_recorded || READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
-		return;
-	if (hablk_md_set_flags(res, HABLK_MDF_PEER_WRITES, 0))
-		pr_warn("%s: cannot record that peer writes are cached\n", res->cfg.name);
-	else
-		res->peer_writes_recorded = true;
+		return 0;
+	if (hablk_md_set_flags(res, HABLK_MDF_PEER_WRITES, 0)) {
+		/* unrecorded, a crash would lose acked writes silently: take none */
+		hablk_conn_fail(res, "cannot record peer writes in the metadata");
+		return -EIO;
+	}
+	res->peer_writes_recorded = true;
+	return 0;
 }
 
 /*
@@ -170,10 +181,33 @@ void hablk_flush_teardown(struct hablk_resource *res)
 	    READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
 		return;
 	if (blkdev_issue_flush(res->bdev) || hablk_md_set_flags(res, 0, HABLK_MDF_PEER_WRITES)) {
-		pr_warn("%s: cannot flush the peer's writes\n", res->cfg.name);
+		/* maybe not on stable storage: the next connection hears of it */
+		pr_warn("%s: cannot flush the peer's writes; they will be resynced\n",
+			res->cfg.name);
+		spin_lock_irq(&res->state_lock);
+		res->lost_peer_writes = true;
+		spin_unlock_irq(&res->state_lock);
 		return;
 	}
 	res->peer_writes_recorded = false;
+}
+
+/*
+ * A promotion: this node's data is the reference from now on. The peer
+ * writes it took as secondary are flushed and no longer recorded, and a
+ * loss not yet reported is moot. While the peer is primary too (it may
+ * still send writes) the record stays.
+ */
+void hablk_flush_promoted(struct hablk_resource *res)
+{
+	spin_lock_irq(&res->state_lock);
+	res->lost_peer_writes = false;
+	spin_unlock_irq(&res->state_lock);
+	if (!res->peer_writes_recorded || READ_ONCE(res->peer_role) == HABLK_ROLE_PRIMARY ||
+	    READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
+		return;
+	if (!blkdev_issue_flush(res->bdev) && !hablk_md_set_flags(res, 0, HABLK_MDF_PEER_WRITES))
+		res->peer_writes_recorded = false;
 }
 
 /* --- a volatile disk cache, for tests --- */
@@ -187,7 +221,7 @@ struct held_write {
 	struct list_head list;
 	sector_t sector;
 	u32 size;
-	u8 data[];
+	u8 *data;	/* kmalloc: aligned to its size, or to a page from 8 KiB on */
 };
 
 /* Write one held write, in bios of at most BIO_MAX_VECS pages. */
@@ -226,6 +260,7 @@ static void held_drain(struct hablk_resource *res)
 		if (READ_ONCE(res->disk) != HABLK_DISK_DISKLESS && held_write_out(res, hw))
 			pr_warn("%s: fault_peer_cache: a held write failed\n", res->cfg.name);
 		list_del(&hw->list);
+		kfree(hw->data);
 		kfree(hw);
 	}
 }
@@ -248,8 +283,11 @@ bool hablk_fault_cache_hold(struct hablk_resource *res, struct bio *bio, u32 fla
 		held_drain(res);
 		return false;
 	}
-	hw = kmalloc(sizeof(*hw) + bio->bi_iter.bi_size, GFP_NOIO);
-	if (!hw) {
+	hw = kmalloc(sizeof(*hw), GFP_NOIO | __GFP_NOWARN);
+	if (hw)
+		hw->data = kmalloc(bio->bi_iter.bi_size, GFP_NOIO | __GFP_NOWARN);
+	if (!hw || !hw->data) {
+		kfree(hw);
 		held_drain(res);
 		return false;
 	}

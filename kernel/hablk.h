@@ -187,6 +187,7 @@ struct hablk_resource {
 	wait_queue_head_t send_wait;
 	struct hablk_req **slots;	/* under state_lock: id & mask -> request */
 	unsigned int slots_used;
+	unsigned int flush_slots;	/* of them, the node's own flushes (HABLK_REQF_PEER_FLUSH) */
 	unsigned int slot_hint;
 	u32 slot_seq;
 	wait_queue_head_t slot_wait;
@@ -269,6 +270,7 @@ enum {
 	HABLK_REQF_LOCAL_FAILED,	/* the local write failed: the peer's copy decides */
 	HABLK_REQF_NET_FAILED,		/* the peer did not write it */
 	HABLK_REQF_WAIT_ACK,		/* completes only with the peer's ack (C, or diskless) */
+	HABLK_REQF_PEER_FLUSH,		/* the node's own empty flush (flush.c), not the app's */
 };
 
 /*
@@ -375,10 +377,11 @@ int hablk_bm_grow(struct hablk_resource *res, sector_t new_sectors, u64 bm_offse
 bool hablk_flush_pending(struct hablk_resource *res, u64 e);
 void hablk_flush_queued(struct hablk_resource *res, struct hablk_req *req);
 void hablk_flush_acked(struct hablk_resource *res, struct hablk_req *req);
-bool hablk_flush_peer(struct hablk_resource *res);
+s64 hablk_flush_peer(struct hablk_resource *res);
 void hablk_flush_peer_wait(struct hablk_resource *res);
 void hablk_flush_link_lost(struct hablk_resource *res);
-void hablk_flush_first_peer_write(struct hablk_resource *res);
+int hablk_flush_first_peer_write(struct hablk_resource *res);
+void hablk_flush_promoted(struct hablk_resource *res);
 void hablk_flush_teardown(struct hablk_resource *res);
 extern unsigned int hablk_fault_peer_cache;
 bool hablk_fault_cache_hold(struct hablk_resource *res, struct bio *bio, u32 flags,

@@ -246,8 +246,12 @@ static int recv_write(struct hablk_resource *res, u32 len, bool is_sync)
 	if (flags & (HABLK_WF_DISCARD | HABLK_WF_ZEROES))
 		bio->bi_iter.bi_size = size;
 
-	if (!is_sync)
-		hablk_flush_first_peer_write(res);	/* acked ones may sit in our cache */
+	/* acked peer writes may sit in our cache: recorded on disk first */
+	ret = is_sync ? 0 : hablk_flush_first_peer_write(res);
+	if (ret) {
+		hablk_peer_req_free(preq);
+		return ret;
+	}
 	wait_event(res->peer_wait, atomic_read(&res->peer_inflight) < HABLK_MAX_INFLIGHT_PEER ||
 		   atomic_read(&res->conn_failed));
 	/* epoch boundary: writes received before a flush are on disk before it */

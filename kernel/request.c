@@ -135,6 +135,8 @@ struct hablk_req *hablk_slot_take(struct hablk_resource *res, u64 id)
 	if (req && req->id == id && test_bit(HABLK_REQF_SENDING, &req->flags)) {
 		res->slots[slot] = NULL;
 		res->slots_used--;
+		if (test_bit(HABLK_REQF_PEER_FLUSH, &req->flags))
+			res->flush_slots--;
 	} else {
 		req = NULL;
 	}
@@ -210,7 +212,8 @@ void hablk_req_net_done(struct hablk_req *req, int status)
 		hablk_read_done(req, status ? status : -EIO);
 		return;
 	}
-	atomic_dec(&res->app_inflight);
+	if (!test_bit(HABLK_REQF_PEER_FLUSH, &req->flags))
+		atomic_dec(&res->app_inflight);
 	if (status) {
 		/* a write whose local copy failed too has failed */
 		set_bit(HABLK_REQF_NET_FAILED, &req->flags);
@@ -262,6 +265,8 @@ void hablk_req_cancel_all(struct hablk_resource *res)
 		if (req) {
 			res->slots[slot] = NULL;
 			res->slots_used--;
+			if (test_bit(HABLK_REQF_PEER_FLUSH, &req->flags))
+				res->flush_slots--;
 		}
 		spin_unlock_irq(&res->state_lock);
 		if (req)
@@ -365,6 +370,8 @@ bool hablk_req_route(struct hablk_resource *res, struct hablk_req *req, bool *ne
 	if (*net) {
 		ok = slot_get(res, req);
 		if (ok) {
+			if (test_bit(HABLK_REQF_PEER_FLUSH, &req->flags))
+				res->flush_slots++;
 			set_bit(HABLK_REQF_NET, &req->flags);
 			hablk_send_queue_add(res, req);
 		}

@@ -152,7 +152,8 @@ void hablk_state_conn_lost(struct hablk_resource *res)
 	res->peer_disk = HABLK_DISK_UNKNOWN;
 	if (res->conn == HABLK_CONN_CONNECTED)
 		res->conn = HABLK_CONN_CONNECTING;
-	writing = res->role == HABLK_ROLE_PRIMARY && res->slots_used;
+	/* application writes: the node's own flushes (flush.c) write nothing */
+	writing = res->role == HABLK_ROLE_PRIMARY && res->slots_used > res->flush_slots;
 	spin_unlock_irq(&res->state_lock);
 	/*
 	 * Writes in flight complete without the peer: a new generation first.
@@ -324,10 +325,12 @@ static int connected_decide(struct hablk_resource *res)
 	spin_lock_irq(&res->state_lock);
 	if (res->lost_peer_writes && res->peer_gen.consistent)
 		res->peer_gen.dirty = true;
-	res->lost_peer_writes = false;	/* told: the peer recorded it (dirty, on disk) */
 	res->gen.discard = res->discard_my_data;
 	d = hablk_sync_decide(&res->gen, &res->peer_gen, &rule);
 	res->discard_my_data = false;	/* used once */
+	/* our data is the reference: nothing the peer holds is owed to us */
+	if (d == HABLK_SYNC_SOURCE || d == HABLK_SYNC_SOURCE_FULL)
+		res->lost_peer_writes = false;
 	spin_unlock_irq(&res->state_lock);
 	pr_info("%s: connected to %s: %s (rule %d)%s\n", res->cfg.name, res->cfg.peer_name,
 		hablk_sync_decision_name(d), rule,
@@ -548,6 +551,8 @@ static int state_primary(struct hablk_resource *res, bool force,
 		hablk_state_write_alone(res);
 	ret = hablk_md_set_flags(res, HABLK_MDF_PRIMARY | HABLK_MDF_CONSISTENT |
 				 HABLK_MDF_UPTODATE, HABLK_MDF_OUTDATED);
+	if (!ret)
+		hablk_flush_promoted(res);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "cannot write the metadata");
 		if (connected && hablk_send_state(res))	/* undo the peer's grant */
@@ -654,6 +659,8 @@ int hablk_state_secondary(struct hablk_resource *res, struct netlink_ext_ack *ex
 {
 	if (res->role == HABLK_ROLE_SECONDARY)
 		return 0;
+	/* while still primary: a secondary sends the peer no writes, flushes included */
+	hablk_flush_peer_wait(res);
 	spin_lock_irq(&res->state_lock);
 	if (res->open_count) {
 		spin_unlock_irq(&res->state_lock);

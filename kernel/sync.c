@@ -353,6 +353,7 @@ int hablk_sync_target_done(struct hablk_resource *res, u64 uuid)
 	res->gen.sync_uuid = 0;
 	res->disk = HABLK_DISK_UPTODATE;
 	res->repl = HABLK_REPL_ESTABLISHED;
+	res->lost_peer_writes = false;	/* what our cache lost came back with the sync */
 	spin_unlock_irq(&res->state_lock);
 	ret = hablk_md_set_flags(res, HABLK_MDF_CONSISTENT | HABLK_MDF_UPTODATE,
 				 HABLK_MDF_OUTDATED | HABLK_MDF_PEER_FULL_SYNC);

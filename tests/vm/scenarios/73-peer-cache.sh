@@ -7,7 +7,8 @@
 #  2. the link is cut, beta stays up: its teardown writes what it held, the next connection
 #     finds nothing lost and drops the extents (rule 6);
 #  3. a commanded disconnect flushes the peer first: nothing out of sync;
-#  4. alpha's periodic flush alone brings held writes to beta's disk.
+#  4. alpha's periodic flush alone brings held writes to beta's disk;
+#  5. a demotion has the peer flush first, and the link stays up after the switchover.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../hablk.sh"
@@ -87,7 +88,23 @@ while held 48; do
 	sleep 0.5
 done
 pass "alpha's periodic flush brought the held writes to beta's disk"
+
+# --- 5. a switchover: alpha has beta flush before it is demoted ---------------------------
+write8 0
+held 0 || fail "beta's disk has the writes: the fault cache did not hold them"
+adm alpha secondary "$RES"
+held 0 && fail "beta's disk lacks writes after alpha's demotion"
+pass "alpha's demotion had beta flush what it held"
 cache beta 0
+adm beta primary "$RES"
+vm_run beta "dd if=/dev/urandom of=$DEV bs=1M count=4 seek=8 oflag=direct status=none"
+# for a sweep period and more: a secondary sends its peer no flush (beta would refuse it)
+end=$((SECONDS + 7))
+while ((SECONDS < end)); do
+	[[ $(st alpha peer.connection) == connected ]] || fail "the link dropped after the switchover"
+	sleep 0.5
+done
+pass "still connected a sweep period after the switchover"
 assert_eq "$(dev_sum beta)" "$(dev_sum alpha)" "devices identical"
 hablk_check_logs alpha beta
 pass "kernel logs clean"
