@@ -170,6 +170,15 @@ int hablk_flush_first_peer_write(struct hablk_resource *res)
 	return 0;
 }
 
+/* The peer writes taken are on stable storage, and no longer recorded. */
+static bool peer_writes_forget(struct hablk_resource *res)
+{
+	if (blkdev_issue_flush(res->bdev) || hablk_md_set_flags(res, 0, HABLK_MDF_PEER_WRITES))
+		return false;
+	res->peer_writes_recorded = false;
+	return true;
+}
+
 /*
  * Teardown, once every peer write is done: flush them, then clear the record
  * of them, unless an unclean stop is still to be reported to the peer.
@@ -180,16 +189,13 @@ void hablk_flush_teardown(struct hablk_resource *res)
 	if (!res->peer_writes_recorded || res->lost_peer_writes ||
 	    READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
 		return;
-	if (blkdev_issue_flush(res->bdev) || hablk_md_set_flags(res, 0, HABLK_MDF_PEER_WRITES)) {
-		/* maybe not on stable storage: the next connection hears of it */
-		pr_warn("%s: cannot flush the peer's writes; they will be resynced\n",
-			res->cfg.name);
-		spin_lock_irq(&res->state_lock);
-		res->lost_peer_writes = true;
-		spin_unlock_irq(&res->state_lock);
+	if (peer_writes_forget(res))
 		return;
-	}
-	res->peer_writes_recorded = false;
+	/* maybe not on stable storage: the next connection hears of it */
+	pr_warn("%s: cannot flush the peer's writes; they will be resynced\n", res->cfg.name);
+	spin_lock_irq(&res->state_lock);
+	res->lost_peer_writes = true;
+	spin_unlock_irq(&res->state_lock);
 }
 
 /*
@@ -206,8 +212,7 @@ void hablk_flush_promoted(struct hablk_resource *res)
 	if (!res->peer_writes_recorded || READ_ONCE(res->peer_role) == HABLK_ROLE_PRIMARY ||
 	    READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
 		return;
-	if (!blkdev_issue_flush(res->bdev) && !hablk_md_set_flags(res, 0, HABLK_MDF_PEER_WRITES))
-		res->peer_writes_recorded = false;
+	peer_writes_forget(res);	/* if it fails, the flag stays: a later report is only spurious */
 }
 
 /* --- a volatile disk cache, for tests --- */

@@ -123,6 +123,16 @@ static bool slot_get(struct hablk_resource *res, struct hablk_req *req)
 	return true;
 }
 
+/* Caller holds state_lock: @req leaves its slot. */
+static void slot_put(struct hablk_resource *res, unsigned int slot, struct hablk_req *req)
+{
+	lockdep_assert_held(&res->state_lock);
+	res->slots[slot] = NULL;
+	res->slots_used--;
+	if (test_bit(HABLK_REQF_PEER_FLUSH, &req->flags))
+		res->flush_slots--;
+}
+
 /* Take the request an ack names out of its slot; NULL if the id is not in flight. */
 struct hablk_req *hablk_slot_take(struct hablk_resource *res, u64 id)
 {
@@ -132,14 +142,10 @@ struct hablk_req *hablk_slot_take(struct hablk_resource *res, u64 id)
 
 	spin_lock_irqsave(&res->state_lock, flags);
 	req = res->slots[slot];
-	if (req && req->id == id && test_bit(HABLK_REQF_SENDING, &req->flags)) {
-		res->slots[slot] = NULL;
-		res->slots_used--;
-		if (test_bit(HABLK_REQF_PEER_FLUSH, &req->flags))
-			res->flush_slots--;
-	} else {
+	if (req && req->id == id && test_bit(HABLK_REQF_SENDING, &req->flags))
+		slot_put(res, slot, req);
+	else
 		req = NULL;
-	}
 	spin_unlock_irqrestore(&res->state_lock, flags);
 	if (req && wq_has_sleeper(&res->slot_wait))
 		wake_up_all(&res->slot_wait);
@@ -262,12 +268,8 @@ void hablk_req_cancel_all(struct hablk_resource *res)
 	for (slot = 0; slot < HABLK_SLOTS; slot++) {
 		spin_lock_irq(&res->state_lock);
 		req = res->slots[slot];
-		if (req) {
-			res->slots[slot] = NULL;
-			res->slots_used--;
-			if (test_bit(HABLK_REQF_PEER_FLUSH, &req->flags))
-				res->flush_slots--;
-		}
+		if (req)
+			slot_put(res, slot, req);
 		spin_unlock_irq(&res->state_lock);
 		if (req)
 			hablk_req_net_done(req, -ENOTCONN);
