@@ -318,7 +318,7 @@ wait_log() {
 	done
 }
 
-# ---- the benchmark pair (scripts/bench, scripts/trace-qd1) -----------------------------------
+# ---- the benchmark pair (scripts/bench, scripts/trace-qd1, scripts/ab-qd1) --------------------
 
 # hablk_brd_pair KVER MEM_MIB DISK_MIB: alpha 192.0.2.1 ==== UDP link ==== 192.0.2.2 beta,
 # booted with KVER and MEM_MIB each, and a brd RAM disk of DISK_MIB (/dev/ram0) on each.
@@ -357,4 +357,19 @@ hablk_bench_config() {
 	    }
 	}
 	CONF
+}
+
+# hablk_bench_up: on the pair (hablk_brd_pair, hablk_bench_config), load the module, create
+# fresh metadata and bring the resource up on both; alpha primary, both disks in sync.
+hablk_bench_up() {
+	local n
+	for n in alpha beta; do
+		# shellcheck disable=SC2016 # expanded by the guest's shell
+		vm_run "$n" 'insmod "$HABLK_SRC/build/$(uname -r)/hablk.ko"'
+		adm "$n" create-md "$RES" --force >/dev/null
+		adm "$n" up "$RES"
+	done
+	adm alpha wait-connect "$RES" --timeout 60
+	adm alpha primary "$RES" --force
+	adm alpha wait-sync "$RES" --timeout 600
 }
