@@ -358,18 +358,3 @@ hablk_bench_config() {
 	}
 	CONF
 }
-
-# hablk_bench_up: on the pair (hablk_brd_pair, hablk_bench_config), load the module, create
-# fresh metadata and bring the resource up on both; alpha primary, both disks in sync.
-hablk_bench_up() {
-	local n
-	for n in alpha beta; do
-		# shellcheck disable=SC2016 # expanded by the guest's shell
-		vm_run "$n" 'insmod "$HABLK_SRC/build/$(uname -r)/hablk.ko"'
-		adm "$n" create-md "$RES" --force >/dev/null
-		adm "$n" up "$RES"
-	done
-	adm alpha wait-connect "$RES" --timeout 60
-	adm alpha primary "$RES" --force
-	adm alpha wait-sync "$RES" --timeout 600
-}
