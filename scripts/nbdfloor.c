@@ -24,13 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHUNK (1 << 20)	/* the server moves a request's data in pieces of at most this */
+#include "tcp1.h"
 
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
+#define CHUNK (1 << 20)	/* the server moves a request's data in pieces of at most this */
 
 /* Move exactly len bytes; 0 at the end of the stream before the first byte, 1 when done. */
 static int xfer(int fd, void *buf, size_t len, int writing)
@@ -56,14 +52,6 @@ static int xfer(int fd, void *buf, size_t len, int writing)
 	return 1;
 }
 
-static void nodelay(int fd)
-{
-	int one = 1;
-
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
-		die("TCP_NODELAY");
-}
-
 /* The request's data, in CHUNK pieces, between the socket and the disk. */
 static int serve_data(int fd, int disk, char *buf, uint32_t type, uint64_t from, uint32_t len)
 {
@@ -87,10 +75,9 @@ static int serve_data(int fd, int disk, char *buf, uint32_t type, uint64_t from,
 
 static int serve(int port, const char *dev)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct nbd_request rq;
 	struct nbd_reply rp = { .magic = htonl(NBD_REPLY_MAGIC) };
-	int one = 1, ls, fd, disk;
+	int fd, disk;
 	char *buf;
 
 	disk = open(dev, O_RDWR | O_DIRECT);
@@ -98,16 +85,7 @@ static int serve(int port, const char *dev)
 		die(dev);
 	if (posix_memalign((void **)&buf, 4096, CHUNK))
 		die("posix_memalign");
-	ls = socket(AF_INET, SOCK_STREAM, 0);
-	if (ls < 0)
-		die("socket");
-	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) || listen(ls, 1))
-		die("bind/listen");
-	fd = accept(ls, NULL, NULL);
-	if (fd < 0)
-		die("accept");
-	nodelay(fd);
+	fd = accept_nodelay(listen_on(port));
 	while (xfer(fd, &rq, sizeof(rq), 0)) {
 		uint32_t type = ntohl(rq.type) & 0xffff, len = ntohl(rq.len);
 		uint64_t from = be64toh(rq.from);

@@ -20,15 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tcp1.h"
+
 #define REQ 4096
 #define RESP 64
 #define WARMUP 100
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
 
 static void xfer(int fd, char *buf, size_t len, int writing)
 {
@@ -48,14 +44,6 @@ static void xfer(int fd, char *buf, size_t len, int writing)
 	}
 }
 
-static void nodelay(int fd)
-{
-	int one = 1;
-
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
-		die("TCP_NODELAY");
-}
-
 static double now_us(void)
 {
 	struct timespec ts;
@@ -73,27 +61,11 @@ static int cmp(const void *a, const void *b)
 
 static int server(int port, int split)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	static char buf[REQ];
-	int one = 1, ls, fd, out;
+	int ls = listen_on(port), fd, out;
 
-	ls = socket(AF_INET, SOCK_STREAM, 0);
-	if (ls < 0)
-		die("socket");
-	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) || listen(ls, 1))
-		die("bind/listen");
-	fd = accept(ls, NULL, NULL);
-	if (fd < 0)
-		die("accept");
-	nodelay(fd);
-	out = fd;
-	if (split) {
-		out = accept(ls, NULL, NULL);	/* the client connects twice */
-		if (out < 0)
-			die("accept");
-		nodelay(out);
-	}
+	fd = accept_nodelay(ls);
+	out = split ? accept_nodelay(ls) : fd;	/* split: the client connects twice */
 	for (;;) {
 		size_t got = 0;
 
