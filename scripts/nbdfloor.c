@@ -1,7 +1,7 @@
 // nbdfloor: the least a network block device does, for scripts/bench: the kernel's nbd client
 // on one guest, a single-threaded server writing to a disk on the other. One TCP connection
 // (TCP_NODELAY), one request and one reply per I/O, no replication: its fio figures are what
-// the block layer, TCP and the link cost together, the floor under any replicated write.
+// the block layer, TCP and the link cost together, a reference for any replicated write.
 //   nbdfloor serve PORT DEV           serve one connection from DEV (O_DIRECT) until it closes
 //   nbdfloor attach HOST PORT NBD MIB  connect NBD (/dev/nbd0) to HOST:PORT, MIB in size, and
 //                                     return once the device is live (a child keeps it so)
