@@ -28,30 +28,6 @@
 
 #define CHUNK (1 << 20)	/* the server moves a request's data in pieces of at most this */
 
-/* Move exactly len bytes; 0 at the end of the stream before the first byte, 1 when done. */
-static int xfer(int fd, void *buf, size_t len, int writing)
-{
-	char *p = buf;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = writing ? write(fd, p + done, len - done) : read(fd, p + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			die(writing ? "write" : "read");
-		if (n == 0) {
-			if (done == 0 && !writing)
-				return 0;
-			fprintf(stderr, "nbdfloor: connection closed mid-message\n");
-			exit(1);
-		}
-		done += n;
-	}
-	return 1;
-}
-
 /* The request's data, in CHUNK pieces, between the socket and the disk. */
 static int serve_data(int fd, int disk, char *buf, uint32_t type, uint64_t from, uint32_t len)
 {
@@ -59,13 +35,13 @@ static int serve_data(int fd, int disk, char *buf, uint32_t type, uint64_t from,
 		size_t n = len < CHUNK ? len : CHUNK;
 
 		if (type == NBD_CMD_WRITE) {
-			xfer(fd, buf, n, 0);
+			xfer_all(fd, buf, n, 0);
 			if (pwrite(disk, buf, n, from) != (ssize_t)n)
 				return EIO;
 		} else {
 			if (pread(disk, buf, n, from) != (ssize_t)n)
 				return EIO;
-			xfer(fd, buf, n, 1);
+			xfer_all(fd, buf, n, 1);
 		}
 		from += n;
 		len -= n;
@@ -102,7 +78,7 @@ static int serve(int port, const char *dev)
 		} else if (type == NBD_CMD_READ) {
 			/* A read's reply goes before its data. */
 			memcpy(rp.handle, rq.handle, sizeof(rp.handle));
-			xfer(fd, &rp, sizeof(rp), 1);
+			xfer_all(fd, &rp, sizeof(rp), 1);
 			if (serve_data(fd, disk, buf, type, from, len)) {
 				fprintf(stderr, "nbdfloor: read failed\n");
 				return 1;
@@ -112,7 +88,7 @@ static int serve(int port, const char *dev)
 			rp.error = htonl(EINVAL);
 		}
 		memcpy(rp.handle, rq.handle, sizeof(rp.handle));
-		xfer(fd, &rp, sizeof(rp), 1);
+		xfer_all(fd, &rp, sizeof(rp), 1);
 	}
 	return 0;
 }

@@ -26,24 +26,6 @@
 #define RESP 64
 #define WARMUP 100
 
-static void xfer(int fd, char *buf, size_t len, int writing)
-{
-	while (len) {
-		ssize_t n = writing ? write(fd, buf, len) : read(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			die(writing ? "write" : "read");
-		if (n == 0) {
-			fprintf(stderr, "rr: connection closed\n");
-			exit(1);
-		}
-		buf += n;
-		len -= n;
-	}
-}
-
 static double now_us(void)
 {
 	struct timespec ts;
@@ -80,7 +62,7 @@ static int server(int port, int split)
 				return 0;	/* client done */
 			got += n;
 		}
-		xfer(out, buf, RESP, 1);
+		xfer_all(out, buf, RESP, 1);
 	}
 }
 
@@ -122,17 +104,17 @@ static int client(const char *host, int port, int n, int depth, int split)
 	/* Request k is sent when response k - depth has come back; responses come in order. */
 	for (i = 0; i < depth && i < total; i++) {
 		sent[i] = now_us();
-		xfer(fd, buf, REQ, 1);
+		xfer_all(fd, buf, REQ, 1);
 	}
 	for (i = 0; i < total; i++) {
-		xfer(in, buf, RESP, 0);
+		xfer_all(in, buf, RESP, 0);
 		if (i == WARMUP)
 			start = sent[i];
 		if (i >= WARMUP)
 			t[i - WARMUP] = now_us() - sent[i];
 		if (i + depth < total) {
 			sent[i + depth] = now_us();
-			xfer(fd, buf, REQ, 1);
+			xfer_all(fd, buf, REQ, 1);
 		}
 	}
 	elapsed = now_us() - start;	/* n responses in this time */
