@@ -331,8 +331,10 @@ hablk_brd_pair() {
 	for n in alpha beta; do vm "$n" modprobe brd rd_nr=1 rd_size=$(($3 * 1024)); done
 }
 
-# hablk_bench_config PROTOCOL: /shared/bench.res on the brd disks (CFG, read by adm).
+# hablk_bench_config PROTOCOL [DISK [META]]: /shared/bench.res (CFG, read by adm) on DISK
+# (default /dev/ram0, the brd disks) with metadata META (default internal) on both nodes.
 hablk_bench_config() {
+	local disk=${2:-/dev/ram0} md=${3:-internal}
 	CFG=/shared/bench.res
 	cat >"$VM_SHARED/bench.res" <<-CONF
 	resource $RES {
@@ -346,14 +348,14 @@ hablk_bench_config() {
 	    node alpha {
 	        id 0
 	        address 192.0.2.1:7788
-	        disk /dev/ram0
-	        meta-disk internal
+	        disk $disk
+	        meta-disk $md
 	    }
 	    node beta {
 	        id 1
 	        address 192.0.2.2:7788
-	        disk /dev/ram0
-	        meta-disk internal
+	        disk $disk
+	        meta-disk $md
 	    }
 	}
 	CONF
