@@ -14,7 +14,7 @@
 
 #include "arbiter.h"
 
-#define RES_NAME_MAX	63	/* as HABLK_NAME_MAX of config.h */
+#define RES_NAME_MAX	(HABLK_NAME_LEN - 1)	/* a resource name without its NUL */
 #define MAX_WORDS	4
 
 static const char *const disk_names[] = {

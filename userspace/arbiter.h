@@ -5,8 +5,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "../kernel/uapi/linux/hablk.h"
 
-#define HABLK_ARB_NODES		32	/* node ids 0..31 */
+#define HABLK_ARB_NODES		(HABLK_NODE_ID_MAX + 1)	/* node ids 0..31 */
 #define HABLK_ARB_FILE_MAX	4096	/* a longer state file is malformed */
 
 enum hablk_arb_disk {

@@ -59,8 +59,7 @@ static int put_up_attrs(struct nl_msg *m, const struct hablk_res *r,
 	       nla_put_u8(m, HABLK_A_AFTER_SB, (uint8_t)r->after_sb) ||
 	       nla_put_u8(m, HABLK_A_DATA_INTEGRITY, r->data_integrity) ||
 	       nla_put_u8(m, HABLK_A_CSUM_RESYNC, r->checksum_resync) ||
-	       nla_put_u8(m, HABLK_A_ON_NO_QUORUM, r->on_no_quorum == HABLK_ONQ_IO_ERROR ?
-			  HABLK_QP_IO_ERROR : HABLK_QP_SUSPEND_IO) ||
+	       nla_put_u8(m, HABLK_A_ON_NO_QUORUM, (uint8_t)r->on_no_quorum) ||
 	       nla_put_u8(m, HABLK_A_AUTO_PROMOTE, r->auto_promote) ||
 	       (r->split_brain_save[0] &&
 		nla_put_string(m, HABLK_A_SB_SAVE_DIR, r->split_brain_save));

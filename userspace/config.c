@@ -19,6 +19,7 @@
 #define TOKEN_MAX	4096	/* longest word or string, NUL included */
 #define MS_MIN		10
 #define MS_MAX		600000
+#define NAME_MAX_LEN	(HABLK_NAME_LEN - 1)	/* without the NUL */
 
 enum tok_type { TOK_EOF, TOK_WORD, TOK_STRING, TOK_LBRACE, TOK_RBRACE };
 
@@ -232,7 +233,7 @@ static int valid_name(const char *s)
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
 	size_t n = strlen(s);
 
-	return n >= 1 && n <= HABLK_NAME_MAX && strspn(s, chars) == n;
+	return n >= 1 && n <= NAME_MAX_LEN && strspn(s, chars) == n;
 }
 
 static int set_uint(struct parser *p, const struct key *k, void *obj)
@@ -275,9 +276,9 @@ static int set_on_no_quorum(struct parser *p, const struct key *k, void *obj)
 	struct hablk_res *r = obj;
 
 	if (!strcmp(p->tok, "suspend-io"))
-		r->on_no_quorum = HABLK_ONQ_SUSPEND_IO;
+		r->on_no_quorum = HABLK_QP_SUSPEND_IO;
 	else if (!strcmp(p->tok, "io-error"))
-		r->on_no_quorum = HABLK_ONQ_IO_ERROR;
+		r->on_no_quorum = HABLK_QP_IO_ERROR;
 	else
 		return fail(p, p->tok_line,
 			    "invalid %s '%s' in %s (expected suspend-io or io-error)",
@@ -469,7 +470,7 @@ static int parse_header(struct parser *p, const char *kind, char *name)
 		return fail(p, line, "missing name after '%s'", kind);
 	if (!valid_name(p->tok))
 		return fail(p, line, "invalid %s name '%s' (1..%d of A-Z a-z 0-9 _ . -)",
-			    kind, p->tok, HABLK_NAME_MAX);
+			    kind, p->tok, NAME_MAX_LEN);
 	strcpy(name, p->tok);
 	if (next(p))
 		return -1;
@@ -730,7 +731,7 @@ static void res_free(struct hablk_res *r)
 
 static const struct hablk_res res_defaults = {
 	.protocol = 'C',
-	.on_no_quorum = HABLK_ONQ_SUSPEND_IO,
+	.on_no_quorum = HABLK_QP_SUSPEND_IO,
 	.timing = {
 		.ping_interval_ms = 1000,
 		.ping_timeout_ms = 2000,

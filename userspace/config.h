@@ -5,19 +5,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include "../kernel/uapi/linux/hablk.h"
 
+/*
+ * The limits the kernel checks are the UAPI's: resource and node names of
+ * 1..HABLK_NAME_LEN - 1 of [A-Za-z0-9_.-], a secret of 1..HABLK_SECRET_MAX
+ * bytes, minors 0..HABLK_MINOR_MAX, node and arbiter ids 0..HABLK_NODE_ID_MAX;
+ * on-no-quorum is an enum hablk_quorum_policy.
+ */
 #define HABLK_CONFIG_DIR	"/etc/hablk"	/* default for hablk_config_load_dir() */
-#define HABLK_NAME_MAX		63	/* resource/node names: 1..63 of [A-Za-z0-9_.-] */
-#define HABLK_SECRET_MAX	128	/* shared secret: 1..128 bytes */
-#define HABLK_MINOR_MAX		255	/* minor N -> /dev/hablkN, 0..255 */
-#define HABLK_NODE_ID_MAX	31	/* node and arbiter ids: 0..31 */
 #define HABLK_ADDRSTRLEN	64	/* enough for "[ipv6]:port" plus NUL */
 #define HABLK_PATH_MAX		256	/* absolute paths of directories and handlers */
-
-enum hablk_on_no_quorum {
-	HABLK_ONQ_SUSPEND_IO,	/* freeze new I/O until quorum returns (default) */
-	HABLK_ONQ_IO_ERROR,	/* fail new writes with EIO */
-};
 
 /* Timings in milliseconds; each 10..600000. */
 struct hablk_timing {
@@ -29,7 +27,7 @@ struct hablk_timing {
 
 /* A data node or the arbiter of one resource. */
 struct hablk_node {
-	char name[HABLK_NAME_MAX + 1];
+	char name[HABLK_NAME_LEN];
 	unsigned int id;			/* 0..31, unique in the resource */
 	struct sockaddr_storage addr;		/* replication link (IPv4 or IPv6) */
 	socklen_t addr_len;
@@ -43,11 +41,11 @@ struct hablk_node {
 
 /* One "resource NAME { ... }" block. */
 struct hablk_res {
-	char name[HABLK_NAME_MAX + 1];
+	char name[HABLK_NAME_LEN];
 	unsigned int minor;			/* /dev/hablkN */
 	char protocol;				/* 'A' or 'C' (default 'C') */
 	char secret[HABLK_SECRET_MAX + 1];	/* NUL-terminated, never empty */
-	enum hablk_on_no_quorum on_no_quorum;
+	enum hablk_quorum_policy on_no_quorum;	/* suspend-io (default) or io-error */
 	bool allow_two_primaries;		/* only with protocol C */
 	int after_sb;				/* enum hablk_after_sb (disconnect) */
 	bool data_integrity;			/* CRC-32 per data packet (no) */

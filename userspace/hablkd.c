@@ -600,7 +600,7 @@ static void data_tick(struct rctx *c, uint64_t now)
 	 * (a lost link) where on-no-quorum io-error wants writes failed instead.
 	 */
 	if (out.quorum != c->told_quorum || out.thaw || !c->st.managed || c->st.quorum != out.quorum ||
-	    (!out.quorum && c->st.suspended && c->r->on_no_quorum == HABLK_ONQ_IO_ERROR)) {
+	    (!out.quorum && c->st.suspended && c->r->on_no_quorum == HABLK_QP_IO_ERROR)) {
 		ret = hablk_nl_set_quorum(&nl, c->r->name, out.quorum, out.thaw);
 		if (ret)
 			logf_(LOG_ERR, "%s: telling the kernel about quorum failed: %s", c->r->name,

@@ -5,11 +5,16 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "../kernel/uapi/linux/hablk.h"
 
 #define HABLK_HB_MAGIC		0x48424b44	/* "HBKD" */
 #define HABLK_HB_VERSION	1
 #define HABLK_HB_RES_LEN	64	/* NUL-padded resource name */
 #define HABLK_HB_ID_MAX		31	/* node ids 0..31 */
+
+/* The wire format is fixed; names and ids the configuration allows must fit it. */
+_Static_assert(HABLK_NAME_LEN <= HABLK_HB_RES_LEN, "a resource name fits the heartbeat");
+_Static_assert(HABLK_NODE_ID_MAX <= HABLK_HB_ID_MAX, "a node id fits the heartbeat");
 
 enum hablk_hb_type {
 	HABLK_HB_HEARTBEAT = 1,		/* the only type of version 1 */

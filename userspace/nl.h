@@ -6,10 +6,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <netlink/genl/genl.h>
+#include "../kernel/uapi/linux/hablk.h"
 
 /* One resource as the kernel reports it (status and events). */
 struct hablk_status {
-	char name[64];
+	char name[HABLK_NAME_LEN];
 	unsigned int minor;
 	char protocol;
 	unsigned int local_id;
@@ -21,7 +22,7 @@ struct hablk_status {
 	uint64_t current_uuid;
 	unsigned int bm_block;	/* bytes per bitmap bit, 0: no disk */
 	unsigned int peer_id;
-	char peer_name[64];
+	char peer_name[HABLK_NAME_LEN];
 	int conn, peer_role, peer_disk, repl;
 	uint64_t oos_sectors, sync_total, sync_done, sync_elapsed_ms;
 	char last_error[128];

@@ -5,8 +5,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "../kernel/uapi/linux/hablk.h"
 
-#define HQ_MAX_VOTERS	32	/* node ids 0..31 */
+#define HQ_MAX_VOTERS	(HABLK_NODE_ID_MAX + 1)	/* node ids 0..31 */
 #define HQ_PATHS	2	/* enum hablk_hb_path: replication link, control */
 
 /*
@@ -23,6 +24,8 @@
  *   with an arbiter. Without one, 2 of 2: a two-node cluster without an
  *   arbiter loses quorum whenever the peer is dead or unreachable.
  */
+_Static_assert(HQ_MAX_VOTERS <= 32, "voters are a bit each in a uint32_t");
+
 struct hq_voter {
 	uint64_t heard[HQ_PATHS];	/* last heard on each path, if ever */
 	uint32_t heard_paths;		/* paths heard at least once, bit per path */

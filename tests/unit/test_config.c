@@ -109,7 +109,7 @@ START_TEST(spec_example_parses)
 	ck_assert_uint_eq(r->minor, 0);
 	ck_assert_int_eq(r->protocol, 'C');
 	ck_assert_str_eq(r->secret, "s3cr3t");
-	ck_assert_int_eq(r->on_no_quorum, HABLK_ONQ_SUSPEND_IO);
+	ck_assert_int_eq(r->on_no_quorum, HABLK_QP_SUSPEND_IO);
 	ck_assert(!r->allow_two_primaries);
 	ck_assert_str_eq(r->file, "t.res");
 	ck_assert_uint_eq(r->line, 1);
@@ -149,7 +149,7 @@ START_TEST(defaults)
 	const struct hablk_res *r = load_ok(MINIMAL);
 
 	ck_assert_int_eq(r->protocol, 'C');
-	ck_assert_int_eq(r->on_no_quorum, HABLK_ONQ_SUSPEND_IO);
+	ck_assert_int_eq(r->on_no_quorum, HABLK_QP_SUSPEND_IO);
 	ck_assert(!r->allow_two_primaries);
 	ck_assert_uint_eq(r->timing.ping_interval_ms, 1000);
 	ck_assert_uint_eq(r->timing.ping_timeout_ms, 2000);
@@ -176,7 +176,7 @@ START_TEST(all_keys_set)
 
 	ck_assert_uint_eq(r->minor, 255);
 	ck_assert_int_eq(r->protocol, 'A');
-	ck_assert_int_eq(r->on_no_quorum, HABLK_ONQ_IO_ERROR);
+	ck_assert_int_eq(r->on_no_quorum, HABLK_QP_IO_ERROR);
 	ck_assert_uint_eq(r->timing.ping_interval_ms, 10);
 	ck_assert_uint_eq(r->timing.ping_timeout_ms, 600000);
 	ck_assert_uint_eq(r->timing.connect_interval_ms, 300);
