@@ -479,21 +479,6 @@ static int parse_header(struct parser *p, const char *kind, char *name)
 	return 0;
 }
 
-static int addr_equal(const struct sockaddr_storage *a,
-		      const struct sockaddr_storage *b)
-{
-	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
-	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
-
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET)
-		return a4->sin_port == b4->sin_port &&
-		       a4->sin_addr.s_addr == b4->sin_addr.s_addr;
-	return a6->sin6_port == b6->sin6_port &&
-	       !memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr));
-}
-
 static const char *node_kind(const struct hablk_node *n)
 {
 	return n->is_arbiter ? "arbiter" : "node";
@@ -516,7 +501,7 @@ static int check_addrs(struct parser *p, const struct hablk_node *n,
 
 	for (i = 0; i < 2; i++) {
 		for (j = 0; j < 2; j++) {
-			if (!addr_equal(mine[i], theirs[j]))
+			if (!hablk_addr_equal(mine[i], theirs[j]))
 				continue;
 			if (i && j && !same_res && !strcmp(n->name, m->name))
 				continue;
@@ -626,7 +611,7 @@ static int node_finish(struct parser *p, const struct hablk_res *r,
 				    "address port 65535 of %s leaves no port+1 for the control address; give 'control'",
 				    p->where);
 		*port = htons(ntohs(*port) + 1);
-	} else if (addr_equal(&n->addr, &n->control)) {
+	} else if (hablk_addr_equal(&n->addr, &n->control)) {
 		return fail(p, seen[K_CONTROL], "control address of %s is the same as its address",
 			    p->where);
 	}
@@ -1119,4 +1104,19 @@ const char *hablk_addr_format(const struct sockaddr_storage *ss, socklen_t len,
 		return NULL;
 	}
 	return buf;
+}
+
+bool hablk_addr_equal(const struct sockaddr_storage *a,
+		      const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return a4->sin_port == b4->sin_port &&
+		       a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	return a6->sin6_port == b6->sin6_port &&
+	       !memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr));
 }

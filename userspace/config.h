@@ -117,5 +117,11 @@ int hablk_addr_parse(const char *s, struct sockaddr_storage *ss,
  */
 const char *hablk_addr_format(const struct sockaddr_storage *ss, socklen_t len,
 			      char *buf, size_t buflen);
+/*
+ * Same family, address and port (IPv4 or IPv6; the IPv6 flow label and
+ * scope id are not compared: the parser never sets them).
+ */
+bool hablk_addr_equal(const struct sockaddr_storage *a,
+		      const struct sockaddr_storage *b);
 
 #endif /* HABLK_CONFIG_H */

@@ -75,20 +75,6 @@ static struct {
 } socks[MAX_SOCKS];
 static int nsocks;
 
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-
-	return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
-}
-
 /* The socket bound to addr, opened on first use; -1 with a log line on failure. */
 static int sock_for(const struct sockaddr_storage *addr, socklen_t len)
 {
@@ -96,7 +82,7 @@ static int sock_for(const struct sockaddr_storage *addr, socklen_t len)
 	int i, fd, one = 1;
 
 	for (i = 0; i < nsocks; i++)
-		if (same_addr(&socks[i].addr, addr))
+		if (hablk_addr_equal(&socks[i].addr, addr))
 			return i;
 	if (nsocks == MAX_SOCKS) {
 		logf_(LOG_ERR, "too many local addresses");
@@ -134,7 +120,7 @@ static bool path_addr(const struct hablk_node *n, int path, struct sockaddr_stor
 	else
 		((struct sockaddr_in6 *)out)->sin6_port =
 			((const struct sockaddr_in6 *)&n->control)->sin6_port;
-	return !same_addr(out, &n->control);	/* the same address: one path */
+	return !hablk_addr_equal(out, &n->control);	/* the same address: one path */
 }
 
 /* --- per resource --- */

@@ -572,6 +572,36 @@ START_TEST(addr_parse_format)
 }
 END_TEST
 
+/* Equal: the same family, address and port; what hablkd matches its sockets with. */
+START_TEST(addr_equal)
+{
+	static const struct {
+		const char *a, *b;
+		bool equal;
+	} pairs[] = {
+		{ "192.0.2.1:7788", "192.0.2.1:7788", true },
+		{ "192.0.2.1:7788", "192.0.2.1:7789", false },
+		{ "192.0.2.1:7788", "192.0.2.2:7788", false },
+		{ "[2001:db8::1]:7788", "[2001:DB8:0::1]:7788", true },
+		{ "[2001:db8::1]:7788", "[2001:db8::1]:7789", false },
+		{ "[2001:db8::1]:7788", "[2001:db8::2]:7788", false },
+		{ "[::ffff:192.0.2.1]:7788", "192.0.2.1:7788", false },	/* another family */
+	};
+	struct sockaddr_storage a, b;
+	socklen_t len;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(pairs); i++) {
+		ck_assert_int_eq(hablk_addr_parse(pairs[i].a, &a, &len), 0);
+		ck_assert_int_eq(hablk_addr_parse(pairs[i].b, &b, &len), 0);
+		ck_assert_msg(hablk_addr_equal(&a, &b) == pairs[i].equal, "%s vs %s",
+			      pairs[i].a, pairs[i].b);
+		ck_assert_msg(hablk_addr_equal(&b, &a) == pairs[i].equal, "%s vs %s",
+			      pairs[i].b, pairs[i].a);
+	}
+}
+END_TEST
+
 /* ---- files and directories ---- */
 
 static char tmpdir[64];
@@ -828,6 +858,7 @@ static Suite *config_suite(void)
 
 	tc = tcase_create("addr");
 	tcase_add_test(tc, addr_parse_format);
+	tcase_add_test(tc, addr_equal);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");
