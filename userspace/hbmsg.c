@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "hbmsg.h"
-#include "sha256.h"
+#include "hash.h"
 
 static void mac(const uint8_t *buf, const char *secret, uint8_t out[HABLK_SHA256_LEN])
 {
