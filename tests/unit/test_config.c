@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../../userspace/config.h"
+#include "suites.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -825,7 +826,7 @@ START_TEST(fence_peer_key)
 }
 END_TEST
 
-static Suite *config_suite(void)
+Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc;
@@ -871,15 +872,4 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, load_dir_empty_and_missing);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -21,6 +21,7 @@
 #include "../../userspace/hbmsg.h"
 #include "../../userspace/quorum.h"
 #include "../../userspace/hash.h"
+#include "suites.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define SECRET		"s3cr3t"
@@ -1395,7 +1396,7 @@ START_TEST(decide_invariants)
 }
 END_TEST
 
-static Suite *hablkd_suite(void)
+Suite *hablkd_suite(void)
 {
 	Suite *s = suite_create("hablkd");
 	TCase *tc;
@@ -1476,15 +1477,4 @@ static Suite *hablkd_suite(void)
 	tcase_add_test(tc, store_unreadable);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(hablkd_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

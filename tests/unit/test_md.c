@@ -15,6 +15,7 @@
 
 #include "../../kernel/meta_format.h"
 #include "../../userspace/md.h"
+#include "suites.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define KiB		(1ULL << 10)
@@ -753,7 +754,7 @@ START_TEST(create_not_a_disk)
 }
 END_TEST
 
-static Suite *md_suite(void)
+Suite *md_suite(void)
 {
 	Suite *s = suite_create("md");
 	TCase *tc;
@@ -793,15 +794,4 @@ static Suite *md_suite(void)
 	tcase_add_test(tc, create_not_a_disk);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(md_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

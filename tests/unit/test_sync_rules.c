@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../kernel/sync_rules.h"
+#include "suites.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define NR_RULES	18
@@ -524,7 +525,7 @@ START_TEST(sb_policy)
 }
 END_TEST
 
-static Suite *sync_rules_suite(void)
+Suite *sync_rules_suite(void)
 {
 	Suite *s = suite_create("sync_rules");
 	TCase *tc;
@@ -556,15 +557,4 @@ static Suite *sync_rules_suite(void)
 	tcase_add_test(tc, story_unrelated);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(sync_rules_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

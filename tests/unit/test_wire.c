@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../../kernel/wire.h"
+#include "suites.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define DATA_LEN	((__u32)sizeof(struct hablk_p_data))
@@ -435,7 +436,7 @@ START_TEST(decode_then_check)
 }
 END_TEST
 
-static Suite *wire_suite(void)
+Suite *wire_suite(void)
 {
 	Suite *s = suite_create("wire");
 	TCase *tc;
@@ -468,15 +469,4 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, decode_then_check);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(wire_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,0 +1,14 @@
+/* suites.h - the check(3) suites of the unit tests, one per test_NAME.c,
+ * all run by runner.c's main(). */
+#ifndef HABLK_TEST_SUITES_H
+#define HABLK_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *config_suite(void);	/* userspace/config.c: hablk.conf(5), addresses */
+Suite *wire_suite(void);	/* kernel/wire.h: the replication wire format */
+Suite *sync_rules_suite(void);	/* kernel/sync_rules.c: the sync decision at connect */
+Suite *md_suite(void);		/* kernel/meta_format.h, userspace/md.c: create-md */
+Suite *hablkd_suite(void);	/* hablkd's pure parts: hashing, heartbeats, quorum, arbiter */
+
+#endif /* HABLK_TEST_SUITES_H */
