@@ -1,6 +1,8 @@
 /* nl.c - generic netlink client for the "hablk" family: requests with the
  * kernel's extended-ack message, status dumps, event subscription. */
+#include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,10 @@ const char *hablk_disk_name(int d) { return NAME_OF(disk_names, d); }
 const char *hablk_conn_name(int c) { return NAME_OF(conn_names, c); }
 const char *hablk_repl_name(int r) { return NAME_OF(repl_names, r); }
 
+static struct nla_policy ext_ack_policy[NLMSGERR_ATTR_MAX + 1] = {
+	[NLMSGERR_ATTR_MSG] = { .type = NLA_STRING },
+};
+
 /* The extended ack's message, if the kernel gave one. */
 static int err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
@@ -47,7 +53,8 @@ static int err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 		ack_len += e->msg.nlmsg_len - NLMSG_HDRLEN;
 	len = (int)nlh->nlmsg_len - NLMSG_HDRLEN - ack_len;
 	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && len > 0 &&
-	    !nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + ack_len), len, NULL) &&
+	    !nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + ack_len), len,
+		       ext_ack_policy) &&
 	    tb[NLMSGERR_ATTR_MSG])
 		snprintf(nl->errmsg, sizeof(nl->errmsg), "%s", (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
 	return NL_STOP;
@@ -143,61 +150,134 @@ int hablk_nl_do(struct hablk_nl *nl, struct nl_msg *msg)
 	return run(nl, msg, NULL, NULL);
 }
 
-static void parse_status(struct nlattr **a, struct hablk_status *s)
-{
-	struct nlattr *p[HABLK_A_MAX + 1];
+/* How a status attribute is read and stored. */
+enum kind {
+	K_STRING,	/* NUL-terminated, cut to the member's size */
+	K_BOOL,		/* u8: 0 false, else true */
+	K_U8,		/* u8, u32, u64: into an integer member of 1, 4 or 8 bytes */
+	K_U32,
+	K_U64,
+};
 
-	memset(s, 0, sizeof(*s));
-	s->role = s->disk = s->peer_role = s->peer_disk = -1;
-	if (a[HABLK_A_RES_NAME])
-		snprintf(s->name, sizeof(s->name), "%s", nla_get_string(a[HABLK_A_RES_NAME]));
-	if (a[HABLK_A_MINOR])
-		s->minor = nla_get_u32(a[HABLK_A_MINOR]);
-	if (a[HABLK_A_PROTOCOL])
-		s->protocol = (char)nla_get_u8(a[HABLK_A_PROTOCOL]);
-	if (a[HABLK_A_LOCAL_ID])
-		s->local_id = nla_get_u32(a[HABLK_A_LOCAL_ID]);
-	if (a[HABLK_A_ROLE])
-		s->role = nla_get_u8(a[HABLK_A_ROLE]);
-	if (a[HABLK_A_DISK_STATE])
-		s->disk = nla_get_u8(a[HABLK_A_DISK_STATE]);
-	if (a[HABLK_A_SUSPENDED])
-		s->suspended = nla_get_u8(a[HABLK_A_SUSPENDED]);
-	s->quorum = !a[HABLK_A_QUORUM] || nla_get_u8(a[HABLK_A_QUORUM]);
-	if (a[HABLK_A_MANAGED])
-		s->managed = nla_get_u8(a[HABLK_A_MANAGED]);
-	if (a[HABLK_A_SIZE_SECTORS])
-		s->size_sectors = nla_get_u64(a[HABLK_A_SIZE_SECTORS]);
-	if (a[HABLK_A_CURRENT_UUID])
-		s->current_uuid = nla_get_u64(a[HABLK_A_CURRENT_UUID]);
-	if (a[HABLK_A_BM_BLOCK])
-		s->bm_block = nla_get_u32(a[HABLK_A_BM_BLOCK]);
-	if (a[HABLK_A_EVENT_WHAT])
-		snprintf(s->what, sizeof(s->what), "%s", nla_get_string(a[HABLK_A_EVENT_WHAT]));
-	if (!a[HABLK_A_PEER] || nla_parse_nested(p, HABLK_A_MAX, a[HABLK_A_PEER], NULL))
+#define MEMBER(m)	offsetof(struct hablk_status, m), sizeof(((struct hablk_status *)0)->m)
+
+/*
+ * Where each attribute of a status reply or an event goes in struct
+ * hablk_status; peer: inside HABLK_A_PEER. The netlink policies are made from
+ * these rows, so an attribute of the wrong size, a string without its NUL
+ * or a name longer than the UAPI allows makes the message rejected, not
+ * read. A new status field is a member of struct hablk_status and a row here.
+ */
+static const struct status_attr {
+	int attr;
+	enum kind kind;
+	bool peer;
+	size_t off, size;	/* the member */
+	uint16_t maxlen;	/* strings: longest accepted, NUL included (0: any) */
+} status_attrs[] = {
+	{ HABLK_A_RES_NAME,	  K_STRING, false, MEMBER(name), HABLK_NAME_LEN },
+	{ HABLK_A_MINOR,	  K_U32,    false, MEMBER(minor), 0 },
+	{ HABLK_A_PROTOCOL,	  K_U8,     false, MEMBER(protocol), 0 },
+	{ HABLK_A_LOCAL_ID,	  K_U32,    false, MEMBER(local_id), 0 },
+	{ HABLK_A_ROLE,		  K_U8,     false, MEMBER(role), 0 },
+	{ HABLK_A_DISK_STATE,	  K_U8,     false, MEMBER(disk), 0 },
+	{ HABLK_A_SUSPENDED,	  K_BOOL,   false, MEMBER(suspended), 0 },
+	{ HABLK_A_QUORUM,	  K_BOOL,   false, MEMBER(quorum), 0 },
+	{ HABLK_A_MANAGED,	  K_BOOL,   false, MEMBER(managed), 0 },
+	{ HABLK_A_SIZE_SECTORS,	  K_U64,    false, MEMBER(size_sectors), 0 },
+	{ HABLK_A_CURRENT_UUID,	  K_U64,    false, MEMBER(current_uuid), 0 },
+	{ HABLK_A_BM_BLOCK,	  K_U32,    false, MEMBER(bm_block), 0 },
+	{ HABLK_A_EVENT_WHAT,	  K_STRING, false, MEMBER(what), 0 },
+	{ HABLK_A_PEER_ID,	  K_U32,    true,  MEMBER(peer_id), 0 },
+	{ HABLK_A_PEER_NAME,	  K_STRING, true,  MEMBER(peer_name), HABLK_NAME_LEN },
+	{ HABLK_A_CONN_STATE,	  K_U8,     true,  MEMBER(conn), 0 },
+	{ HABLK_A_PEER_ROLE,	  K_U8,     true,  MEMBER(peer_role), 0 },
+	{ HABLK_A_PEER_DISK,	  K_U8,     true,  MEMBER(peer_disk), 0 },
+	{ HABLK_A_REPL_STATE,	  K_U8,     true,  MEMBER(repl), 0 },
+	{ HABLK_A_OOS_SECTORS,	  K_U64,    true,  MEMBER(oos_sectors), 0 },
+	{ HABLK_A_SYNC_TOTAL,	  K_U64,    true,  MEMBER(sync_total), 0 },
+	{ HABLK_A_SYNC_DONE,	  K_U64,    true,  MEMBER(sync_done), 0 },
+	{ HABLK_A_SYNC_ELAPSED_MS, K_U64,   true,  MEMBER(sync_elapsed_ms), 0 },
+	{ HABLK_A_LAST_ERROR,	  K_STRING, true,  MEMBER(last_error), 0 },
+};
+
+#define NR_STATUS_ATTRS	(sizeof(status_attrs) / sizeof(status_attrs[0]))
+
+/* The policies of a status message and of its HABLK_A_PEER, from status_attrs. */
+static struct nla_policy status_policy[HABLK_A_MAX + 1], peer_policy[HABLK_A_MAX + 1];
+
+static void policies_init(void)
+{
+	static const struct nla_policy of_kind[] = {
+		[K_STRING] = { .type = NLA_STRING },
+		[K_BOOL] = { .type = NLA_U8, .minlen = 1, .maxlen = 1 },
+		[K_U8] = { .type = NLA_U8, .minlen = 1, .maxlen = 1 },
+		[K_U32] = { .type = NLA_U32, .minlen = 4, .maxlen = 4 },
+		[K_U64] = { .type = NLA_U64, .minlen = 8, .maxlen = 8 },
+	};
+	static bool done;
+	const struct status_attr *a;
+	struct nla_policy *pol;
+
+	if (done)
 		return;
-	if (p[HABLK_A_PEER_ID])
-		s->peer_id = nla_get_u32(p[HABLK_A_PEER_ID]);
-	if (p[HABLK_A_PEER_NAME])
-		snprintf(s->peer_name, sizeof(s->peer_name), "%s", nla_get_string(p[HABLK_A_PEER_NAME]));
-	if (p[HABLK_A_CONN_STATE])
-		s->conn = nla_get_u8(p[HABLK_A_CONN_STATE]);
-	if (p[HABLK_A_PEER_ROLE])
-		s->peer_role = nla_get_u8(p[HABLK_A_PEER_ROLE]);
-	if (p[HABLK_A_PEER_DISK])
-		s->peer_disk = nla_get_u8(p[HABLK_A_PEER_DISK]);
-	if (p[HABLK_A_REPL_STATE])
-		s->repl = nla_get_u8(p[HABLK_A_REPL_STATE]);
-	if (p[HABLK_A_OOS_SECTORS])
-		s->oos_sectors = nla_get_u64(p[HABLK_A_OOS_SECTORS]);
-	if (p[HABLK_A_SYNC_TOTAL])
-		s->sync_total = nla_get_u64(p[HABLK_A_SYNC_TOTAL]);
-	if (p[HABLK_A_SYNC_DONE])
-		s->sync_done = nla_get_u64(p[HABLK_A_SYNC_DONE]);
-	if (p[HABLK_A_SYNC_ELAPSED_MS])
-		s->sync_elapsed_ms = nla_get_u64(p[HABLK_A_SYNC_ELAPSED_MS]);
-	if (p[HABLK_A_LAST_ERROR])
-		snprintf(s->last_error, sizeof(s->last_error), "%s", nla_get_string(p[HABLK_A_LAST_ERROR]));
+	for (a = status_attrs; a < status_attrs + NR_STATUS_ATTRS; a++) {
+		assert(a->kind == K_STRING || a->size == 1 || a->size == 4 || a->size == 8);
+		pol = a->peer ? &peer_policy[a->attr] : &status_policy[a->attr];
+		*pol = of_kind[a->kind];
+		if (a->maxlen)
+			pol->maxlen = a->maxlen;
+	}
+	status_policy[HABLK_A_PEER].type = NLA_NESTED;
+	done = true;
+}
+
+static void store(struct hablk_status *s, const struct status_attr *a, struct nlattr *nla)
+{
+	char *dst = (char *)s + a->off;
+	uint64_t v = 0;
+	uint32_t v32;
+	uint8_t v8;
+
+	switch (a->kind) {
+	case K_STRING:
+		snprintf(dst, a->size, "%s", nla_get_string(nla));
+		return;
+	case K_BOOL:
+		*(bool *)dst = nla_get_u8(nla) != 0;
+		return;
+	case K_U8:
+		v = nla_get_u8(nla);
+		break;
+	case K_U32:
+		v = nla_get_u32(nla);
+		break;
+	case K_U64:
+		v = nla_get_u64(nla);
+		break;
+	}
+	v8 = (uint8_t)v;
+	v32 = (uint32_t)v;
+	memcpy(dst, a->size == 1 ? (void *)&v8 : a->size == 4 ? (void *)&v32 : (void *)&v, a->size);
+}
+
+int hablk_nl_parse_status(struct nlmsghdr *nlh, struct hablk_status *s)
+{
+	struct nlattr *a[HABLK_A_MAX + 1], *p[HABLK_A_MAX + 1];
+	const struct status_attr *f;
+
+	policies_init();
+	memset(s, 0, sizeof(*s));
+	memset(p, 0, sizeof(p));
+	if (genlmsg_parse(nlh, 0, a, HABLK_A_MAX, status_policy) ||
+	    (a[HABLK_A_PEER] && nla_parse_nested(p, HABLK_A_MAX, a[HABLK_A_PEER], peer_policy)))
+		return -EBADMSG;
+	s->role = s->disk = s->peer_role = s->peer_disk = -1;	/* unknown unless said */
+	s->quorum = true;	/* the kernel's view before hablkd says otherwise */
+	for (f = status_attrs; f < status_attrs + NR_STATUS_ATTRS; f++)
+		if ((f->peer ? p : a)[f->attr])
+			store(s, f, (f->peer ? p : a)[f->attr]);
+	return 0;
 }
 
 struct collect {
@@ -209,19 +289,20 @@ struct collect {
 static int status_cb(struct nl_msg *msg, void *arg)
 {
 	struct collect *c = arg;
-	struct nlattr *a[HABLK_A_MAX + 1];
 	struct hablk_status *v;
 
-	if (genlmsg_hdr(nlmsg_hdr(msg))->cmd != HABLK_CMD_GET_STATUS ||
-	    genlmsg_parse(nlmsg_hdr(msg), 0, a, HABLK_A_MAX, NULL))
+	/* on an error, read on to the end of the dump, keeping nothing more */
+	if (c->err || genlmsg_hdr(nlmsg_hdr(msg))->cmd != HABLK_CMD_GET_STATUS)
 		return NL_SKIP;
 	v = realloc(c->v, (c->n + 1) * sizeof(*v));
 	if (!v) {
 		c->err = -ENOMEM;
-		return NL_STOP;
+		return NL_SKIP;
 	}
 	c->v = v;
-	parse_status(a, &c->v[c->n++]);
+	c->err = hablk_nl_parse_status(nlmsg_hdr(msg), &c->v[c->n]);
+	if (!c->err)
+		c->n++;
 	return NL_OK;
 }
 
@@ -242,8 +323,11 @@ int hablk_nl_status(struct hablk_nl *nl, const char *name, struct hablk_status *
 	if (name)
 		nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
 	ret = run(nl, msg, status_cb, &c);
-	if (!ret)
-		ret = c.err;
+	if (!ret && c.err) {
+		ret = nl->err = c.err;
+		snprintf(nl->errmsg, sizeof(nl->errmsg), "%s", c.err == -EBADMSG ?
+			 "malformed status reply from the kernel" : strerror(-c.err));
+	}
 	if (ret) {
 		free(c.v);
 		return ret;
@@ -267,24 +351,36 @@ struct bitmap_arg {
 	int err;
 };
 
+static const struct nla_policy bitmap_policy[HABLK_A_MAX + 1] = {
+	[HABLK_A_RES_NAME] = { .type = NLA_STRING, .maxlen = HABLK_NAME_LEN },
+	[HABLK_A_BITMAP_FIRST] = { .type = NLA_U64, .minlen = 8, .maxlen = 8 },
+	[HABLK_A_BITMAP_WORDS] = { .type = NLA_UNSPEC },	/* u64 words: checked below */
+	[HABLK_A_BM_BLOCK] = { .type = NLA_U32, .minlen = 4, .maxlen = 4 },
+};
+
+/* After an error, the rest of the dump is read to its end and dropped. */
 static int bitmap_cb(struct nl_msg *msg, void *arg)
 {
 	struct bitmap_arg *b = arg;
 	struct nlattr *a[HABLK_A_MAX + 1];
 	unsigned int bm_block;
 
-	if (genlmsg_hdr(nlmsg_hdr(msg))->cmd != HABLK_CMD_GET_BITMAP ||
-	    genlmsg_parse(nlmsg_hdr(msg), 0, a, HABLK_A_MAX, NULL) ||
-	    !a[HABLK_A_BITMAP_FIRST] || !a[HABLK_A_BITMAP_WORDS] || !a[HABLK_A_BM_BLOCK])
+	if (b->err || genlmsg_hdr(nlmsg_hdr(msg))->cmd != HABLK_CMD_GET_BITMAP)
 		return NL_SKIP;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, a, HABLK_A_MAX, bitmap_policy) ||
+	    !a[HABLK_A_BITMAP_FIRST] || !a[HABLK_A_BITMAP_WORDS] || !a[HABLK_A_BM_BLOCK] ||
+	    nla_len(a[HABLK_A_BITMAP_WORDS]) % 8) {
+		b->err = -EBADMSG;
+		return NL_SKIP;
+	}
 	bm_block = nla_get_u32(a[HABLK_A_BM_BLOCK]);
 	if (bm_block < 4096 || (bm_block & (bm_block - 1))) {
 		b->err = -EPROTO;
-		return NL_STOP;
+		return NL_SKIP;
 	}
 	b->err = b->fn(nla_get_u64(a[HABLK_A_BITMAP_FIRST]), nla_data(a[HABLK_A_BITMAP_WORDS]),
 		       (size_t)nla_len(a[HABLK_A_BITMAP_WORDS]) / 8, bm_block, b->arg);
-	return b->err ? NL_STOP : NL_OK;
+	return NL_OK;
 }
 
 int hablk_nl_bitmap(struct hablk_nl *nl, const char *name,
@@ -344,12 +440,11 @@ struct event_arg {
 static int event_cb(struct nl_msg *msg, void *arg)
 {
 	struct event_arg *e = arg;
-	struct nlattr *a[HABLK_A_MAX + 1];
 
+	/* a malformed event is dropped, not shown half-read */
 	if (genlmsg_hdr(nlmsg_hdr(msg))->cmd != HABLK_CMD_EVENT ||
-	    genlmsg_parse(nlmsg_hdr(msg), 0, a, HABLK_A_MAX, NULL))
+	    hablk_nl_parse_status(nlmsg_hdr(msg), e->ev))
 		return NL_SKIP;
-	parse_status(a, e->ev);
 	e->got = 1;
 	return NL_STOP;
 }

@@ -8,7 +8,8 @@
 #include <netlink/genl/genl.h>
 #include "../kernel/uapi/linux/hablk.h"
 
-/* One resource as the kernel reports it (status and events). */
+/* One resource as the kernel reports it (status and events); nl.c's status_attrs
+ * says which attribute fills which member. */
 struct hablk_status {
 	char name[HABLK_NAME_LEN];
 	unsigned int minor;
@@ -53,6 +54,12 @@ int hablk_nl_bitmap(struct hablk_nl *nl, const char *name,
 		    int (*fn)(uint64_t first, const uint64_t *words, size_t n,
 			      unsigned int bm_block, void *arg),
 		    void *arg);
+/*
+ * Read a status reply or an event (the policy checks every attribute's type
+ * and size) into *s; absent attributes leave their defaults (role and disk
+ * states unknown, quorum true). 0, or -EBADMSG for a malformed message.
+ */
+int hablk_nl_parse_status(struct nlmsghdr *nlh, struct hablk_status *s);
 /* A command naming one resource (HABLK_A_FORCE if force): 0 or a negative errno. */
 int hablk_nl_res_cmd(struct hablk_nl *nl, int cmd, const char *name, bool force);
 /* hablkd's verdict on quorum; thaw lets frozen I/O go (only with quorum). */

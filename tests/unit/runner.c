@@ -8,7 +8,8 @@
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static Suite *(*const suites[])(void) = {
-	config_suite, wire_suite, sync_rules_suite, md_suite, hablkd_suite, print_suite,
+	config_suite, wire_suite, sync_rules_suite, md_suite, hablkd_suite, nl_suite,
+	print_suite,
 };
 
 int main(int argc, char **argv)
