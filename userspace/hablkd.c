@@ -20,8 +20,6 @@
 
 #define TICK_MS		100		/* decisions are re-taken this often */
 #define STATE_DIR	"/var/lib/hablk"	/* the arbiter's store */
-#define RUN_DIR		"/run/hablk"		/* RES.json: what hablkadm status shows
-						 * (HABLKD_RUN_DIR in hablkadm.h) */
 
 static bool foreground;
 static volatile sig_atomic_t stop;
@@ -321,69 +319,61 @@ static void log_liveness(struct hablkd_res *c, uint64_t now)
 
 /* --- RUN_DIR/RES.json --- */
 
-/*
- * RUN_DIR/RES.json, replaced when it changes: this daemon's view for
- * hablkadm status (voters and their paths, the arbiter's vote, fencing).
- */
-static void write_status(struct hablkd_res *c, uint64_t now)
+/* This daemon's view of c: its voters and their paths, and each part's own. */
+static void view_fill(const struct hablkd_res *c, uint64_t now, struct hablk_view *v)
 {
-	char buf[sizeof(c->status)], path[512], tmp[520], fence[128];
-	size_t len = 0;
-	bool ok;
-	FILE *f;
 	int k;
 
-#define PUT(...) (len += (size_t)snprintf(buf + len, len < sizeof(buf) ? sizeof(buf) - len : 0, \
-					   __VA_ARGS__))
-	PUT("{\"pid\":%d,\"node\":\"%s\",\"kind\":\"%s\"", (int)getpid(), c->self->name,
-	    c->is_arbiter ? "arbiter" : "data");
-	if (c->is_arbiter) {
-		PUT(",\"vote_holder\":");
-		if (c->vote.grant >= 0)
-			PUT("\"%s\"", hablkd_node(c, c->vote.grant)->name);
-		else
-			PUT("null");
-	} else {
-		bool connected = c->data.up && c->data.st.conn == HABLK_CONN_CONNECTED;
-		bool peer_link = hq_path_alive(&c->q, c->peer, HABLK_HB_PATH_LINK, now);
-		bool peer_any = hq_alive(&c->q, c->peer, now);
-
-		PUT(",\"quorum\":%s,\"arbiter\":\"%s\",\"arbiter_vote\":%s,\"peer\":\"%s\","
-		    "\"fencing\":\"%s\"",
-		    c->data.told_quorum == 1 ? "true" : "false",
-		    c->arb < 0 ? "none" : hq_alive(&c->q, c->arb, now) ? "reachable" : "unreachable",
-		    c->arb >= 0 && now < c->data.grant_until ? "true" : "false",
-		    connected ? "replicating" : peer_any && !peer_link && c->sock[HABLK_HB_PATH_LINK] >= 0 ?
-		    "alive, replication link cut" : peer_any ? "alive, not replicating" : "gone",
-		    hablkd_fence_state(c, fence, sizeof(fence)));
-	}
-	PUT(",\"voters\":[");
-	for (k = 0; k < c->nvoters; k++) {
+	memset(v, 0, sizeof(*v));
+	v->pid = (int)getpid();
+	snprintf(v->node, sizeof(v->node), "%s", c->self->name);
+	v->is_arbiter = c->is_arbiter;
+	if (c->is_arbiter)
+		hablkd_arbiter_view(c, v);
+	else
+		hablkd_data_view(c, now, v);
+	for (k = 0; k < c->nvoters && k < HABLK_VIEW_VOTERS; k++) {
 		const struct hablk_node *n = c->voters[k];
+		struct hablk_view_voter *w = &v->voters[v->nvoters++];
 		bool me = n == c->self;
 
-		PUT("%s{\"name\":\"%s\",\"id\":%u,\"arbiter\":%s,\"alive\":%s,\"link\":%s,"
-		    "\"control\":%s}", k ? "," : "", n->name, n->id, n->is_arbiter ? "true" : "false",
-		    me || hq_alive(&c->q, n->id, now) ? "true" : "false",
-		    !me && hq_path_alive(&c->q, n->id, HABLK_HB_PATH_LINK, now) ? "true" : "false",
-		    !me && hq_path_alive(&c->q, n->id, HABLK_HB_PATH_CONTROL, now) ? "true" : "false");
+		snprintf(w->name, sizeof(w->name), "%s", n->name);
+		w->id = n->id;
+		w->arbiter = n->is_arbiter;
+		w->alive = me || hq_alive(&c->q, n->id, now);
+		w->link = !me && hq_path_alive(&c->q, n->id, HABLK_HB_PATH_LINK, now);
+		w->control = !me && hq_path_alive(&c->q, n->id, HABLK_HB_PATH_CONTROL, now);
 	}
-	PUT("]}\n");
-#undef PUT
-	if (len >= sizeof(buf) || !strcmp(buf, c->status))
+}
+
+/* RUN_DIR/RES.json, replaced when it changes: the view for hablkadm status and events. */
+static void write_view(struct hablkd_res *c, uint64_t now)
+{
+	struct hablk_view v;
+	char path[512], tmp[520], *json;
+	bool ok;
+	FILE *f;
+
+	view_fill(c, now, &v);
+	json = hablk_view_json(&v);
+	if (!json || (c->view && !strcmp(json, c->view))) {
+		free(json);
 		return;
+	}
 	snprintf(path, sizeof(path), "%s/%s.json", c->d->run_dir, c->r->name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "w");
-	ok = f && fputs(buf, f) >= 0;
+	ok = f && fputs(json, f) >= 0;
 	if (f)
 		ok = !fclose(f) && ok;
 	if (!ok || rename(tmp, path)) {
 		hablkd_log(LOG_WARNING, "%s: cannot write %s: %s", c->r->name, path, strerror(errno));
 		unlink(tmp);
+		free(json);
 		return;
 	}
-	memcpy(c->status, buf, len + 1);
+	free(c->view);
+	c->view = json;
 }
 
 /* --- the main loop --- */
@@ -401,7 +391,7 @@ static void tick(struct hablkd *d, uint64_t now)
 			hablkd_arbiter_tick(c, now);
 		else
 			hablkd_data_tick(c, now);
-		write_status(c, now);
+		write_view(c, now);
 		send_all(c, now);
 	}
 }
@@ -531,7 +521,7 @@ static int start(struct hablkd *d, struct hablk_config *cfg, const char *config,
 
 int main(int argc, char **argv)
 {
-	static struct hablkd d = { .state_dir = STATE_DIR, .run_dir = RUN_DIR };
+	static struct hablkd d = { .state_dir = STATE_DIR, .run_dir = HABLK_RUN_DIR };
 	struct hablk_config cfg = { 0 };
 	const char *config = NULL, *node = NULL;
 	char path[512];
@@ -554,6 +544,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < d.nres; i++) {
 		snprintf(path, sizeof(path), "%s/%s.json", d.run_dir, d.res[i].r->name);
 		unlink(path);
+		free(d.res[i].view);
 	}
 	if (d.nl_ok)
 		hablk_nl_close(&d.nl);

@@ -12,6 +12,7 @@
 #include "hbmsg.h"
 #include "nl.h"
 #include "quorum.h"
+#include "view.h"
 
 #define HABLKD_MAX_SOCKS	32	/* distinct local addresses */
 #define HABLKD_MAX_WATCH	64	/* descriptors the main loop polls */
@@ -79,7 +80,7 @@ struct hablkd_res {
 	uint64_t seq, next_send;
 	uint8_t sent_flags[HQ_MAX_VOTERS];	/* the flags last sent to each voter */
 	uint32_t alive;			/* voters alive at the last tick, logged on change */
-	char status[2048];		/* last RES.json written */
+	char *view;			/* RES.json as last written, malloc()ed */
 
 	struct hablkd_data data;	/* data nodes only */
 	struct hablkd_fence fence;	/* data nodes only */
@@ -130,6 +131,8 @@ void hablkd_data_heard(struct hablkd_res *c, const struct hablk_hb *m, uint64_t 
 void hablkd_data_tick(struct hablkd_res *c, uint64_t now);
 /* HABLK_HB_F_* for our heartbeats. */
 uint8_t hablkd_data_flags(const struct hablkd_res *c);
+/* Its part of the view: quorum, the arbiter, the peer, fencing. */
+void hablkd_data_view(const struct hablkd_res *c, uint64_t now, struct hablk_view *v);
 
 /* hablkd_fence.c: a data node's fence-peer handler */
 void hablkd_fence_start(struct hablkd_res *c, uint64_t now);
@@ -138,8 +141,8 @@ void hablkd_fence_watch(struct hablkd_res *c, bool connected, uint64_t now);
 bool hablkd_fence_done(const struct hablkd_res *c);
 /* Running, or failed and not yet due again. */
 bool hablkd_fence_busy(const struct hablkd_res *c, uint64_t now);
-/* What the fencing of a frozen primary waits for, for the status (in buf if need be). */
-const char *hablkd_fence_state(const struct hablkd_res *c, char *buf, size_t len);
+/* What the fencing of a frozen primary waits for, for the status, into buf. */
+void hablkd_fence_describe(const struct hablkd_res *c, char *buf, size_t len);
 
 /* hablkd_arbiter.c: the arbiter */
 /* Its store: DIR/RES.state loaded (the directory made if need be). 0, or -1 logged. */
@@ -150,5 +153,7 @@ void hablkd_arbiter_heard(struct hablkd_res *c, const struct hablk_hb *m, uint64
 void hablkd_arbiter_tick(struct hablkd_res *c, uint64_t now);
 /* HABLK_HB_F_* for our heartbeats to node to. */
 uint8_t hablkd_arbiter_flags(const struct hablkd_res *c, const struct hablk_node *to);
+/* Its part of the view: the holder of its vote. */
+void hablkd_arbiter_view(const struct hablkd_res *c, struct hablk_view *v);
 
 #endif /* HABLKD_H */

@@ -1,6 +1,7 @@
 /* hablkd_arbiter.c - hablkd on the arbiter: who asks for its vote, whom it gives
  * it to (the record saved before the grant goes out), and when it takes it back. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include <sys/stat.h>
@@ -44,6 +45,13 @@ uint8_t hablkd_arbiter_flags(const struct hablkd_res *c, const struct hablk_node
 	if (c->vote.as.disk[to->id] == HABLK_ARB_OUTDATED)
 		f |= HABLK_HB_F_OUTDATED;
 	return f;
+}
+
+void hablkd_arbiter_view(const struct hablkd_res *c, struct hablk_view *v)
+{
+	if (c->vote.grant >= 0)
+		snprintf(v->vote_holder, sizeof(v->vote_holder), "%s",
+			 hablkd_node(c, c->vote.grant)->name);
 }
 
 static int save(struct hablkd_res *c)

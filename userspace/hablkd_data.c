@@ -1,5 +1,6 @@
 /* hablkd_data.c - hablkd on a data node: every tick the kernel's state, then
  * hablk_decide() says whether to tell it quorum, thaw, fence, promote or outdate. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -37,6 +38,23 @@ uint8_t hablkd_data_flags(const struct hablkd_res *c)
 	if (dn->up && dn->st.suspended)
 		f |= HABLK_HB_F_SUSPENDED;
 	return f;
+}
+
+void hablkd_data_view(const struct hablkd_res *c, uint64_t now, struct hablk_view *v)
+{
+	const struct hq *q = &c->q;
+	bool connected = c->data.up && c->data.st.conn == HABLK_CONN_CONNECTED;
+	bool peer_link = hq_path_alive(q, c->peer, HABLK_HB_PATH_LINK, now);
+	bool peer_any = hq_alive(q, c->peer, now);
+
+	v->quorum = c->data.told_quorum == 1;
+	snprintf(v->arbiter, sizeof(v->arbiter), "%s", c->arb < 0 ? "none" :
+		 hq_alive(q, c->arb, now) ? "reachable" : "unreachable");
+	v->arbiter_vote = c->arb >= 0 && now < c->data.grant_until;
+	snprintf(v->peer, sizeof(v->peer), "%s", connected ? "replicating" :
+		 peer_any && !peer_link && c->sock[HABLK_HB_PATH_LINK] >= 0 ?
+		 "alive, replication link cut" : peer_any ? "alive, not replicating" : "gone");
+	hablkd_fence_describe(c, v->fencing, sizeof(v->fencing));
 }
 
 /* The kernel's state of the resource into c->data.st; c->data.up says if it has it. */

@@ -112,19 +112,24 @@ bool hablkd_fence_busy(const struct hablkd_res *c, uint64_t now)
 	       (c->fence.state == HABLKD_FENCE_FAILED && now < c->fence.at);
 }
 
-const char *hablkd_fence_state(const struct hablkd_res *c, char *buf, size_t len)
+void hablkd_fence_describe(const struct hablkd_res *c, char *buf, size_t len)
 {
 	const struct hablkd_fence *f = &c->fence;
+	const char *s;
 
 	if (f->state == HABLKD_FENCE_RUNNING)
-		return "fence-peer handler running";
-	if (!c->data.up || !c->data.st.suspended)
-		return f->state == HABLKD_FENCE_DONE ? "peer fenced" : "none";
-	if (f->state == HABLKD_FENCE_FAILED) {
+		s = "fence-peer handler running";
+	else if (!c->data.up || !c->data.st.suspended)
+		s = f->state == HABLKD_FENCE_DONE ? "peer fenced" : "none";
+	else if (f->state == HABLKD_FENCE_FAILED)
+		s = NULL;
+	else if (c->data.told_quorum == 1)
+		s = "resuming";
+	else
+		s = c->arb >= 0 ? "frozen until quorum (the arbiter's vote)" :
+				  "frozen until the peer returns";
+	if (s)
+		snprintf(buf, len, "%s", s);
+	else
 		snprintf(buf, len, "frozen: fence-peer handler failed (%s)", f->why);
-		return buf;
-	}
-	if (c->data.told_quorum == 1)
-		return "resuming";
-	return c->arb >= 0 ? "frozen until quorum (the arbiter's vote)" : "frozen until the peer returns";
 }

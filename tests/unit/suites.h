@@ -12,5 +12,6 @@ Suite *md_suite(void);		/* kernel/meta_format.h, userspace/md.c: create-md */
 Suite *hablkd_suite(void);	/* hablkd's pure parts: hashing, heartbeats, quorum, arbiter */
 Suite *nl_suite(void);		/* userspace/nl.c: status replies and events read by policy */
 Suite *print_suite(void);	/* userspace/print.c: the text-or-JSON printer */
+Suite *view_suite(void);	/* userspace/view.c: hablkd's RES.json */
 
 #endif /* HABLK_TEST_SUITES_H */
