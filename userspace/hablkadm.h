@@ -23,8 +23,6 @@ struct opts {
 	const char *res;	/* the resource argument */
 };
 
-#define HABLKD_RUN_DIR	"/run/hablk"	/* hablkd's RES.json, read by status */
-
 void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Load the configuration and find res and this node in it; exits on error. */

@@ -1,13 +1,13 @@
 /* status.c - hablkadm status (text and JSON), events, and the wait-*
  * commands, which subscribe to events before they look, so nothing is missed. */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "../kernel/uapi/linux/hablk.h"
 #include "hablkadm.h"
+#include "print.h"
+#include "view.h"
 
 static bool syncing(const struct hablk_status *s)
 {
@@ -39,133 +39,90 @@ static double sync_percent(const struct hablk_status *s)
 	return 100.0 * (double)s->sync_done / (double)s->sync_total;
 }
 
-static void json_string(FILE *f, const char *s)
+/* The peer: the second text line (and the last error), or the "peers" array. */
+static void print_peer(struct hablk_pr *p, const struct hablk_status *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
+	enum hablk_pr_to sync = syncing(s) ? HABLK_PR_ANY : HABLK_PR_JSON;
+	bool show_error = s->last_error[0] && s->conn != HABLK_CONN_CONNECTED;
+
+	hablk_pr_open_array(p, "peers");
+	hablk_pr_open_object(p, NULL);
+	hablk_pr_string(p, HABLK_PR_JSON, "name", NULL, s->peer_name);
+	hablk_pr_string(p, HABLK_PR_TEXT, NULL, "  %s", s->peer_name[0] ? s->peer_name : "peer");
+	hablk_pr_uint(p, HABLK_PR_JSON, "node_id", NULL, s->peer_id);
+	hablk_pr_string(p, HABLK_PR_ANY, "connection", " connection:%s", hablk_conn_name(s->conn));
+	hablk_pr_string(p, HABLK_PR_ANY, "role", " role:%s", hablk_role_name(s->peer_role));
+	hablk_pr_string(p, HABLK_PR_ANY, "disk", " disk:%s", hablk_disk_name(s->peer_disk));
+	hablk_pr_string(p, HABLK_PR_ANY, "replication", " replication:%s", hablk_repl_name(s->repl));
+	hablk_pr_u64(p, HABLK_PR_ANY, "out_of_sync_kib", " out-of-sync:%lluKiB", s->oos_sectors / 2);
+	hablk_pr_float(p, sync, "sync_done_percent", " done:%s%%", 1, sync_percent(s));
+	hablk_pr_float(p, sync, "sync_rate_kib_s", " rate:%sKiB/s", 0, sync_rate(s));
+	hablk_pr_float(p, sync, "sync_eta_s", " eta:%ss", 0, sync_eta(s));
+	hablk_pr_text(p, "\n");
+	hablk_pr_string(p, show_error ? HABLK_PR_ANY : HABLK_PR_JSON, "last_error",
+			"  last error: %s\n", s->last_error);
+	hablk_pr_close_object(p);
+	hablk_pr_close_array(p);
+}
+
+/* hablkd's view, while the hablkd that wrote it runs: the "hablkd" member, the hablkd: line. */
+static void print_view(struct hablk_pr *p, const char *name)
+{
+	struct hablk_view v;
+
+	if (hablk_view_load(NULL, name, &v)) {
+		hablk_pr_null(p, "hablkd");
+		return;
 	}
-	fputc('"', f);
+	hablk_pr_text(p, "  hablkd:");
+	hablk_view_print(p, "hablkd", &v);
+	hablk_pr_text(p, "\n");
 }
 
 /*
- * hablkd's view of resource name (RUN_DIR/NAME.json, which it replaces as it
- * changes) into buf, if a running hablkd wrote it. Returns buf or NULL.
+ * One resource of hablkadm status: a line for it, one for its peer (and the
+ * last error, and hablkd's view), or its JSON object. An event's object
+ * (events -j) leads with "event" and has no hablkd view.
  */
-static const char *hablkd_view(const char *name, char *buf, size_t len)
+static void print_res(struct hablk_pr *p, const struct hablk_status *s, bool event)
 {
-	char path[512];
-	size_t n;
-	FILE *f;
-	int pid;
+	char dev[32], uuid[17], proto[2] = { s->protocol, 0 };
 
-	snprintf(path, sizeof(path), "%s/%s.json", HABLKD_RUN_DIR, name);
-	f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, len - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	if (n < 2 || buf[0] != '{' || sscanf(buf, "{\"pid\":%d", &pid) != 1 || pid <= 0 ||
-	    (kill(pid, 0) && errno == ESRCH))
-		return NULL;	/* not ours, or its daemon is gone */
-	buf[strcspn(buf, "\n")] = 0;
-	return buf;
-}
-
-/* The string value of "key" in hablkd's flat JSON, or "-". */
-static const char *view_field(const char *view, const char *key, char *out, size_t len)
-{
-	char pat[64];
-	const char *p;
-	size_t n;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(view, pat);
-	if (!p)
-		return "-";
-	p += strlen(pat);
-	if (*p == '"')
-		n = strcspn(++p, "\"");
-	else
-		n = strcspn(p, ",}");
-	snprintf(out, len, "%.*s", (int)n, p);
-	return out;
-}
-
-static void print_json(FILE *f, const struct hablk_status *s, bool event)
-{
-	fprintf(f, "{");
-	if (event) {
-		fprintf(f, "\"event\":");
-		json_string(f, s->what);
-		fprintf(f, ",");
-	}
-	fprintf(f, "\"name\":");
-	json_string(f, s->name);
-	fprintf(f, ",\"minor\":%u,\"device\":\"/dev/hablk%u\",\"role\":\"%s\",\"disk\":\"%s\","
-		"\"quorum\":%s,\"suspended\":%s,\"managed\":%s,\"protocol\":\"%c\","
-		"\"size_kib\":%llu,\"current_uuid\":\"%016llx\",\"bitmap_granularity_kib\":%u,",
-		s->minor, s->minor, hablk_role_name(s->role), hablk_disk_name(s->disk),
-		s->quorum ? "true" : "false", s->suspended ? "true" : "false",
-		s->managed ? "true" : "false", s->protocol,
-		(unsigned long long)s->size_sectors / 2, (unsigned long long)s->current_uuid,
-		s->bm_block >> 10);
-	fprintf(f, "\"peers\":[{\"name\":");
-	json_string(f, s->peer_name);
-	fprintf(f, ",\"node_id\":%u,\"connection\":\"%s\",\"role\":\"%s\",\"disk\":\"%s\","
-		"\"replication\":\"%s\",\"out_of_sync_kib\":%llu,\"sync_done_percent\":%.1f,"
-		"\"sync_rate_kib_s\":%.0f,\"sync_eta_s\":%.0f,\"last_error\":",
-		s->peer_id, hablk_conn_name(s->conn), hablk_role_name(s->peer_role),
-		hablk_disk_name(s->peer_disk), hablk_repl_name(s->repl),
-		(unsigned long long)s->oos_sectors / 2, sync_percent(s), sync_rate(s), sync_eta(s));
-	json_string(f, s->last_error);
-	fprintf(f, "}]");
-	if (!event) {
-		char view[4096];
-
-		fprintf(f, ",\"hablkd\":%s", hablkd_view(s->name, view, sizeof(view)) ?: "null");
-	}
-	fprintf(f, "}");
-}
-
-static void print_text(FILE *f, const struct hablk_status *s)
-{
-	char view[4096], a[64], b[64], c[64], d[64], e[64];
-
-	fprintf(f, "%s role:%s disk:%s size:%lluKiB device:/dev/hablk%u protocol:%c",
-		s->name, hablk_role_name(s->role), hablk_disk_name(s->disk),
-		(unsigned long long)s->size_sectors / 2, s->minor, s->protocol);
+	snprintf(dev, sizeof(dev), "/dev/hablk%u", s->minor);
+	snprintf(uuid, sizeof(uuid), "%016llx", (unsigned long long)s->current_uuid);
+	hablk_pr_open_object(p, NULL);
+	if (event)
+		hablk_pr_string(p, HABLK_PR_JSON, "event", NULL, s->what);
+	hablk_pr_string(p, HABLK_PR_ANY, "name", "%s", s->name);
+	hablk_pr_uint(p, HABLK_PR_JSON, "minor", NULL, s->minor);
+	hablk_pr_string(p, HABLK_PR_JSON, "device", NULL, dev);
+	hablk_pr_string(p, HABLK_PR_ANY, "role", " role:%s", hablk_role_name(s->role));
+	hablk_pr_string(p, HABLK_PR_ANY, "disk", " disk:%s", hablk_disk_name(s->disk));
+	hablk_pr_u64(p, HABLK_PR_TEXT, NULL, " size:%lluKiB", s->size_sectors / 2);
+	hablk_pr_string(p, HABLK_PR_TEXT, NULL, " device:%s", dev);
+	hablk_pr_string(p, HABLK_PR_TEXT, NULL, " protocol:%s", proto);
 	if (s->managed || !s->quorum || s->suspended)
-		fprintf(f, " quorum:%s%s", s->quorum ? "yes" : "no",
-			s->suspended ? " suspended" : "");
-	fputc('\n', f);
-	fprintf(f, "  %s connection:%s role:%s disk:%s replication:%s out-of-sync:%lluKiB",
-		s->peer_name[0] ? s->peer_name : "peer", hablk_conn_name(s->conn),
-		hablk_role_name(s->peer_role), hablk_disk_name(s->peer_disk),
-		hablk_repl_name(s->repl), (unsigned long long)s->oos_sectors / 2);
-	if (syncing(s))
-		fprintf(f, " done:%.1f%% rate:%.0fKiB/s eta:%.0fs", sync_percent(s), sync_rate(s),
-			sync_eta(s));
-	fputc('\n', f);
-	if (s->last_error[0] && s->conn != HABLK_CONN_CONNECTED)
-		fprintf(f, "  last error: %s\n", s->last_error);
-	if (hablkd_view(s->name, view, sizeof(view)))
-		fprintf(f, "  hablkd: quorum:%s arbiter:%s vote:%s peer:%s fencing:%s\n",
-			view_field(view, "quorum", a, sizeof(a)), view_field(view, "arbiter", b, sizeof(b)),
-			view_field(view, "arbiter_vote", c, sizeof(c)),
-			view_field(view, "peer", d, sizeof(d)), view_field(view, "fencing", e, sizeof(e)));
+		hablk_pr_text(p, " quorum:%s%s", s->quorum ? "yes" : "no",
+			      s->suspended ? " suspended" : "");
+	hablk_pr_text(p, "\n");
+	hablk_pr_bool(p, HABLK_PR_JSON, "quorum", NULL, s->quorum);
+	hablk_pr_bool(p, HABLK_PR_JSON, "suspended", NULL, s->suspended);
+	hablk_pr_bool(p, HABLK_PR_JSON, "managed", NULL, s->managed);
+	hablk_pr_string(p, HABLK_PR_JSON, "protocol", NULL, proto);
+	hablk_pr_u64(p, HABLK_PR_JSON, "size_kib", NULL, s->size_sectors / 2);
+	hablk_pr_string(p, HABLK_PR_JSON, "current_uuid", NULL, uuid);
+	hablk_pr_uint(p, HABLK_PR_JSON, "bitmap_granularity_kib", NULL, s->bm_block >> 10);
+	print_peer(p, s);
+	if (!event)
+		print_view(p, s->name);
+	hablk_pr_close_object(p);
 }
 
 int cmd_status(const struct opts *o)
 {
 	struct hablk_status *v = NULL;
 	struct hablk_nl nl;
+	struct hablk_pr p;
 	size_t i, n = 0;
 	int ret;
 
@@ -176,35 +133,33 @@ int cmd_status(const struct opts *o)
 		ret = nl_failed(&nl, o->res ? o->res : "status");
 		goto out;
 	}
-	if (o->json) {
-		printf("{\"resources\":[");
-		for (i = 0; i < n; i++) {
-			if (i)
-				printf(",");
-			print_json(stdout, &v[i], false);
-		}
-		printf("]}\n");
-	} else {
-		for (i = 0; i < n; i++)
-			print_text(stdout, &v[i]);
-	}
+	hablk_pr_init(&p, stdout, o->json);
+	hablk_pr_open_object(&p, NULL);
+	hablk_pr_open_array(&p, "resources");
+	for (i = 0; i < n; i++)
+		print_res(&p, &v[i], false);
+	hablk_pr_close_array(&p);
+	hablk_pr_close_object(&p);
+	hablk_pr_end(&p);
 out:
 	free(v);
 	hablk_nl_close(&nl);
 	return ret;
 }
 
-static void print_event(const struct opts *o, const struct hablk_status *ev)
+/* A kernel event: one line, or (-j) the resource's JSON object with "event" first. */
+static void print_event(struct hablk_pr *p, const struct hablk_status *ev)
 {
-	if (o->json) {
-		print_json(stdout, ev, true);
-		putchar('\n');
+	if (p->json) {
+		print_res(p, ev, true);
+		hablk_pr_end(p);
 		return;
 	}
-	printf("%s %s role:%s disk:%s connection:%s peer-role:%s peer-disk:%s replication:%s\n",
-	       ev->what, ev->name, hablk_role_name(ev->role), hablk_disk_name(ev->disk),
-	       hablk_conn_name(ev->conn), hablk_role_name(ev->peer_role),
-	       hablk_disk_name(ev->peer_disk), hablk_repl_name(ev->repl));
+	hablk_pr_text(p, "%s %s role:%s disk:%s connection:%s peer-role:%s peer-disk:%s "
+		      "replication:%s\n", ev->what, ev->name, hablk_role_name(ev->role),
+		      hablk_disk_name(ev->disk), hablk_conn_name(ev->conn),
+		      hablk_role_name(ev->peer_role), hablk_disk_name(ev->peer_disk),
+		      hablk_repl_name(ev->repl));
 }
 
 /* First one "exists" line per resource, then one line per change. */
@@ -212,31 +167,35 @@ static void print_event(const struct opts *o, const struct hablk_status *ev)
 
 /* A resource's hablkd view as last printed by events. */
 struct view_seen {
-	char name[64];
-	char last[4096];
+	char name[HABLK_NAME_LEN];
+	char last[4096];	/* its JSON, or "null": no hablkd */
 };
 
-/* Print an "hablkd" event when the hablkd view of a resource changed (or went away). */
-static void print_view_change(const struct opts *o, struct view_seen *w)
+/* An "hablkd" event when the hablkd view of a resource changed (or went away). */
+static void print_view_change(struct hablk_pr *p, struct view_seen *w)
 {
-	char view[4096], a[64], b[64], c[64], d[64], e[64];
-	const char *now = hablkd_view(w->name, view, sizeof(view)) ?: "null";
+	struct hablk_view v;
+	bool have = !hablk_view_load(NULL, w->name, &v);
+	char *json = have ? hablk_view_json(&v) : NULL;
 
-	if (!strcmp(now, w->last))
+	if ((have && !json) || !strcmp(json ?: "null", w->last)) {
+		free(json);
 		return;
-	snprintf(w->last, sizeof(w->last), "%s", now);
-	if (o->json) {
-		printf("{\"event\":\"hablkd\",\"name\":");
-		json_string(stdout, w->name);
-		printf(",\"hablkd\":%s}\n", now);
-	} else if (!strcmp(now, "null")) {
-		printf("hablkd %s stopped\n", w->name);
-	} else {
-		printf("hablkd %s quorum:%s arbiter:%s vote:%s peer:%s fencing:%s\n", w->name,
-		       view_field(now, "quorum", a, sizeof(a)), view_field(now, "arbiter", b, sizeof(b)),
-		       view_field(now, "arbiter_vote", c, sizeof(c)),
-		       view_field(now, "peer", d, sizeof(d)), view_field(now, "fencing", e, sizeof(e)));
 	}
+	snprintf(w->last, sizeof(w->last), "%s", json ?: "null");
+	free(json);
+	hablk_pr_open_object(p, NULL);
+	hablk_pr_string(p, HABLK_PR_JSON, "event", NULL, "hablkd");
+	hablk_pr_string(p, HABLK_PR_ANY, "name", "hablkd %s", w->name);
+	if (have) {
+		hablk_view_print(p, "hablkd", &v);
+	} else {
+		hablk_pr_null(p, "hablkd");
+		hablk_pr_text(p, " stopped");
+	}
+	hablk_pr_close_object(p);
+	hablk_pr_text(p, "\n");
+	hablk_pr_end(p);
 }
 
 int cmd_events(const struct opts *o)
@@ -244,6 +203,7 @@ int cmd_events(const struct opts *o)
 	static struct view_seen views[MAX_VIEWS];
 	struct hablk_status ev, *v = NULL;
 	struct hablk_nl nl, events;
+	struct hablk_pr p;
 	size_t i, n = 0, nviews;
 	int ret;
 
@@ -263,9 +223,10 @@ int cmd_events(const struct opts *o)
 		goto out;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	hablk_pr_init(&p, stdout, o->json);
 	for (i = 0; i < n; i++) {
 		snprintf(v[i].what, sizeof(v[i].what), "exists");
-		print_event(o, &v[i]);
+		print_event(&p, &v[i]);
 	}
 	for (i = 0; i < MAX_VIEWS; i++)
 		strcpy(views[i].last, "null");	/* no hablkd: nothing to say */
@@ -275,14 +236,14 @@ int cmd_events(const struct opts *o)
 	/* kernel events as they come; hablkd's view, when it changes, within half a second */
 	while ((ret = hablk_nl_next_event(&events, &ev, 500)) >= 0) {
 		if (ret > 0) {
-			print_event(o, &ev);
+			print_event(&p, &ev);
 			for (i = 0; i < nviews && strcmp(views[i].name, ev.name); i++)
 				;
 			if (i == nviews && nviews < MAX_VIEWS)
 				snprintf(views[nviews++].name, sizeof(views[0].name), "%s", ev.name);
 		}
 		for (i = 0; i < nviews; i++)
-			print_view_change(o, &views[i]);
+			print_view_change(&p, &views[i]);
 	}
 	errorf("events: lost the kernel connection");
 	ret = EXIT_REFUSED;
