@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* arbiter.c - the arbiter's state file (load, atomic save) and its grant rule. */
 #define _DEFAULT_SOURCE		/* O_CLOEXEC, O_DIRECTORY, strtok_r() */
 

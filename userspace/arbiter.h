@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* arbiter.h - the arbiter's durable per-resource state (DIR/RES.state) and
  * the rule by which it gives its vote to one of two data nodes. */
 #ifndef HABLK_ARBITER_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* cmds.c - hablkadm subcommands that change state: create-md, up, and the
  * per-resource commands (down, primary, secondary, connect, disconnect). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* config.c - parse and check hablk.conf(5) files; IPv4/IPv6 address helpers. */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* config.h - hablk.conf(5) resources, nodes, arbiters; loading and lookup. */
 #ifndef HABLK_CONFIG_H
 #define HABLK_CONFIG_H

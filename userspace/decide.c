@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* decide.c - a data node's quorum, thaw, fence and promotion decisions (decide.h). */
 #include "decide.h"
 

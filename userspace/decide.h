@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* decide.h - what a data node's hablkd does about quorum, freezing, fencing and
  * promotion, as one pure function of what it knows (unit-tested as a table). */
 #ifndef HABLK_DECIDE_H

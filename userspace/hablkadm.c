@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* hablkadm.c - the administration tool: options, the table of subcommands,
  * and the helpers they share. See docs/hablkadm.8. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* hablkadm.h - what the hablkadm subcommands share: options and helpers. */
 #ifndef HABLKADM_H
 #define HABLKADM_H

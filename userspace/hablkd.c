@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* hablkd.c - the hablk daemon (docs/hablkd.8): options, the main loop, the UDP
  * sockets and the heartbeats; a data node's part and the arbiter's are in hablkd_*.c. */
 #define _GNU_SOURCE

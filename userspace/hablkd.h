@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* hablkd.h - what hablkd's files share: the daemon, the context of each resource
  * it serves, and the calls between the main loop and the parts. Internal. */
 #ifndef HABLKD_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* hablkd_arbiter.c - hablkd on the arbiter: who asks for its vote, whom it gives
  * it to (the record saved before the grant goes out), and when it takes it back. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* hablkd_data.c - hablkd on a data node: every tick the kernel's state, then
  * hablk_decide() says whether to tell it quorum, thaw, fence, promote or outdate. */
 #include <stdio.h>

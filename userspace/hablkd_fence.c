@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* hablkd_fence.c - a data node's fence-peer handler: started for a frozen primary
  * apart from its peer, reaped, killed when it hangs, retried when it fails. */
 #define _GNU_SOURCE		/* closefrom() */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* hash.c - SHA-256, HMAC-SHA256 and the constant-time compare of hash.h, by nettle. */
 #define _DEFAULT_SOURCE		/* explicit_bzero() */
 

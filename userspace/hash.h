@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* hash.h - SHA-256, HMAC-SHA256 and a constant-time compare for hablkd's
  * heartbeats: a thin wrapper over nettle (libnettle8, nettle-dev to build). */
 #ifndef HABLK_HASH_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* hbmsg.c - encode, authenticate and decode hablkd heartbeats; replay filter. */
 #define _DEFAULT_SOURCE		/* htobe64() and friends of <endian.h> */
 

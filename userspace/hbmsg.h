@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* hbmsg.h - the authenticated heartbeat datagram between hablkd instances:
  * wire layout, encode/decode, and the replay filter. */
 #ifndef HABLK_HBMSG_H

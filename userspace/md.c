@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* md.c - create-md: writes the superblock laid out in kernel/meta_format.h
  * and zeroes the activity log and bitmap, after checking the disk is unused. */
 #include <errno.h>

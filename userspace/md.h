@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* md.h - create-md: fresh hablk metadata on a backing disk. */
 #ifndef HABLK_MD_H
 #define HABLK_MD_H

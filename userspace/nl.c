@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* nl.c - generic netlink client for the "hablk" family: requests with the
  * kernel's extended-ack message, status dumps, event subscription. */
 #include <assert.h>

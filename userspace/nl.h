@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* nl.h - talking to hablk.ko over generic netlink (libnl-3): commands with
  * the kernel's error message, status snapshots, and the events group. */
 #ifndef HABLK_NL_H

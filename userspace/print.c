@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* print.c - the text-or-JSON printer of print.h: member separators, nesting
  * and string escaping in JSON mode, the callers' formats in text mode. */
 #include <assert.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* print.h - one call per field prints its text form or its JSON form, as iproute2's
  * json_print does: hablkadm status and events, and hablkd's RES.json. */
 #ifndef HABLK_PRINT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* quorum.c - voter liveness with flap damping and the majority rule (see quorum.h). */
 #include <string.h>
 

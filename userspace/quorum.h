@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* quorum.h - voter liveness from heartbeats, with flap damping, and the
  * majority rule; pure functions of the millisecond time the caller passes. */
 #ifndef HABLK_QUORUM_H

@@ -1,6 +1,6 @@
-/* sbsave.c - before a split-brain's losing node is resynced, save the blocks
- * it changed (its out-of-sync bitmap) as an image plus an index, so an
- * administrator can still recover them. */
+// SPDX-License-Identifier: GPL-2.0
+/* sbsave.c - the blocks a split-brain's losing node changed (its out-of-sync bitmap),
+ * saved as an image plus an index before its resync, so they can still be recovered. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* status.c - hablkadm status (text and JSON), events, and the wait-*
  * commands, which subscribe to events before they look, so nothing is missed. */
 #include <stdio.h>

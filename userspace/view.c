@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* view.c - hablkd's view of a resource: printed (text or JSON) with print.h,
  * parsed back with json-c, loaded from RUN_DIR/RES.json. */
 #define _GNU_SOURCE		/* open_memstream() */

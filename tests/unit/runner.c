@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* runner.c - the unit tests' one main(): every suite of suites.h in one check(3)
  * runner, or only those named: test_all [SUITE [TCASE]]. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* suites.h - the check(3) suites of the unit tests, one per test_NAME.c,
  * all run by runner.c's main(). */
 #ifndef HABLK_TEST_SUITES_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* test_config.c - check(3) unit tests of userspace/config.c (hablk.conf(5)). */
 #define _POSIX_C_SOURCE 200809L
 

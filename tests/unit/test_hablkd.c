@@ -1,6 +1,6 @@
-/* test_hablkd.c - check(3) unit tests of hablkd's pure logic: SHA-256/HMAC (nettle's, wrapped),
- * heartbeat messages and replay filter, quorum timing, arbiter store and vote,
- * a data node's decisions. */
+// SPDX-License-Identifier: GPL-2.0
+/* test_hablkd.c - check(3) unit tests of hablkd's pure parts: SHA-256/HMAC, heartbeats
+ * and the replay filter, quorum timing, the arbiter's store and vote, decisions. */
 #define _DEFAULT_SOURCE		/* mkdtemp(), htobe32() */
 
 #include <check.h>

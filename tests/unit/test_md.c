@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* test_md.c - check(3) unit tests of kernel/meta_format.h and userspace/md.c (create-md). */
 #define _GNU_SOURCE
 

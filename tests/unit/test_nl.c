@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* test_nl.c - check(3) unit tests of userspace/nl.c's reading of status replies
  * and events: every attribute to its field, and malformed messages rejected. */
 #include <check.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* test_print.c - check(3) unit tests of userspace/print.c: the text-or-JSON printer
  * (nesting, member separators, string escaping, number forms). */
 #define _GNU_SOURCE		/* open_memstream() */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* test_sync_rules.c - check(3) unit tests of kernel/sync_rules.c (sync decision at connect). */
 #include <check.h>
 #include <stdbool.h>

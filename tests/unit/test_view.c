@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* test_view.c - check(3) unit tests of userspace/view.c: hablkd's RES.json printed,
  * parsed back (json-c) and loaded, and what is not such a view rejected. */
 #define _GNU_SOURCE		/* open_memstream(), mkdtemp() */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* test_wire.c - check(3) unit tests of kernel/wire.h (the replication wire format). */
 #define _DEFAULT_SOURCE		/* htobe16() and friends of <endian.h> */
 
