@@ -88,7 +88,7 @@ static void member(struct hablk_pr *p, const char *key)
 	}
 }
 
-static void open_(struct hablk_pr *p, const char *key, char c)
+static void open_nest(struct hablk_pr *p, const char *key, char c)
 {
 	if (!p->json)
 		return;
@@ -99,7 +99,7 @@ static void open_(struct hablk_pr *p, const char *key, char c)
 	p->more &= ~(1u << p->depth);
 }
 
-static void close_(struct hablk_pr *p, char c)
+static void close_nest(struct hablk_pr *p, char c)
 {
 	if (!p->json)
 		return;
@@ -108,10 +108,10 @@ static void close_(struct hablk_pr *p, char c)
 	fputc(c, p->f);
 }
 
-void hablk_pr_open_object(struct hablk_pr *p, const char *key) { open_(p, key, '{'); }
-void hablk_pr_close_object(struct hablk_pr *p) { close_(p, '}'); }
-void hablk_pr_open_array(struct hablk_pr *p, const char *key) { open_(p, key, '['); }
-void hablk_pr_close_array(struct hablk_pr *p) { close_(p, ']'); }
+void hablk_pr_open_object(struct hablk_pr *p, const char *key) { open_nest(p, key, '{'); }
+void hablk_pr_close_object(struct hablk_pr *p) { close_nest(p, '}'); }
+void hablk_pr_open_array(struct hablk_pr *p, const char *key) { open_nest(p, key, '['); }
+void hablk_pr_close_array(struct hablk_pr *p) { close_nest(p, ']'); }
 
 /* Does a call to this form print? In JSON mode it starts the member too. */
 static bool json_field(struct hablk_pr *p, enum hablk_pr_to to, const char *key)
