@@ -402,7 +402,7 @@ static int loop(struct hablkd *d)
 {
 	struct pollfd pfd[HABLKD_MAX_WATCH];
 	uint64_t next = 0, now;
-	int i, n;
+	int i, n, nfds;
 
 	while (!stop) {
 		now = now_ms();
@@ -410,15 +410,16 @@ static int loop(struct hablkd *d)
 			tick(d, now);
 			next = now + TICK_MS;
 		}
-		for (i = 0; i < d->nwatch; i++)		/* what is watched may have grown */
+		nfds = d->nwatch;	/* a watch added meanwhile is polled next turn */
+		for (i = 0; i < nfds; i++)
 			pfd[i] = (struct pollfd){ .fd = d->watch[i].fd, .events = POLLIN };
-		n = poll(pfd, (nfds_t)d->nwatch, (int)(next - now));
+		n = poll(pfd, (nfds_t)nfds, (int)(next - now));
 		if (n < 0 && errno != EINTR) {
 			hablkd_log(LOG_ERR, "poll: %s", strerror(errno));
 			return 1;
 		}
 		now = now_ms();
-		for (i = 0; n > 0 && i < d->nwatch; i++)
+		for (i = 0; n > 0 && i < nfds; i++)
 			if (pfd[i].revents & POLLIN)
 				d->watch[i].fn(d, d->watch[i].arg, now);
 	}
