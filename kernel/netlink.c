@@ -219,20 +219,16 @@ static int do_secondary(struct hablk_resource *res, struct genl_info *info)
 
 static int do_connect(struct hablk_resource *res, struct genl_info *info)
 {
+	int ret = 0;
+
 	if (nla_get_flag(info->attrs[HABLK_A_DISCARD_MY_DATA])) {
-		if (res->role == HABLK_ROLE_PRIMARY) {
-			NL_SET_ERR_MSG(info->extack, "a primary cannot discard its data; make it secondary");
-			return -EBUSY;
-		}
-		if (READ_ONCE(res->conn) == HABLK_CONN_CONNECTED) {
-			NL_SET_ERR_MSG(info->extack, "already connected: nothing to discard");
-			return -EBUSY;
-		}
-		spin_lock_irq(&res->state_lock);
-		res->discard_my_data = true;
-		spin_unlock_irq(&res->state_lock);
+		hablk_state_lock(res);
+		ret = hablk_state_allows(res, HABLK_OP_DISCARD_MY_DATA, 0, info->extack);
+		if (!ret)
+			res->st.discard_my_data = true;
+		hablk_state_unlock(res, NULL);
 	}
-	return hablk_conn_start(res);
+	return ret ?: hablk_conn_start(res);
 }
 
 static int do_disconnect(struct hablk_resource *res, struct genl_info *info)
@@ -274,7 +270,8 @@ static int do_outdate(struct hablk_resource *res, struct genl_info *info)
 	return hablk_state_outdate(res, info->extack);
 }
 
-static int (*const res_cmds[])(struct hablk_resource *, struct genl_info *) = {
+/* Commands that name one resource, by command; a command without a row is refused. */
+static int (*const res_cmds[__HABLK_CMD_MAX])(struct hablk_resource *, struct genl_info *) = {
 	[HABLK_CMD_SET_QUORUM] = do_set_quorum,
 	[HABLK_CMD_OUTDATE] = do_outdate,
 	[HABLK_CMD_RESIZE] = do_resize,
@@ -295,6 +292,8 @@ static int hablk_nl_res_cmd(struct sk_buff *skb, struct genl_info *info)
 	struct hablk_resource *res;
 	int ret;
 
+	if (cmd >= ARRAY_SIZE(res_cmds) || !res_cmds[cmd])
+		return -EOPNOTSUPP;
 	mutex_lock(&hablk_cfg_mutex);
 	res = named(info);
 	ret = IS_ERR(res) ? PTR_ERR(res) : res_cmds[cmd](res, info);
@@ -308,30 +307,27 @@ static int fill_res(struct sk_buff *skb, struct hablk_resource *res, u32 portid,
 	u8 role, disk, conn, repl, peer_role, peer_disk;
 	bool frozen, link_lost;
 	u64 current_uuid, total, done, oos, elapsed;
-	char err[sizeof(res->last_error)];
+	char err[sizeof(res->st.last_error)];
 	struct nlattr *peer;
 	void *hdr;
 
 	/* one snapshot: a freeze for a lost link is never seen without the loss */
-	spin_lock_irq(&res->defer_lock);
-	frozen = res->frozen;
-	link_lost = res->link_lost;
-	spin_unlock_irq(&res->defer_lock);
-	spin_lock_irq(&res->state_lock);
-	role = res->role;
-	disk = res->disk;
-	conn = res->conn;
-	repl = res->repl;
-	peer_role = res->peer_role;
-	peer_disk = res->peer_disk;
-	current_uuid = res->gen.current_uuid;
-	memcpy(err, res->last_error, sizeof(err));
-	total = res->sync_total;
-	done = min_t(u64, atomic64_read(&res->sync_done), total);
-	elapsed = jiffies_to_msecs(jiffies - res->sync_start);
-	if (repl == HABLK_REPL_SYNC_SOURCE && res->sync_paused)
+	hablk_quorum_snapshot(res, &frozen, &link_lost);
+	spin_lock_irq(&res->st.lock);
+	role = res->st.role;
+	disk = res->st.disk;
+	conn = res->st.conn;
+	repl = res->st.repl;
+	peer_role = res->st.peer_role;
+	peer_disk = res->st.peer_disk;
+	current_uuid = res->st.gen.current_uuid;
+	memcpy(err, res->st.last_error, sizeof(err));
+	total = res->sync.total;
+	done = min_t(u64, atomic64_read(&res->sync.done), total);
+	elapsed = jiffies_to_msecs(jiffies - res->sync.start);
+	if (repl == HABLK_REPL_SYNC_SOURCE && res->sync.paused)
 		repl = HABLK_REPL_PAUSED;
-	spin_unlock_irq(&res->state_lock);
+	spin_unlock_irq(&res->st.lock);
 	if (link_lost && conn == HABLK_CONN_CONNECTED)
 		conn = HABLK_CONN_CONNECTING;	/* being torn down */
 	oos = hablk_bm_weight(res) * hablk_bm_block_sectors(res);
@@ -348,9 +344,9 @@ static int fill_res(struct sk_buff *skb, struct hablk_resource *res, u32 portid,
 	    nla_put_u8(skb, HABLK_A_ROLE, role) ||
 	    nla_put_u8(skb, HABLK_A_DISK_STATE, disk) ||
 	    nla_put_u8(skb, HABLK_A_SUSPENDED, frozen) ||
-	    nla_put_u8(skb, HABLK_A_QUORUM, READ_ONCE(res->quorum)) ||
-	    nla_put_u8(skb, HABLK_A_MANAGED, READ_ONCE(res->managed)) ||
-	    nla_put_u64_64bit(skb, HABLK_A_SIZE_SECTORS, res->size_sectors, HABLK_A_PAD) ||
+	    nla_put_u8(skb, HABLK_A_QUORUM, READ_ONCE(res->quorum.have)) ||
+	    nla_put_u8(skb, HABLK_A_MANAGED, READ_ONCE(res->quorum.managed)) ||
+	    nla_put_u64_64bit(skb, HABLK_A_SIZE_SECTORS, res->dev.size_sectors, HABLK_A_PAD) ||
 	    nla_put_u64_64bit(skb, HABLK_A_CURRENT_UUID, current_uuid, HABLK_A_PAD) ||
 	    (res->bm.nbits && nla_put_u32(skb, HABLK_A_BM_BLOCK,
 					  hablk_bm_block_sectors(res) << SECTOR_SHIFT)) ||
