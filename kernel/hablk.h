@@ -129,6 +129,7 @@ enum hablk_op {
  */
 struct hablk_st {
 	spinlock_t lock;
+
 	struct_group_tagged(hablk_state, cur,
 		u8 role;		/* enum hablk_role */
 		u8 disk;		/* enum hablk_disk_state */
@@ -163,8 +164,8 @@ struct hablk_st {
 
 void hablk_state_init(struct hablk_resource *res);
 void hablk_state_set(struct hablk_resource *res, enum hablk_state_field f, u8 val);
-void hablk_state_lock(struct hablk_resource *res);
-void hablk_state_unlock(struct hablk_resource *res, const char *why);
+void hablk_state_lock(struct hablk_resource *res) __acquires(&res->st.lock);
+void hablk_state_unlock(struct hablk_resource *res, const char *why) __releases(&res->st.lock);
 void hablk_state_change(struct hablk_resource *res, enum hablk_state_field f, u8 val,
 			const char *why);
 int hablk_state_allows(struct hablk_resource *res, enum hablk_op op, u32 opf,

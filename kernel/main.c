@@ -152,6 +152,55 @@ static void resource_free(struct hablk_resource *res)
 	hablk_obj_put(HABLK_OBJ_RESOURCE);
 }
 
+/* What a resource needs before its disk: the link's MAC, a work queue, request pools. */
+static int resource_setup(struct hablk_resource *res, struct netlink_ext_ack *extack)
+{
+	int ret;
+
+	res->hmac = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	if (IS_ERR(res->hmac)) {
+		NL_SET_ERR_MSG(extack, "hmac(sha256) is not available");
+		return PTR_ERR(res->hmac);
+	}
+	ret = crypto_shash_setkey(res->hmac, res->cfg.secret, res->cfg.secret_len);
+	if (ret)
+		goto err_hmac;
+	res->wq = alloc_workqueue("hablk_%s", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0, res->cfg.name);
+	if (!res->wq) {
+		ret = -ENOMEM;
+		goto err_hmac;
+	}
+	ret = hablk_req_init(res);
+	if (ret)
+		goto err_wq;
+	ret = hablk_rx_init(res);
+	if (ret)
+		goto err_req;
+	ret = hablk_send_init(res);
+	if (ret)
+		goto err_rx;
+	return 0;
+
+err_rx:
+	hablk_rx_exit(res);
+err_req:
+	hablk_req_exit(res);
+err_wq:
+	destroy_workqueue(res->wq);
+err_hmac:
+	crypto_free_shash(res->hmac);
+	return ret;
+}
+
+static void resource_unsetup(struct hablk_resource *res)
+{
+	hablk_send_exit(res);
+	hablk_rx_exit(res);
+	hablk_req_exit(res);
+	destroy_workqueue(res->wq);
+	crypto_free_shash(res->hmac);
+}
+
 int hablk_resource_up(struct hablk_config *cfg, struct net *net,
 		      struct netlink_ext_ack *extack)
 {
@@ -170,33 +219,12 @@ int hablk_resource_up(struct hablk_config *cfg, struct net *net,
 	res = resource_alloc(cfg, net);
 	if (!res)
 		return -ENOMEM;
-
-	res->hmac = crypto_alloc_shash("hmac(sha256)", 0, 0);
-	if (IS_ERR(res->hmac)) {
-		ret = PTR_ERR(res->hmac);
-		NL_SET_ERR_MSG(extack, "hmac(sha256) is not available");
+	ret = resource_setup(res, extack);
+	if (ret)
 		goto err_free;
-	}
-	ret = crypto_shash_setkey(res->hmac, cfg->secret, cfg->secret_len);
-	if (ret)
-		goto err_hmac;
-	res->wq = alloc_workqueue("hablk_%s", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0, cfg->name);
-	if (!res->wq) {
-		ret = -ENOMEM;
-		goto err_hmac;
-	}
-	ret = hablk_req_init(res);
-	if (ret)
-		goto err_wq;
-	ret = hablk_rx_init(res);
-	if (ret)
-		goto err_req;
-	ret = hablk_send_init(res);
-	if (ret)
-		goto err_rx;
 	ret = hablk_backing_open(res, extack);
 	if (ret)
-		goto err_send;
+		goto err_setup;
 	ret = hablk_device_create(res);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "cannot create the block device");
@@ -221,16 +249,8 @@ err_device:
 	hablk_device_destroy(res);
 err_backing:
 	hablk_backing_close(res);
-err_send:
-	hablk_send_exit(res);
-err_rx:
-	hablk_rx_exit(res);
-err_req:
-	hablk_req_exit(res);
-err_wq:
-	destroy_workqueue(res->wq);
-err_hmac:
-	crypto_free_shash(res->hmac);
+err_setup:
+	resource_unsetup(res);
 err_free:
 	resource_free(res);
 	return ret;
@@ -260,11 +280,7 @@ int hablk_resource_down(struct hablk_resource *res, bool force,
 	hablk_genl_event(res, "down");
 	hablk_device_destroy(res);
 	hablk_backing_close(res);
-	hablk_send_exit(res);
-	hablk_rx_exit(res);
-	hablk_req_exit(res);
-	destroy_workqueue(res->wq);
-	crypto_free_shash(res->hmac);
+	resource_unsetup(res);
 	pr_info("%s: down\n", res->cfg.name);
 	resource_free(res);
 	return 0;

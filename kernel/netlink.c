@@ -82,11 +82,57 @@ static int get_ms(struct genl_info *info, int attr, u32 def, u32 min, u32 max, u
 	return 0;
 }
 
+/* The policies of a resource: after-sb, integrity, quorum, promotion, saves. */
+static int parse_options(struct genl_info *info, struct hablk_config *cfg)
+{
+	struct nlattr **a = info->attrs;
+
+	if (a[HABLK_A_AFTER_SB])
+		cfg->after_sb = nla_get_u8(a[HABLK_A_AFTER_SB]);
+	if (a[HABLK_A_DATA_INTEGRITY])
+		cfg->data_integrity = nla_get_u8(a[HABLK_A_DATA_INTEGRITY]);
+	if (a[HABLK_A_CSUM_RESYNC])
+		cfg->csum_resync = nla_get_u8(a[HABLK_A_CSUM_RESYNC]);
+	if (a[HABLK_A_ON_NO_QUORUM])
+		cfg->on_no_quorum = nla_get_u8(a[HABLK_A_ON_NO_QUORUM]);
+	if (a[HABLK_A_AUTO_PROMOTE])
+		cfg->auto_promote = nla_get_u8(a[HABLK_A_AUTO_PROMOTE]);
+	if (a[HABLK_A_SB_SAVE_DIR])
+		nla_strscpy(cfg->sb_save_dir, a[HABLK_A_SB_SAVE_DIR], sizeof(cfg->sb_save_dir));
+	if (a[HABLK_A_HELPER])
+		nla_strscpy(cfg->helper, a[HABLK_A_HELPER], sizeof(cfg->helper));
+	if ((cfg->sb_save_dir[0] && cfg->sb_save_dir[0] != '/') ||
+	    (cfg->helper[0] && cfg->helper[0] != '/')) {
+		NL_SET_ERR_MSG(info->extack, "split-brain save dir and helper must be absolute paths");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The replication link: both addresses, one family, and its timings. */
+static int parse_link(struct genl_info *info, struct hablk_config *cfg)
+{
+	struct nlattr **a = info->attrs;
+	int la, pa;
+
+	la = parse_addr(a[HABLK_A_LOCAL_ADDR], &cfg->local_addr);
+	pa = parse_addr(a[HABLK_A_PEER_ADDR], &cfg->peer_addr);
+	if (!la || la != pa) {
+		NL_SET_ERR_MSG(info->extack, "addresses must be IPv4 or IPv6 of one family, with ports");
+		return -EINVAL;
+	}
+	cfg->addr_len = la;
+	return get_ms(info, HABLK_A_PING_INT_MS, 1000, 10, 600000, &cfg->ping_int_ms) ?:
+	       get_ms(info, HABLK_A_PING_TIMEOUT_MS, 2000, 10, 600000, &cfg->ping_timeout_ms) ?:
+	       get_ms(info, HABLK_A_CONNECT_INT_MS, 200, 10, 600000, &cfg->connect_int_ms) ?:
+	       get_ms(info, HABLK_A_CONNECT_MAX_MS, 5000, 10, 600000, &cfg->connect_max_ms);
+}
+
+/* HABLK_CMD_UP's attributes into a configuration, each checked. */
 static int parse_up(struct genl_info *info, struct hablk_config *cfg)
 {
 	struct nlattr **a = info->attrs;
 	struct netlink_ext_ack *extack = info->extack;
-	int la, pa;
 
 	if (GENL_REQ_ATTR_CHECK(info, HABLK_A_RES_NAME) ||
 	    GENL_REQ_ATTR_CHECK(info, HABLK_A_MINOR) ||
@@ -135,36 +181,7 @@ static int parse_up(struct genl_info *info, struct hablk_config *cfg)
 				    "meta-disk must be an absolute path of another device");
 		return -EINVAL;
 	}
-	if (a[HABLK_A_AFTER_SB])
-		cfg->after_sb = nla_get_u8(a[HABLK_A_AFTER_SB]);
-	if (a[HABLK_A_DATA_INTEGRITY])
-		cfg->data_integrity = nla_get_u8(a[HABLK_A_DATA_INTEGRITY]);
-	if (a[HABLK_A_CSUM_RESYNC])
-		cfg->csum_resync = nla_get_u8(a[HABLK_A_CSUM_RESYNC]);
-	if (a[HABLK_A_ON_NO_QUORUM])
-		cfg->on_no_quorum = nla_get_u8(a[HABLK_A_ON_NO_QUORUM]);
-	if (a[HABLK_A_AUTO_PROMOTE])
-		cfg->auto_promote = nla_get_u8(a[HABLK_A_AUTO_PROMOTE]);
-	if (a[HABLK_A_SB_SAVE_DIR])
-		nla_strscpy(cfg->sb_save_dir, a[HABLK_A_SB_SAVE_DIR], sizeof(cfg->sb_save_dir));
-	if (a[HABLK_A_HELPER])
-		nla_strscpy(cfg->helper, a[HABLK_A_HELPER], sizeof(cfg->helper));
-	if ((cfg->sb_save_dir[0] && cfg->sb_save_dir[0] != '/') ||
-	    (cfg->helper[0] && cfg->helper[0] != '/')) {
-		NL_SET_ERR_MSG(extack, "split-brain save dir and helper must be absolute paths");
-		return -EINVAL;
-	}
-	la = parse_addr(a[HABLK_A_LOCAL_ADDR], &cfg->local_addr);
-	pa = parse_addr(a[HABLK_A_PEER_ADDR], &cfg->peer_addr);
-	if (!la || la != pa) {
-		NL_SET_ERR_MSG(extack, "addresses must be IPv4 or IPv6 of one family, with ports");
-		return -EINVAL;
-	}
-	cfg->addr_len = la;
-	return get_ms(info, HABLK_A_PING_INT_MS, 1000, 10, 600000, &cfg->ping_int_ms) ?:
-	       get_ms(info, HABLK_A_PING_TIMEOUT_MS, 2000, 10, 600000, &cfg->ping_timeout_ms) ?:
-	       get_ms(info, HABLK_A_CONNECT_INT_MS, 200, 10, 600000, &cfg->connect_int_ms) ?:
-	       get_ms(info, HABLK_A_CONNECT_MAX_MS, 5000, 10, 600000, &cfg->connect_max_ms);
+	return parse_options(info, cfg) ?: parse_link(info, cfg);
 }
 
 static int hablk_nl_up(struct sk_buff *skb, struct genl_info *info)

@@ -11,7 +11,7 @@
 #include <net/tcp.h>
 #include "hablk.h"
 
-unsigned int hablk_fault_corrupt_rx;
+static unsigned int hablk_fault_corrupt_rx;
 module_param_named(fault_corrupt_rx, hablk_fault_corrupt_rx, uint, 0644);
 MODULE_PARM_DESC(fault_corrupt_rx,
 		 "fault injection for tests: flip a bit in every Nth checksummed data packet received (0: off)");
@@ -347,83 +347,95 @@ static int recv_bitmap(struct hablk_resource *res, u32 len)
 }
 
 /* The data stream, until the connection fails. */
-int hablk_receive_loop(struct hablk_resource *res)
+/* The peer's SYNC_DONE: once every write it sent is on our disk. */
+static int recv_sync_done(struct hablk_resource *res, u32 len)
+{
+	struct hablk_p_sync_done sd;
+	int ret;
+
+	ret = recv_body(res, &sd, sizeof(sd), len);
+	if (ret)
+		return ret;
+	wait_event(res->rx.wait, !atomic_read(&res->rx.inflight) ||
+		   atomic_read(&res->conn.failed));
+	return hablk_sync_target_done(res, be64_to_cpu(sd.uuid));
+}
+
+/* The peer's VERIFY_DONE: its uuid field carries how many blocks differ. */
+static int recv_verify_done(struct hablk_resource *res, u32 len)
+{
+	struct hablk_p_sync_done vd;
+	int ret;
+
+	ret = recv_body(res, &vd, sizeof(vd), len);
+	if (ret)
+		return ret;
+	if (READ_ONCE(res->st.repl) != HABLK_REPL_VERIFY_TARGET)
+		return -EPROTO;
+	pr_info("%s: online verify by the peer done: %llu blocks differ\n",
+		res->cfg.name, (unsigned long long)be64_to_cpu(vd.uuid));
+	hablk_state_change(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED, "verify-done");
+	return 0;
+}
+
+/* One packet of the data stream, its header read. */
+static int recv_packet(struct hablk_resource *res, int type, u32 len)
 {
 	union {
 		struct hablk_p_state st;
 		struct hablk_p_sync_start ss;
-		struct hablk_p_sync_done sd;
 	} b;
+
+	switch (type) {
+	case HABLK_P_DATA:
+	case HABLK_P_SYNC_DATA:
+		return recv_write(res, len, type == HABLK_P_SYNC_DATA);
+	case HABLK_P_STATE:
+		return recv_body(res, &b.st, sizeof(b.st), len) ?:
+		       hablk_state_peer_update(res, &b.st, false);
+	case HABLK_P_SYNC_START:
+		return recv_body(res, &b.ss, sizeof(b.ss), len) ?:
+		       hablk_sync_target_begin(res, be64_to_cpu(b.ss.total_sectors),
+					       be64_to_cpu(b.ss.uuid), false);
+	case HABLK_P_SYNC_DONE:
+		return recv_sync_done(res, len);
+	case HABLK_P_ROLE_REQ:
+		return recv_role_req(res, len);
+	case HABLK_P_BITMAP:
+		return recv_bitmap(res, len);
+	case HABLK_P_VERIFY_START:
+		return recv_body(res, &b.ss, sizeof(b.ss), len) ?:
+		       hablk_verify_target_begin(res, be64_to_cpu(b.ss.total_sectors));
+	case HABLK_P_VERIFY_REQ:
+		return hablk_verify_serve(res, len);
+	case HABLK_P_VERIFY_DONE:
+		return recv_verify_done(res, len);
+	case HABLK_P_READ_REQ:
+		return hablk_read_serve(res, len);
+	case HABLK_P_READ_REPLY:
+		return hablk_read_reply(res, len);
+	default:
+		return -EPROTO;
+	}
+}
+
+int hablk_receive_loop(struct hablk_resource *res)
+{
 	struct hablk_hdr h;
+	int ret, type = 0;
 	u32 len;
-	int ret, type;
 
 	res->rx.head = 0;	/* a new connection: nothing read ahead */
 	res->rx.tail = 0;
-	for (;;) {
+	do {
 		if (!hablk_data_pending(res))
 			hablk_ack_push(res);
 		ret = data_recv_hdr(res, &h);
 		if (ret)
 			break;
 		type = hablk_hdr_decode(&h, &len);
-		switch (type) {
-		case HABLK_P_DATA:
-		case HABLK_P_SYNC_DATA:
-			ret = recv_write(res, len, type == HABLK_P_SYNC_DATA);
-			break;
-		case HABLK_P_STATE:
-			ret = recv_body(res, &b.st, sizeof(b.st), len) ?:
-			      hablk_state_peer_update(res, &b.st, false);
-			break;
-		case HABLK_P_SYNC_START:
-			ret = recv_body(res, &b.ss, sizeof(b.ss), len) ?:
-			      hablk_sync_target_begin(res, be64_to_cpu(b.ss.total_sectors),
-						      be64_to_cpu(b.ss.uuid), false);
-			break;
-		case HABLK_P_SYNC_DONE:
-			ret = recv_body(res, &b.sd, sizeof(b.sd), len);
-			if (ret)
-				break;
-			wait_event(res->rx.wait, !atomic_read(&res->rx.inflight) ||
-				   atomic_read(&res->conn.failed));
-			ret = hablk_sync_target_done(res, be64_to_cpu(b.sd.uuid));
-			break;
-		case HABLK_P_ROLE_REQ:
-			ret = recv_role_req(res, len);
-			break;
-		case HABLK_P_BITMAP:
-			ret = recv_bitmap(res, len);
-			break;
-		case HABLK_P_VERIFY_START:
-			ret = recv_body(res, &b.ss, sizeof(b.ss), len) ?:
-			      hablk_verify_target_begin(res, be64_to_cpu(b.ss.total_sectors));
-			break;
-		case HABLK_P_VERIFY_REQ:
-			ret = hablk_verify_serve(res, len);
-			break;
-		case HABLK_P_READ_REQ:
-			ret = hablk_read_serve(res, len);
-			break;
-		case HABLK_P_READ_REPLY:
-			ret = hablk_read_reply(res, len);
-			break;
-		case HABLK_P_VERIFY_DONE:
-			ret = recv_body(res, &b.sd, sizeof(b.sd), len);
-			if (!ret && READ_ONCE(res->st.repl) != HABLK_REPL_VERIFY_TARGET)
-				ret = -EPROTO;
-			if (!ret) {
-				pr_info("%s: online verify by the peer done: %llu blocks differ\n",
-					res->cfg.name, (unsigned long long)be64_to_cpu(b.sd.uuid));
-				hablk_state_change(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED, "verify-done");
-			}
-			break;
-		default:
-			ret = -EPROTO;
-		}
-		if (ret)
-			break;
-	}
+		ret = recv_packet(res, type, len);
+	} while (!ret);
 	if (ret == -EPROTO) {
 		pr_warn_ratelimited("%s: malformed or unexpected packet from peer (type %d)\n",
 				    res->cfg.name, type);

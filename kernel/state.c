@@ -277,12 +277,14 @@ void hablk_state_set(struct hablk_resource *res, enum hablk_state_field f, u8 va
 }
 
 void hablk_state_lock(struct hablk_resource *res)
+	__acquires(&res->st.lock)
 {
 	spin_lock_irq(&res->st.lock);
 }
 
 /* Drop st.lock; announce what changed under it as @why (else the first field's name). */
 void hablk_state_unlock(struct hablk_resource *res, const char *why)
+	__releases(&res->st.lock)
 {
 	const char *changed = res->st.changed;
 

@@ -168,26 +168,23 @@ static int sync_source_fn(void *arg)
 	return 0;
 }
 
-/* Send every out-of-sync block to the peer (the sync or verify thread). */
-void hablk_sync_run(struct hablk_resource *res)
+/*
+ * Announce the sync to the target (SYNC_START) with what it covers; the
+ * bitmap is on disk first: it then covers, even after a crash here,
+ * whatever the target may still lack, so an interrupted sync can resume
+ * from it (SYNC_START's uuid). With checksum-resync, the digest pass.
+ */
+static int sync_begin(struct hablk_resource *res)
 {
+	u32 bs = hablk_bm_block_sectors(res);
 	struct hablk_p_sync_start ss;
-	struct hablk_p_sync_done sd;
-	u32 bs = hablk_bm_block_sectors(res), run;
-	u64 block = 0, nblocks = DIV_ROUND_UP_ULL(res->dev.size_sectors, bs);
-	unsigned long bm_written;
-	int ret = 0;
+	int ret;
 
-	/*
-	 * On disk before the target can take a chunk: the bitmap then covers,
-	 * even after a crash here, whatever the target may still lack, so an
-	 * interrupted sync can resume from it (SYNC_START's uuid).
-	 */
-	if (hablk_bm_write(res)) {
+	ret = hablk_bm_write(res);
+	if (ret) {
 		hablk_conn_fail(res, "cannot write the bitmap");
-		return;
+		return -ENOTCONN;
 	}
-	bm_written = jiffies;
 	res->sync.total = hablk_bm_weight(res) * bs;
 	res->sync.start = jiffies;
 	atomic64_set(&res->sync.done, 0);
@@ -203,12 +200,27 @@ void hablk_sync_run(struct hablk_resource *res)
 			pr_info("%s: checksum-resync: %llu KiB differ and will be sent\n",
 				res->cfg.name, (unsigned long long)hablk_bm_weight(res) * bs / 2);
 	}
-	while (!ret) {
+	return ret;
+}
+
+/*
+ * Send every out-of-sync block, in runs of up to one chunk, pass after
+ * pass, until the bitmap is empty and every chunk is acked. 0 when done,
+ * -ENOTCONN when the link went (or the thread is stopped), or an error.
+ */
+static int sync_passes(struct hablk_resource *res)
+{
+	u32 bs = hablk_bm_block_sectors(res), run;
+	u64 block = 0, nblocks = DIV_ROUND_UP_ULL(res->dev.size_sectors, bs);
+	unsigned long bm_written = jiffies;
+	int ret;
+
+	for (;;) {
 		wait_event_timeout(res->sync.wait, sync_should_stop(res) ||
 				   (!READ_ONCE(res->sync.paused) &&
 				    atomic_read(&res->sync.inflight) < sync_window(res)), HZ / 10);
 		if (sync_should_stop(res))
-			return;
+			return -ENOTCONN;
 		/*
 		 * Progress to disk, every period and while paused (only pages
 		 * that changed: none once the chunks in flight are acked), so
@@ -231,16 +243,27 @@ void hablk_sync_run(struct hablk_resource *res)
 			wait_event(res->sync.wait, sync_should_stop(res) ||
 				   !atomic_read(&res->sync.inflight));
 			if (sync_should_stop(res))
-				return;
+				return -ENOTCONN;
 			if (!hablk_bm_weight(res))
-				break;
+				return 0;
 			block = 0;
 			continue;
 		}
 		ret = sync_chunk(res, block * bs,
 				 min_t(u64, run * bs, res->dev.size_sectors - block * bs) << SECTOR_SHIFT);
+		if (ret)
+			return ret;
 		block += run;
 	}
+}
+
+/* Send every out-of-sync block to the peer (the sync or verify thread). */
+void hablk_sync_run(struct hablk_resource *res)
+{
+	struct hablk_p_sync_done sd;
+	int ret;
+
+	ret = sync_begin(res) ?: sync_passes(res);
 	if (ret == -ENOTCONN)
 		return;
 	if (ret) {
