@@ -87,6 +87,8 @@ struct hablk_config {
 	char helper[256];		/* hablkadm, run for the save */
 	u8 on_no_quorum;		/* enum hablk_quorum_policy */
 	bool auto_promote;		/* an open for writing promotes when it is safe */
+	bool two_primaries;		/* allow-two-primaries: writes need their extent's lock */
+	u32 lock_extent;		/* bytes per lock extent (two primaries) */
 };
 
 /* state.c: role, disk, connection and replication state; the one writer of it */
@@ -632,10 +634,61 @@ void hablk_resize_init(struct hablk_resource *res);
 int hablk_resize(struct hablk_resource *res, struct netlink_ext_ack *extack);
 void hablk_resize_apply(struct hablk_resource *res);
 
+/* lock.c: two primaries' per-extent write locks, granted by hablkd */
+
+#define HABLK_LOCK_MAPS	5
+
+struct hablk_locks {
+	spinlock_t lock;
+	bool on;			/* two primaries allowed: every write needs its lock */
+	unsigned int shift;		/* log2 of sectors per extent */
+	u64 nextents;
+	union {
+		unsigned long *maps[HABLK_LOCK_MAPS];
+		struct {
+			unsigned long *held;	  /* extents this node may write */
+			unsigned long *releasing; /* held, being given up: no new writes */
+			unsigned long *wanted;	  /* parked writes wait for these */
+			unsigned long *announced; /* wanted, and hablkd was told */
+			unsigned long *unheld;	  /* asked to release, not held: say so */
+		};
+	};
+	u64 nreleasing;			/* bits in releasing (READ_ONCE on the fast path) */
+	struct bio_list waiting;	/* writes parked for their locks */
+	unsigned int nwaiting;
+	struct list_head wait_runs;	/* when each run of wants was told to hablkd */
+	struct work_struct work;	/* tells hablkd what is wanted, finishes releases */
+	struct delayed_work reannounce;	/* wants unanswered for a while: told again */
+	u64 seq;			/* the newest grant's sequence number */
+	u64 grants, releases, waits, wait_us;	/* for the status */
+};
+
+struct hablk_lock_stats {
+	u64 held;
+	u32 waiters;
+	u64 grants, releases, waits, wait_us;
+};
+
+void hablk_lock_init(struct hablk_resource *res);
+int hablk_lock_setup(struct hablk_resource *res, sector_t sectors);
+void hablk_lock_free(struct hablk_resource *res);
+int hablk_lock_grow(struct hablk_resource *res, sector_t sectors);
+bool hablk_lock_missing(struct hablk_resource *res, sector_t sector, u32 size);
+bool hablk_lock_park(struct hablk_resource *res, struct bio *bio);
+int hablk_lock_command(struct hablk_resource *res, u8 op, u64 first, u64 count, u64 seq,
+		       struct netlink_ext_ack *extack);
+void hablk_lock_drop_all(struct hablk_resource *res);
+void hablk_lock_fail_waiting(struct hablk_resource *res);
+void hablk_lock_iv_left(struct hablk_resource *res);
+bool hablk_lock_peer_may_write(struct hablk_resource *res, sector_t sector, u32 size);
+void hablk_lock_stats(struct hablk_resource *res, struct hablk_lock_stats *s);
+u64 hablk_lock_next_run(struct hablk_resource *res, u8 op, u64 from, u64 *count);
+
 /* netlink.c */
 int hablk_genl_init(void);
 void hablk_genl_exit(void);
 void hablk_genl_event(struct hablk_resource *res, const char *what);
+void hablk_genl_lock_event(struct hablk_resource *res, u8 op, u64 first, u64 count);
 
 /* One replicated block device. */
 struct hablk_resource {
@@ -663,6 +716,7 @@ struct hablk_resource {
 	struct hablk_sync sync;		/* sync.c, verify.c */
 	struct hablk_pool pool;		/* pool.c */
 	struct hablk_resize resize;	/* resize.c */
+	struct hablk_locks locks;	/* lock.c */
 };
 
 #endif /* HABLK_H */

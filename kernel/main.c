@@ -139,6 +139,7 @@ static struct hablk_resource *resource_alloc(struct hablk_config *cfg, struct ne
 	hablk_sync_init(res);
 	hablk_pool_init(res);
 	hablk_resize_init(res);
+	hablk_lock_init(res);
 	hablk_obj_get(HABLK_OBJ_RESOURCE);
 	return res;
 }
@@ -225,6 +226,9 @@ int hablk_resource_up(struct hablk_config *cfg, struct net *net,
 	ret = hablk_backing_open(res, extack);
 	if (ret)
 		goto err_setup;
+	ret = hablk_lock_setup(res, res->md.data_sectors);
+	if (ret)
+		goto err_backing;
 	ret = hablk_device_create(res);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "cannot create the block device");
@@ -248,6 +252,7 @@ int hablk_resource_up(struct hablk_config *cfg, struct net *net,
 err_device:
 	hablk_device_destroy(res);
 err_backing:
+	hablk_lock_free(res);
 	hablk_backing_close(res);
 err_setup:
 	resource_unsetup(res);
@@ -271,6 +276,7 @@ int hablk_resource_down(struct hablk_resource *res, bool force,
 	res->conn.want = false;
 	hablk_conn_stop(res);
 	hablk_quorum_drain(res);
+	hablk_lock_fail_waiting(res);
 	cancel_delayed_work_sync(&res->sweep_work);
 	/* nothing is in flight: the bitmap on disk says all, the intent map nothing */
 	if (!hablk_bm_write(res))
@@ -279,6 +285,7 @@ int hablk_resource_down(struct hablk_resource *res, bool force,
 	list_del(&res->list);
 	hablk_genl_event(res, "down");
 	hablk_device_destroy(res);
+	hablk_lock_free(res);
 	hablk_backing_close(res);
 	resource_unsetup(res);
 	pr_info("%s: down\n", res->cfg.name);

@@ -206,7 +206,8 @@ static int connected_decide(struct hablk_resource *res)
 	case HABLK_SYNC_TARGET_FULL:
 		if (res->st.role == HABLK_ROLE_PRIMARY) {
 			hablk_state_set_error(res, "peer has newer data; this primary must not become sync target");
-			return -ECONNABORTED;
+			/* two primaries: the fenced one connects again once it is secondary */
+			return res->cfg.two_primaries ? -EBUSY : -ECONNABORTED;
 		}
 		return hablk_sync_target_begin(res, 0, 0, d == HABLK_SYNC_TARGET);
 	case HABLK_SYNC_SPLIT_BRAIN:

@@ -211,15 +211,26 @@ static bool csum_ok(struct hablk_resource *res, struct bio *bio, __be32 want)
 	return cpu_to_be32(~crc) == want;
 }
 
-/* May the peer send us this write (or sync chunk) now? */
-static bool may_receive_write(struct hablk_resource *res, bool is_sync)
+/*
+ * May the peer send us this write (or sync chunk) now? Never into an extent
+ * this node holds (two primaries): the peer does not hold it, so the write
+ * is refused, not applied.
+ */
+static bool may_receive_write(struct hablk_resource *res, const struct hablk_p_data *d,
+			      bool is_sync)
 {
 	int ret;
 
 	hablk_state_lock(res);
 	ret = hablk_state_allows(res, is_sync ? HABLK_OP_PEER_SYNC : HABLK_OP_PEER_WRITE, 0, NULL);
 	hablk_state_unlock(res, NULL);
-	return !ret;
+	if (ret)
+		return false;
+	if (is_sync || hablk_lock_peer_may_write(res, be64_to_cpu(d->sector), be32_to_cpu(d->size)))
+		return true;
+	pr_warn_ratelimited("%s: the peer wrote at sector %llu, in an extent this node holds: refused\n",
+			    res->cfg.name, (unsigned long long)be64_to_cpu(d->sector));
+	return false;
 }
 
 static int recv_write(struct hablk_resource *res, u32 len, bool is_sync)
@@ -235,7 +246,7 @@ static int recv_write(struct hablk_resource *res, u32 len, bool is_sync)
 	ret = hablk_data_recv(res, &d, sizeof(d));
 	if (ret)
 		return ret;
-	if (hablk_data_check(&d, len, res->dev.size_sectors) || !may_receive_write(res, is_sync))
+	if (hablk_data_check(&d, len, res->dev.size_sectors) || !may_receive_write(res, &d, is_sync))
 		return -EPROTO;
 	size = be32_to_cpu(d.size);
 	flags = be32_to_cpu(d.flags);

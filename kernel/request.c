@@ -94,6 +94,7 @@ void hablk_iv_unlock(struct hablk_resource *res, struct interval_tree_node *iv)
 	spin_unlock_irqrestore(&res->iv.lock, flags);
 	if (wq_has_sleeper(&res->iv.wait))
 		wake_up_all(&res->iv.wait);
+	hablk_lock_iv_left(res);	/* a release waiting for this write */
 }
 
 /* Is no write (or sync chunk) holding an interval? (An online grow waits for it.) */
@@ -451,6 +452,18 @@ static void read_endio(struct bio *clone)
 	bio_endio(master);
 }
 
+/* A read that cannot be served here (no data, or fenced): it fails, the disk is fine. */
+static void read_fail(struct hablk_req *req)
+{
+	struct bio *master = req->master;
+
+	master->bi_status = BLK_STS_IOERR;
+	bio_end_io_acct(master, req->start_time);
+	bio_put(&req->clone);
+	hablk_obj_put(HABLK_OBJ_REQ);
+	bio_endio(master);
+}
+
 static void submit_read(struct hablk_resource *res, struct bio *bio)
 {
 	struct bio *clone;
@@ -464,14 +477,15 @@ static void submit_read(struct hablk_resource *res, struct bio *bio)
 	req->start_time = bio_start_io_acct(bio);
 	clone->bi_end_io = read_endio;
 	hablk_obj_get(HABLK_OBJ_REQ);
-	if (READ_ONCE(res->st.disk) != HABLK_DISK_DISKLESS) {
+	if (READ_ONCE(res->st.disk) == HABLK_DISK_OUTDATED &&
+	    READ_ONCE(res->st.role) == HABLK_ROLE_PRIMARY)
+		read_fail(req);		/* fenced: the peer went on without us */
+	else if (READ_ONCE(res->st.disk) != HABLK_DISK_DISKLESS)
 		submit_bio_noacct(clone);
-	} else if (READ_ONCE(res->st.role) == HABLK_ROLE_PRIMARY) {
+	else if (READ_ONCE(res->st.role) == HABLK_ROLE_PRIMARY)
 		hablk_read_from_peer(res, req);
-	} else {
-		clone->bi_status = BLK_STS_IOERR;	/* a diskless secondary has no data */
-		read_endio(clone);
-	}
+	else
+		read_fail(req);		/* a diskless secondary has no data */
 }
 
 /* --- writes: gate, allocate, reserve, route, submit (submit_write) --- */
@@ -592,8 +606,10 @@ static struct hablk_req *write_alloc(struct hablk_resource *res, struct bio *bio
 /*
  * Reserve what the write needs before it may start: the online grow's gate
  * (until it holds its interval, a write uses the bitmap's arrays, which a
- * grow replaces), its extents in the intent map, its interval. -EAGAIN: it
- * would have to block inside submit_bio; nothing is held, defer it.
+ * grow replaces), its extents in the intent map, its interval, and with two
+ * primaries its extents' locks. -EAGAIN: it would have to block inside
+ * submit_bio; nothing is held, defer it. -ENOLCK: a lock is missing; the
+ * caller frees what is held and parks it.
  */
 static int write_reserve(struct hablk_resource *res, struct hablk_req *req, bool can_block)
 {
@@ -619,6 +635,9 @@ static int write_reserve(struct hablk_resource *res, struct hablk_req *req, bool
 		__set_bit(HABLK_REQF_IV, &req->flags);
 	}
 	up_read(&res->resize.sem);
+	/* two primaries: after the interval, so that a release waits for this write */
+	if (hablk_lock_missing(res, req->sector, req->size))
+		return -ENOLCK;
 	return 0;
 }
 
@@ -732,7 +751,16 @@ static void submit_write(struct hablk_resource *res, struct bio *bio)
 	if (hablk_quorum_gate(res, bio))
 		return;		/* frozen, or failed for want of quorum */
 	req = write_alloc(res, bio);
-	if (write_reserve(res, req, can_block)) {
+	switch (write_reserve(res, req, can_block)) {
+	case 0:
+		break;
+	case -ENOLCK:
+		write_undo(req);
+		/* until hablkd grants the lock; held meanwhile: try again */
+		if (!hablk_lock_park(res, bio))
+			defer_write(res, bio);
+		return;
+	default:
 		write_undo(req);
 		defer_write(res, bio);
 		return;

@@ -81,7 +81,8 @@ int hablk_resize(struct hablk_resource *res, struct netlink_ext_ack *extack)
 	/* quiesce: new writes wait in submit_write, those in flight finish */
 	down_write(&res->resize.sem);
 	wait_event(res->iv.wait, hablk_iv_empty(res));
-	ret = hablk_bm_grow(res, l.data_sectors, l.bm_offset, l.al_offset);
+	ret = hablk_bm_grow(res, l.data_sectors, l.bm_offset, l.al_offset) ?:
+	      hablk_lock_grow(res, l.data_sectors);
 	if (!ret) {
 		mutex_lock(&res->md.mutex);
 		res->md.sb.disk_bytes = cpu_to_le64(disk_bytes);

@@ -80,23 +80,29 @@ static const u8 transitions[__HABLK_S_MAX][8] = {
  * is asked for (hablk_state_allows(), peer.c for the peer's word), and
  * warned about if it happens anyway.
  */
+#define INV_UNLESS_TWO_PRIMARIES	BIT(0)	/* allow-two-primaries lifts the row */
+
 static const struct hablk_invariant {
 	u8 field_a, value_a, field_b, value_b;
+	u8 flags;
 	const char *msg;
 } invariants[] = {
-	/* one primary at a time: nothing orders the two nodes' writes */
+	/* one primary at a time, unless the extent locks order the two nodes' writes */
 	{ HABLK_S_ROLE, HABLK_ROLE_PRIMARY, HABLK_S_PEER_ROLE, HABLK_ROLE_PRIMARY,
-	  "peer is primary" },
+	  INV_UNLESS_TWO_PRIMARIES, "peer is primary" },
 };
 
 /* The rule @s breaks, or NULL. */
-static const char *broken(struct hablk_state *s)
+static const char *broken(struct hablk_resource *res, struct hablk_state *s)
 {
 	const struct hablk_invariant *iv;
 
-	for (iv = invariants; iv < invariants + ARRAY_SIZE(invariants); iv++)
+	for (iv = invariants; iv < invariants + ARRAY_SIZE(invariants); iv++) {
+		if ((iv->flags & INV_UNLESS_TWO_PRIMARIES) && res->cfg.two_primaries)
+			continue;
 		if (*field(s, iv->field_a) == iv->value_a && *field(s, iv->field_b) == iv->value_b)
 			return iv->msg;
+	}
 	return NULL;
 }
 
@@ -107,7 +113,7 @@ const char *hablk_state_breaks(struct hablk_resource *res, enum hablk_state_fiel
 
 	lockdep_assert_held(&res->st.lock);
 	*field(&next, f) = val;
-	return broken(&next);
+	return broken(res, &next);
 }
 
 /* A refusal's reason, from a table (NL_SET_ERR_MSG wants a literal). */
@@ -121,9 +127,12 @@ static void set_msg(struct netlink_ext_ack *extack, const char *msg)
 enum {
 	HABLK_V_OPEN = __HABLK_S_MAX,	/* 1: the device is open */
 	HABLK_V_QUORUM,			/* 0: hablkd manages us and gave us no quorum */
+	HABLK_V_MANAGED,		/* 1: hablkd manages us (quorum, locks) */
 };
 
-#define PC_UNLESS_FORCE	BIT(0)	/* --force skips the row */
+#define PC_UNLESS_FORCE		BIT(0)	/* --force skips the row */
+#define PC_TWO_PRIMARIES	BIT(1)	/* only with allow-two-primaries */
+#define PC_ONE_PRIMARY		BIT(2)	/* only without it */
 
 /*
  * What each operation needs: it is refused with the first row whose field
@@ -147,6 +156,9 @@ static const struct hablk_precond {
 	  "no disk (detached after an I/O error)" },
 	{ HABLK_OP_PRIMARY, HABLK_S_REPL, 0, (u8)~P(SYNC_TARGET), -EBUSY,
 	  "disk is being synced from the peer" },
+	/* a primary's writes wait for locks only hablkd grants */
+	{ HABLK_OP_PRIMARY, HABLK_V_MANAGED, PC_TWO_PRIMARIES, BIT(1), -EBUSY,
+	  "allow-two-primaries needs hablkd, and it does not manage this node" },
 
 	{ HABLK_OP_SECONDARY, HABLK_V_OPEN, 0, BIT(0), -EBUSY, "device is open" },
 
@@ -165,7 +177,8 @@ static const struct hablk_precond {
 	{ HABLK_OP_INVALIDATE, HABLK_S_REPL, 0, P(OFF) | P(ESTABLISHED), -EBUSY, INVALIDATE_NEEDS },
 
 #define OUTDATE_NEEDS "only a disconnected secondary can be outdated"
-	{ HABLK_OP_OUTDATE, HABLK_S_ROLE, 0, R(SECONDARY), -EBUSY, OUTDATE_NEEDS },
+	/* with two primaries, the one that lost the arbiter's vote is outdated too */
+	{ HABLK_OP_OUTDATE, HABLK_S_ROLE, PC_ONE_PRIMARY, R(SECONDARY), -EBUSY, OUTDATE_NEEDS },
 	{ HABLK_OP_OUTDATE, HABLK_S_CONN, 0, (u8)~C(CONNECTED), -EBUSY, OUTDATE_NEEDS },
 
 #define VERIFY_NEEDS "verify needs a connected pair, in sync, both UpToDate"
@@ -187,6 +200,7 @@ static const struct hablk_precond {
 	{ HABLK_OP_SYNC_TARGET, HABLK_S_DISK, 0, (u8)~D(DISKLESS), -EPROTO, NULL },
 
 	/* the peer's requests: refused ones break the protocol */
+	{ HABLK_OP_PEER_PRIMARY, HABLK_V_MANAGED, PC_TWO_PRIMARIES, BIT(1), -ENOLCK, NULL },
 	{ HABLK_OP_PEER_WRITE, HABLK_S_PEER_ROLE, 0, R(PRIMARY), -EPROTO, NULL },
 	{ HABLK_OP_PEER_SYNC, HABLK_S_ROLE, 0, R(SECONDARY), -EPROTO, NULL },
 	{ HABLK_OP_PEER_SYNC, HABLK_S_REPL, 0, P(SYNC_TARGET), -EPROTO, NULL },
@@ -214,6 +228,8 @@ static u8 value_of(struct hablk_resource *res, unsigned int f)
 		return !!res->st.open_count;
 	if (f == HABLK_V_QUORUM)
 		return !READ_ONCE(res->quorum.managed) || READ_ONCE(res->quorum.have);
+	if (f == HABLK_V_MANAGED)
+		return READ_ONCE(res->quorum.managed);
 	return *field(&res->st.cur, f);
 }
 
@@ -230,7 +246,9 @@ int hablk_state_allows(struct hablk_resource *res, enum hablk_op op, u32 opf,
 
 	lockdep_assert_held(&res->st.lock);
 	for (pc = preconds; pc < preconds + ARRAY_SIZE(preconds); pc++) {
-		if (pc->op != op || ((pc->flags & PC_UNLESS_FORCE) && (opf & HABLK_OPF_FORCE)))
+		if (pc->op != op || ((pc->flags & PC_UNLESS_FORCE) && (opf & HABLK_OPF_FORCE)) ||
+		    ((pc->flags & PC_TWO_PRIMARIES) && !res->cfg.two_primaries) ||
+		    ((pc->flags & PC_ONE_PRIMARY) && res->cfg.two_primaries))
 			continue;
 		if (!(BIT(value_of(res, pc->field)) & pc->allowed)) {
 			set_msg(extack, pc->msg);
@@ -245,7 +263,7 @@ int hablk_state_allows(struct hablk_resource *res, enum hablk_op op, u32 opf,
 	if (op == HABLK_OP_PEER_PRIMARY && res->st.promoting &&
 	    res->cfg.local_id < res->cfg.peer_id)
 		next.role = HABLK_ROLE_PRIMARY;
-	msg = broken(&next);
+	msg = broken(res, &next);
 	if (msg) {
 		set_msg(extack, msg);
 		return -EBUSY;
@@ -270,7 +288,7 @@ void hablk_state_set(struct hablk_resource *res, enum hablk_state_field f, u8 va
 		  "hablk: %s: %s %u -> %u is not in the transition table\n",
 		  res->cfg.name, field_names[f], *p, val);
 	*p = val;
-	msg = broken(&res->st.cur);
+	msg = broken(res, &res->st.cur);
 	WARN_ONCE(msg, "hablk: %s: state breaks a rule: %s\n", res->cfg.name, msg);
 	if (!res->st.changed)
 		res->st.changed = field_names[f];
@@ -465,6 +483,10 @@ static int ask_peer(struct hablk_resource *res, struct netlink_ext_ack *extack)
 		ret = left ? -ENOTCONN : -ETIMEDOUT;
 		goto fail;
 	}
+	if (res->st.role_reply == ENOLCK) {
+		NL_SET_ERR_MSG(extack, "allow-two-primaries needs hablkd on the peer too");
+		return -EBUSY;
+	}
 	if (res->st.role_reply) {
 		NL_SET_ERR_MSG(extack, "peer is primary (or is becoming primary)");
 		return -EBUSY;
@@ -602,6 +624,7 @@ int hablk_state_secondary(struct hablk_resource *res, struct netlink_ext_ack *ex
 	res->st.changed = NULL;		/* announced once the device is read-only */
 	hablk_state_unlock(res, NULL);
 	hablk_device_set_ro(res, true);
+	hablk_lock_drop_all(res);	/* a secondary writes nothing: it holds no lock */
 	hablk_md_set_flags(res, 0, HABLK_MDF_PRIMARY);
 	pr_info("%s: secondary\n", res->cfg.name);
 	hablk_genl_event(res, "role");
@@ -643,10 +666,13 @@ int hablk_state_invalidate(struct hablk_resource *res, struct netlink_ext_ack *e
 /*
  * The arbiter says the peer went on without us (hablkd): mark the disk
  * Outdated, on disk too, so that not even a restart without hablkd makes it
- * primary unless forced. A resync from the peer ends it.
+ * primary unless forced. A resync from the peer ends it. A primary (two
+ * primaries: it lost the vote, the peer took every lock) fails its frozen
+ * and parked writes, and every I/O from now on: its data is behind.
  */
 int hablk_state_outdate(struct hablk_resource *res, struct netlink_ext_ack *extack)
 {
+	bool primary;
 	int ret;
 
 	hablk_state_lock(res);
@@ -656,10 +682,16 @@ int hablk_state_outdate(struct hablk_resource *res, struct netlink_ext_ack *exta
 		return ret;	/* refused; or outdated, inconsistent or diskless already */
 	}
 	hablk_state_set(res, HABLK_S_DISK, HABLK_DISK_OUTDATED);
+	primary = res->st.role == HABLK_ROLE_PRIMARY;
 	res->st.changed = NULL;
 	hablk_state_unlock(res, NULL);
 	ret = hablk_md_set_flags(res, HABLK_MDF_OUTDATED, 0);
-	pr_warn("%s: outdated: the peer went on without this node\n", res->cfg.name);
+	pr_warn("%s: outdated: the peer went on without this node%s\n", res->cfg.name,
+		primary ? "; its I/O fails until it is secondary and resynced" : "");
+	if (primary) {
+		hablk_quorum_drain(res);
+		hablk_lock_fail_waiting(res);
+	}
 	hablk_genl_event(res, "disk");
 	return ret;
 }
