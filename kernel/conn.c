@@ -374,6 +374,12 @@ static int hablk_conn_fn(void *arg)
 	while (!kthread_should_stop() && READ_ONCE(res->conn.want)) {
 		hablk_state_change(res, HABLK_S_CONN, HABLK_CONN_CONNECTING, NULL);
 		atomic_set(&res->conn.failed, 0);
+		if (hablk_state_fenced(res)) {
+			/* the peer went on without us: we reconnect once we are secondary */
+			hablk_socket_free(&lsock);
+			schedule_timeout_interruptible(msecs_to_jiffies(res->cfg.connect_max_ms));
+			continue;
+		}
 		if (acceptor && !lsock) {
 			ret = listen_start(res, &lsock);
 			if (ret)

@@ -173,6 +173,7 @@ void hablk_state_change(struct hablk_resource *res, enum hablk_state_field f, u8
 int hablk_state_allows(struct hablk_resource *res, enum hablk_op op, u32 opf,
 		       struct netlink_ext_ack *extack);
 bool hablk_state_may_write(struct hablk_resource *res);
+bool hablk_state_fenced(struct hablk_resource *res);
 int hablk_state_write_alone(struct hablk_resource *res);
 bool hablk_state_peer_has_all(struct hablk_resource *res);
 void hablk_state_peer_write_failed(struct hablk_resource *res, int status);

@@ -124,6 +124,26 @@ static int connected_diskless(struct hablk_resource *res)
 	return 0;
 }
 
+/*
+ * Two primaries that both wrote while apart, in one generation, look like a
+ * split-brain (rule 3). But the arbiter gave one its vote and outdated the
+ * other, whose writes since were never acknowledged: the outdated one is the
+ * target, of the blocks either may lack (its bitmap goes to the source).
+ */
+static enum hablk_sync_decision two_primaries_decide(struct hablk_resource *res,
+						     enum hablk_sync_decision d)
+{
+	lockdep_assert_held(&res->st.lock);
+	if (!res->cfg.two_primaries || d != HABLK_SYNC_SPLIT_BRAIN ||
+	    res->st.gen.current_uuid != res->st.peer_gen.current_uuid)
+		return d;
+	if (res->st.disk == HABLK_DISK_OUTDATED && res->st.peer_disk == HABLK_DISK_UPTODATE)
+		return HABLK_SYNC_TARGET;
+	if (res->st.disk == HABLK_DISK_UPTODATE && res->st.peer_disk == HABLK_DISK_OUTDATED)
+		return HABLK_SYNC_SOURCE;
+	return d;
+}
+
 /* Both have disks: which one has the data the other needs (sync_rules.c). */
 static enum hablk_sync_decision decide(struct hablk_resource *res, int *rule)
 {
@@ -143,6 +163,7 @@ static enum hablk_sync_decision decide(struct hablk_resource *res, int *rule)
 		res->st.peer_gen.dirty = true;
 	res->st.gen.discard = res->st.discard_my_data;
 	d = hablk_sync_decide(&res->st.gen, &res->st.peer_gen, rule);
+	d = two_primaries_decide(res, d);
 	res->st.discard_my_data = false;	/* used once */
 	/* our data is the reference: nothing the peer holds is owed to us */
 	if (d == HABLK_SYNC_SOURCE || d == HABLK_SYNC_SOURCE_FULL)
@@ -211,6 +232,12 @@ static int connected_decide(struct hablk_resource *res)
 		}
 		return hablk_sync_target_begin(res, 0, 0, d == HABLK_SYNC_TARGET);
 	case HABLK_SYNC_SPLIT_BRAIN:
+		if (res->cfg.two_primaries && res->st.role == HABLK_ROLE_PRIMARY &&
+		    res->st.peer_role == HABLK_ROLE_PRIMARY) {
+			/* both froze with writes in flight: hablkd outdates one, it resyncs */
+			hablk_state_set_error(res, "both primaries wrote while apart: one is to be fenced");
+			return -EBUSY;
+		}
 		pr_alert("%s: split-brain detected: both nodes wrote since they parted\n",
 			 res->cfg.name);
 		hablk_genl_event(res, "split-brain");

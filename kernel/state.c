@@ -346,6 +346,13 @@ void hablk_state_set_error(struct hablk_resource *res, const char *msg)
 	spin_unlock_irqrestore(&res->st.lock, flags);
 }
 
+/* Two primaries: this one lost the arbiter's vote (outdated): its I/O fails until demoted. */
+bool hablk_state_fenced(struct hablk_resource *res)
+{
+	return res->cfg.two_primaries && READ_ONCE(res->st.role) == HABLK_ROLE_PRIMARY &&
+	       READ_ONCE(res->st.disk) == HABLK_DISK_OUTDATED;
+}
+
 bool hablk_state_may_write(struct hablk_resource *res)
 {
 	if (READ_ONCE(res->st.role) != HABLK_ROLE_PRIMARY)
