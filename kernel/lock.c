@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Two primaries: per-extent write locks, granted by hablkd's lock manager
- * (docs/protocol.md, section 8). A write waits, parked (never inside
+ * (docs/protocol.md, section 12). A write waits, parked (never inside
  * submit_bio), until this node holds every extent it touches; an extent is
  * given up only once every write there is on both disks; a write from the
  * peer to an extent this node holds is refused.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * dlm.c - the lock manager of two primaries (dlm.h; docs/protocol.md,
- * section 8): the master's grants and blocking callbacks, the follower's
+ * section 12): the master's grants and blocking callbacks, the follower's
  * requests and releases, units given up whole, grants grown while
  * uncontended, a minimum hold against ping-pong.
  */

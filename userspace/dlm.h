@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * dlm.h - the lock manager of two primaries (docs/protocol.md, section 8):
+ * dlm.h - the lock manager of two primaries (docs/protocol.md, section 12):
  * who may write which extent, as a pure state machine of one data node's
  * hablkd, driven by its kernel's wants and releases, the peer's messages and
  * the clock, acting through callbacks. Unit-tested with two of them.
