@@ -31,8 +31,14 @@ check: all unit
 sparse: module
 	$(MAKE) -C $(KDIR) M=$(BUILD) C=2 modules
 
+# checkpatch.pl from a kernel tree (Debian: linux-source-6.1, scripts/ extracted)
+CHECKPATCH ?= $(firstword $(wildcard /opt/linux-src/*/scripts/checkpatch.pl /usr/src/linux-source-*/scripts/checkpatch.pl))
+checkpatch:
+	@test -n "$(CHECKPATCH)" || { echo "no checkpatch.pl (set CHECKPATCH=)"; exit 2; }
+	$(CHECKPATCH) --no-tree -f --terse kernel/*.c kernel/*.h kernel/uapi/linux/*.h
+
 clean: module-clean
 	$(MAKE) -C userspace clean
 	$(MAKE) -C tests/unit clean
 
-.PHONY: all module module-clean userspace unit check sparse clean
+.PHONY: all module module-clean userspace unit check sparse checkpatch clean

@@ -91,7 +91,7 @@ u64 hablk_bm_clear(struct hablk_resource *res, sector_t sector, u64 sectors)
 	first = (sector + (1ULL << bm->shift) - 1) >> bm->shift;
 	end = (sector + sectors) >> bm->shift;
 	/* the last block may be short: the device end counts as covering it */
-	if (sector + sectors >= res->size_sectors)
+	if (sector + sectors >= res->dev.size_sectors)
 		end = bm->nbits;
 	end = min_t(u64, end, bm->nbits);
 	if (first >= end)
@@ -112,12 +112,12 @@ u64 hablk_bm_clear(struct hablk_resource *res, sector_t sector, u64 sectors)
 
 void hablk_bm_set_all(struct hablk_resource *res)
 {
-	hablk_bm_set(res, 0, res->size_sectors);
+	hablk_bm_set(res, 0, res->dev.size_sectors);
 }
 
 void hablk_bm_clear_all(struct hablk_resource *res)
 {
-	hablk_bm_clear(res, 0, res->size_sectors);
+	hablk_bm_clear(res, 0, res->dev.size_sectors);
 }
 
 /* Sectors per bit: the granularity of the bitmap. */
@@ -152,7 +152,7 @@ u64 hablk_bm_next_run(struct hablk_resource *res, u64 from, u32 max, u32 *len)
 void hablk_bm_merge(struct hablk_resource *res, u64 first, const __le64 *words, u32 nbits)
 {
 	unsigned int shift = res->bm.shift;
-	u64 limit = DIV_ROUND_UP_ULL(res->size_sectors, 1ULL << shift);
+	u64 limit = DIV_ROUND_UP_ULL(res->dev.size_sectors, 1ULL << shift);
 	u64 w, b, i;
 
 	for (i = 0; i < nbits / 64; i++) {
@@ -221,7 +221,7 @@ int hablk_bm_write(struct hablk_resource *res)
 	u64 idx;
 	int ret = 0;
 
-	if (READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
+	if (READ_ONCE(res->st.disk) == HABLK_DISK_DISKLESS)
 		return -EIO;	/* detached */
 	tmp = kmalloc(PAGE_SIZE, GFP_NOIO);
 	if (!tmp)
@@ -256,7 +256,7 @@ static int intent_write_page(struct hablk_resource *res, u64 page, blk_opf_t ext
 	unsigned long *tmp;
 	int ret;
 
-	if (READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
+	if (READ_ONCE(res->st.disk) == HABLK_DISK_DISKLESS)
 		return -EIO;	/* detached */
 	tmp = kmalloc(PAGE_SIZE, GFP_NOIO);
 	if (!tmp)
@@ -408,16 +408,16 @@ int hablk_bm_load(struct hablk_resource *res, u32 bm_block, u64 bm_offset, u64 i
 	spin_lock_init(&bm->lock);
 	mutex_init(&bm->io_mutex);
 	bm->shift = ilog2(bm_block) - SECTOR_SHIFT;
-	bm->nbits = DIV_ROUND_UP_ULL(res->data_sectors, 1ULL << bm->shift);
+	bm->nbits = DIV_ROUND_UP_ULL(res->md.data_sectors, 1ULL << bm->shift);
 	bm->npages = DIV_ROUND_UP_ULL(bm->nbits, BITS_PER_PAGE);
-	bm->nextents = DIV_ROUND_UP_ULL(res->data_sectors, EXTENT_SECTORS);
+	bm->nextents = DIV_ROUND_UP_ULL(res->md.data_sectors, EXTENT_SECTORS);
 	bm->intent_pages = DIV_ROUND_UP_ULL(bm->nextents, BITS_PER_PAGE);
 	bm->disk_offset = bm_offset;
 	bm->intent_offset = intent_offset;
 	{
 		u64 end_bm = bm_offset + bm->npages * PAGE_SIZE;
 		u64 end_in = intent_offset + bm->intent_pages * PAGE_SIZE;
-		u64 sb = res->md_offset, md_bytes = bdev_nr_bytes(res->md_bdev);
+		u64 sb = res->md.offset, md_bytes = bdev_nr_bytes(res->md.bdev);
 
 		/* the two areas and the superblock must not overlap, all on the device */
 		if (!(end_bm <= intent_offset || end_in <= bm_offset) ||
@@ -457,7 +457,7 @@ int hablk_bm_load(struct hablk_resource *res, u32 bm_block, u64 bm_offset, u64 i
 	bm->weight = bitmap_weight(bm->bits, bm->nbits);
 	for_each_set_bit(e, bm->intent, bm->nextents)
 		hablk_bm_set(res, e * EXTENT_SECTORS,
-			     min_t(u64, EXTENT_SECTORS, res->data_sectors - e * EXTENT_SECTORS));
+			     min_t(u64, EXTENT_SECTORS, res->md.data_sectors - e * EXTENT_SECTORS));
 	bm->crashed = !bitmap_empty(bm->intent, bm->nextents);
 	return 0;
 err:

@@ -13,159 +13,6 @@
 #include <net/tcp.h>
 #include "hablk.h"
 
-static int send_msg(struct socket *sock, struct msghdr *msg)
-{
-	int ret;
-
-	while (msg_data_left(msg)) {
-		ret = sock_sendmsg(sock, msg);
-		if (ret <= 0)
-			return ret ? ret : -EPIPE;
-	}
-	return 0;
-}
-
-int hablk_sock_send(struct socket *sock, const void *buf, size_t len, int flags)
-{
-	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr msg = { .msg_flags = flags | MSG_NOSIGNAL };
-
-	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &kv, 1, len);
-	return send_msg(sock, &msg);
-}
-
-int hablk_sock_send_bvecs(struct socket *sock, struct bio_vec *bv, unsigned int n, int flags)
-{
-	struct msghdr msg = { .msg_flags = flags | MSG_NOSIGNAL };
-	size_t len = 0;
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		len += bv[i].bv_len;
-	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bv, n, len);
-	return send_msg(sock, &msg);
-}
-
-/*
- * Zero-copy: TCP takes references to the pages instead of copying them, so
- * their contents must not change until the peer has acked them (a protocol
- * C write, a sync chunk). Every page must pass sendpage_ok().
- */
-int hablk_sock_send_pages(struct socket *sock, struct bio_vec *bv, unsigned int n, int flags)
-{
-#ifdef MSG_SPLICE_PAGES
-	return hablk_sock_send_bvecs(sock, bv, n, flags | MSG_SPLICE_PAGES);
-#else
-	unsigned int i, off, len;
-	int ret;
-
-	for (i = 0; i < n; i++) {
-		off = bv[i].bv_offset;
-		len = bv[i].bv_len;
-		while (len) {
-			ret = kernel_sendpage(sock, bv[i].bv_page, off, len, MSG_NOSIGNAL |
-					      (i + 1 < n ? flags | MSG_MORE : flags));
-			if (ret <= 0)
-				return ret ? ret : -EPIPE;
-			off += ret;
-			len -= ret;
-		}
-	}
-	return 0;
-#endif
-}
-
-int hablk_sock_send_bvec(struct socket *sock, struct bio_vec *bv, int flags)
-{
-	return hablk_sock_send_bvecs(sock, bv, 1, flags);
-}
-
-/* Header and fixed body of one packet; @extra bytes of payload follow separately. */
-int hablk_send_pkt(struct socket *sock, unsigned int type, const void *body,
-		   u32 len, u32 extra, int flags)
-{
-	struct {
-		struct hablk_hdr h;
-		u8 body[sizeof(struct hablk_p_hello)];
-	} __packed buf;
-
-	if (WARN_ON_ONCE(len > sizeof(buf.body)))
-		return -EINVAL;
-	hablk_hdr_encode(&buf.h, type, len + extra);
-	memcpy(buf.body, body, len);
-	return hablk_sock_send(sock, &buf, sizeof(buf.h) + len, flags);
-}
-
-/*
- * Receive exactly @len bytes. Returns 0, -EAGAIN if the receive timeout
- * passed before the first byte, or another negative error (-ECONNRESET at EOF).
- */
-int hablk_sock_recv(struct socket *sock, void *buf, size_t len)
-{
-	struct kvec kv = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
-
-	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, len);
-	return hablk_sock_recv_msg(sock, &msg);
-}
-
-/* The same, into what @msg's iterator describes (pages, say). */
-int hablk_sock_recv_msg(struct socket *sock, struct msghdr *msg)
-{
-	size_t len = msg_data_left(msg);
-	int ret, stalls = 0;
-
-	while (msg_data_left(msg)) {
-		ret = sock_recvmsg(sock, msg, MSG_WAITALL | MSG_NOSIGNAL);
-		/* partway through a packet: give the rest a few more timeouts */
-		if (ret == -EAGAIN && msg_data_left(msg) < len && ++stalls < 8)
-			continue;
-		if (ret < 0)
-			return ret;
-		if (ret == 0)
-			return -ECONNRESET;
-	}
-	return 0;
-}
-
-/* Receive a header and a fixed-size body of the expected type. */
-static int recv_pkt(struct socket *sock, unsigned int want, void *body, u32 len)
-{
-	struct hablk_hdr h;
-	u32 plen;
-	int ret, type;
-
-	ret = hablk_sock_recv(sock, &h, sizeof(h));
-	if (ret)
-		return ret;
-	type = hablk_hdr_decode(&h, &plen);
-	if (type != (int)want || plen != len)
-		return -EPROTO;
-	return hablk_sock_recv(sock, body, len);
-}
-
-static void sock_setup(struct socket *sock, long rcvtimeo)
-{
-	struct sock *sk = sock->sk;
-
-	sk->sk_allocation = GFP_NOIO;
-	sk->sk_use_task_frag = false;
-	sk->sk_rcvtimeo = rcvtimeo;
-	sk->sk_sndtimeo = MAX_SCHEDULE_TIMEOUT;
-	tcp_sock_set_nodelay(sk);
-}
-
-static void sock_free(struct socket **sockp)
-{
-	struct socket *s = *sockp;
-
-	if (s) {
-		*sockp = NULL;
-		sock_release(s);
-		hablk_obj_put(HABLK_OBJ_SOCKET);
-	}
-}
-
 /* Free a socket that others may be sending on or shutting down. */
 static void sock_free_shared(struct hablk_resource *res, struct socket **sockp,
 			     struct mutex *send_mutex)
@@ -173,25 +20,17 @@ static void sock_free_shared(struct hablk_resource *res, struct socket **sockp,
 	struct socket *s;
 
 	mutex_lock(send_mutex);
-	mutex_lock(&res->sock_mutex);
+	mutex_lock(&res->conn.sock_mutex);
 	s = *sockp;
 	*sockp = NULL;
-	mutex_unlock(&res->sock_mutex);
+	mutex_unlock(&res->conn.sock_mutex);
 	mutex_unlock(send_mutex);
-	sock_free(&s);
+	hablk_socket_free(&s);
 }
 
-static int sock_new(struct hablk_resource *res, struct socket **sockp)
+void hablk_conn_init(struct hablk_resource *res)
 {
-	int ret;
-
-	ret = sock_create_kern(res->net, res->cfg.local_addr.ss_family, SOCK_STREAM,
-			       IPPROTO_TCP, sockp);
-	if (ret)
-		return ret;
-	hablk_obj_get(HABLK_OBJ_SOCKET);
-	(*sockp)->sk->sk_reuse = SK_CAN_REUSE;
-	return 0;
+	mutex_init(&res->conn.sock_mutex);
 }
 
 /* MAC over both nonces, ids, stream and resource: proves the secret, binds the session. */
@@ -237,10 +76,10 @@ static int handshake(struct hablk_resource *res, struct socket *sock, int *strea
 	get_random_bytes(mine.nonce, sizeof(mine.nonce));
 	strscpy(mine.res_name, res->cfg.name, sizeof(mine.res_name));
 
-	ret = hablk_send_pkt(sock, HABLK_P_HELLO, &mine, sizeof(mine), 0, 0);
+	ret = hablk_socket_send_pkt(sock, HABLK_P_HELLO, &mine, sizeof(mine), 0, 0);
 	if (ret)
 		return ret;
-	ret = recv_pkt(sock, HABLK_P_HELLO, &theirs, sizeof(theirs));
+	ret = hablk_socket_recv_pkt(sock, HABLK_P_HELLO, &theirs, sizeof(theirs));
 	if (ret)
 		return ret;
 	pmin = be32_to_cpu(theirs.proto_min);
@@ -264,10 +103,10 @@ static int handshake(struct hablk_resource *res, struct socket *sock, int *strea
 		       theirs.nonce, mine.nonce, auth.mac);
 	if (ret)
 		return ret;
-	ret = hablk_send_pkt(sock, HABLK_P_AUTH, &auth, sizeof(auth), 0, 0);
+	ret = hablk_socket_send_pkt(sock, HABLK_P_AUTH, &auth, sizeof(auth), 0, 0);
 	if (ret)
 		return ret;
-	ret = recv_pkt(sock, HABLK_P_AUTH, &auth, sizeof(auth));
+	ret = hablk_socket_recv_pkt(sock, HABLK_P_AUTH, &auth, sizeof(auth));
 	if (ret)
 		return ret;
 	ret = auth_mac(res, res->cfg.peer_id, res->cfg.local_id, *stream,
@@ -295,11 +134,10 @@ static const char *err_why(int err)
 
 static void conn_error(struct hablk_resource *res, int err, const char *what)
 {
-	unsigned long flags;
+	char msg[sizeof(res->st.last_error)];
 
-	spin_lock_irqsave(&res->state_lock, flags);
-	snprintf(res->last_error, sizeof(res->last_error), "%s: %s", what, err_why(err));
-	spin_unlock_irqrestore(&res->state_lock, flags);
+	snprintf(msg, sizeof(msg), "%s: %s", what, err_why(err));
+	hablk_state_set_error(res, msg);
 	if (err == -EKEYREJECTED || err == -EBADMSG || err == -EPROTO ||
 	    err == -EPROTONOSUPPORT)
 		pr_warn_ratelimited("%s: %s: %s (%d), dropped\n", res->cfg.name, what,
@@ -312,7 +150,7 @@ static int connect_one(struct hablk_resource *res, struct socket **sockp, int st
 	struct socket *s;
 	int ret;
 
-	ret = sock_new(res, &s);
+	ret = hablk_socket_new(res, &s);
 	if (ret)
 		return ret;
 	/* bind to the replication address with any port */
@@ -320,7 +158,7 @@ static int connect_one(struct hablk_resource *res, struct socket **sockp, int st
 		((struct sockaddr_in *)&src)->sin_port = 0;
 	else
 		((struct sockaddr_in6 *)&src)->sin6_port = 0;
-	sock_setup(s, msecs_to_jiffies(res->cfg.ping_timeout_ms));
+	hablk_socket_setup(s, msecs_to_jiffies(res->cfg.ping_timeout_ms));
 	s->sk->sk_sndtimeo = msecs_to_jiffies(res->cfg.ping_timeout_ms);
 	ret = kernel_bind(s, (struct sockaddr *)&src, res->cfg.addr_len);
 	if (!ret)
@@ -330,12 +168,12 @@ static int connect_one(struct hablk_resource *res, struct socket **sockp, int st
 	if (!ret)
 		ret = handshake(res, s, &stream);
 	if (ret) {
-		sock_free(&s);
+		hablk_socket_free(&s);
 		return ret;
 	}
-	mutex_lock(&res->sock_mutex);
+	mutex_lock(&res->conn.sock_mutex);
 	*sockp = s;
-	mutex_unlock(&res->sock_mutex);
+	mutex_unlock(&res->conn.sock_mutex);
 	return 0;
 }
 
@@ -343,7 +181,7 @@ static int listen_start(struct hablk_resource *res, struct socket **lsock)
 {
 	int ret;
 
-	ret = sock_new(res, lsock);
+	ret = hablk_socket_new(res, lsock);
 	if (ret)
 		return ret;
 	(*lsock)->sk->sk_rcvtimeo = msecs_to_jiffies(200);
@@ -351,7 +189,7 @@ static int listen_start(struct hablk_resource *res, struct socket **lsock)
 	if (!ret)
 		ret = kernel_listen(*lsock, 4);
 	if (ret)
-		sock_free(lsock);
+		hablk_socket_free(lsock);
 	return ret;
 }
 
@@ -366,7 +204,7 @@ static int accept_one(struct hablk_resource *res, struct socket *lsock,
 	if (ret)
 		return ret;
 	hablk_obj_get(HABLK_OBJ_SOCKET);
-	sock_setup(s, msecs_to_jiffies(res->cfg.ping_timeout_ms));
+	hablk_socket_setup(s, msecs_to_jiffies(res->cfg.ping_timeout_ms));
 	*stream = -1;
 	ret = handshake(res, s, stream);
 	if (ret) {
@@ -386,12 +224,12 @@ static int establish(struct hablk_resource *res, struct socket *lsock)
 	int ret, stream;
 
 	if (!lsock) {
-		ret = connect_one(res, &res->data_sock, HABLK_STREAM_DATA);
+		ret = connect_one(res, &res->conn.data_sock, HABLK_STREAM_DATA);
 		if (ret) {
 			conn_error(res, ret, "connect");
 			return ret;
 		}
-		ret = connect_one(res, &res->meta_sock, HABLK_STREAM_META);
+		ret = connect_one(res, &res->conn.meta_sock, HABLK_STREAM_META);
 		if (ret)
 			conn_error(res, ret, "connect meta");
 		return ret;
@@ -402,45 +240,22 @@ static int establish(struct hablk_resource *res, struct socket *lsock)
 			continue;
 		if (ret)
 			return ret;
-		if (stream == HABLK_STREAM_META && res->data_sock) {
-			mutex_lock(&res->sock_mutex);
-			res->meta_sock = s;
-			mutex_unlock(&res->sock_mutex);
+		if (stream == HABLK_STREAM_META && res->conn.data_sock) {
+			mutex_lock(&res->conn.sock_mutex);
+			res->conn.meta_sock = s;
+			mutex_unlock(&res->conn.sock_mutex);
 			return 0;
 		}
 		if (stream == HABLK_STREAM_META) {
-			sock_free(&s);	/* meta before data: out of step, start over */
+			hablk_socket_free(&s);	/* meta before data: out of step, start over */
 			continue;
 		}
-		sock_free_shared(res, &res->data_sock, &res->data_send_mutex);
-		mutex_lock(&res->sock_mutex);
-		res->data_sock = s;
-		mutex_unlock(&res->sock_mutex);
+		sock_free_shared(res, &res->conn.data_sock, &res->send.data_mutex);
+		mutex_lock(&res->conn.sock_mutex);
+		res->conn.data_sock = s;
+		mutex_unlock(&res->conn.sock_mutex);
 	}
 	return -EINTR;
-}
-
-struct task_struct *hablk_thread_start(struct hablk_resource *res,
-					int (*fn)(void *), const char *what)
-{
-	struct task_struct *t;
-
-	t = kthread_run(fn, res, "hablk_%s/%u", what, res->cfg.minor);
-	if (!IS_ERR(t)) {
-		get_task_struct(t);
-		hablk_obj_get(HABLK_OBJ_THREAD);
-	}
-	return t;
-}
-
-void hablk_thread_stop(struct task_struct **t)
-{
-	if (*t) {
-		kthread_stop(*t);
-		put_task_struct(*t);
-		*t = NULL;
-		hablk_obj_put(HABLK_OBJ_THREAD);
-	}
 }
 
 static unsigned int hablk_fault_slow_fail;
@@ -461,33 +276,28 @@ void hablk_conn_fail(struct hablk_resource *res, const char *why)
 	 * before any write that missed the peer can complete (the teardown,
 	 * which also calls this first, cancels them).
 	 */
-	if (READ_ONCE(res->conn) == HABLK_CONN_CONNECTED) {
+	if (READ_ONCE(res->st.conn) == HABLK_CONN_CONNECTED) {
 		hablk_quorum_peer_lost(res);
-		if (why && slow_ms && !atomic_read(&res->conn_failed))
+		if (why && slow_ms && !atomic_read(&res->conn.failed))
 			msleep(slow_ms);
 	}
-	if (atomic_xchg(&res->conn_failed, 1))
+	if (atomic_xchg(&res->conn.failed, 1))
 		return;
-	if (why) {
-		unsigned long flags;
-
-		spin_lock_irqsave(&res->state_lock, flags);
-		strscpy(res->last_error, why, sizeof(res->last_error));
-		spin_unlock_irqrestore(&res->state_lock, flags);
-	}
-	mutex_lock(&res->sock_mutex);
-	if (res->data_sock)
-		kernel_sock_shutdown(res->data_sock, SHUT_RDWR);
-	if (res->meta_sock)
-		kernel_sock_shutdown(res->meta_sock, SHUT_RDWR);
-	mutex_unlock(&res->sock_mutex);
-	wake_up_all(&res->send_wait);
-	wake_up_all(&res->peer_wait);
-	wake_up_all(&res->sync_wait);
-	wake_up_all(&res->slot_wait);
-	wake_up_all(&res->role_wait);
-	wake_up_all(&res->iv_wait);
-	wake_up_all(&res->flush_wait);
+	if (why)
+		hablk_state_set_error(res, why);
+	mutex_lock(&res->conn.sock_mutex);
+	if (res->conn.data_sock)
+		kernel_sock_shutdown(res->conn.data_sock, SHUT_RDWR);
+	if (res->conn.meta_sock)
+		kernel_sock_shutdown(res->conn.meta_sock, SHUT_RDWR);
+	mutex_unlock(&res->conn.sock_mutex);
+	wake_up_all(&res->send.wait);
+	wake_up_all(&res->rx.wait);
+	wake_up_all(&res->sync.wait);
+	wake_up_all(&res->slots.wait);
+	wake_up_all(&res->st.role_wait);
+	wake_up_all(&res->iv.wait);
+	wake_up_all(&res->flush.wait);
 }
 
 /* Undo a connection: stop helpers, give up on the peer's acks, free sockets. */
@@ -495,17 +305,17 @@ static void teardown(struct hablk_resource *res)
 {
 	hablk_conn_fail(res, NULL);
 	hablk_sync_stop(res);
-	hablk_thread_stop(&res->meta_thread);
-	hablk_thread_stop(&res->send_thread);
-	wait_event(res->peer_wait, !atomic_read(&res->peer_inflight));
-	flush_work(&res->ack_work);
+	hablk_thread_stop(&res->conn.meta_thread);
+	hablk_thread_stop(&res->send.thread);
+	wait_event(res->rx.wait, !atomic_read(&res->rx.inflight));
+	flush_work(&res->rx.ack_work);
 	hablk_flush_teardown(res);	/* the peer's writes: on stable storage */
 	hablk_state_conn_lost(res);	/* new generation if writes go unreplicated */
 	hablk_req_cancel_all(res);
 	hablk_flush_link_lost(res);	/* ours the peer may hold only in its cache */
 	hablk_send_queue_drop(res);
-	sock_free_shared(res, &res->meta_sock, &res->meta_send_mutex);
-	sock_free_shared(res, &res->data_sock, &res->data_send_mutex);
+	sock_free_shared(res, &res->conn.meta_sock, &res->send.meta_mutex);
+	sock_free_shared(res, &res->conn.data_sock, &res->send.data_mutex);
 	hablk_pool_drain(res);	/* no need to keep pages while unconnected */
 }
 
@@ -515,18 +325,18 @@ static int state_exchange(struct hablk_resource *res)
 	struct hablk_p_state st;
 	int ret;
 
-	spin_lock_irq(&res->state_lock);
-	res->exchanging = true;
-	spin_unlock_irq(&res->state_lock);
+	spin_lock_irq(&res->st.lock);
+	res->st.exchanging = true;
+	spin_unlock_irq(&res->st.lock);
 	ret = hablk_send_state(res);
 	if (!ret)
-		ret = recv_pkt(res->data_sock, HABLK_P_STATE, &st, sizeof(st));
+		ret = hablk_socket_recv_pkt(res->conn.data_sock, HABLK_P_STATE, &st, sizeof(st));
 	if (!ret)
 		ret = hablk_state_peer_update(res, &st, true);
-	spin_lock_irq(&res->state_lock);
-	res->exchanging = false;
-	spin_unlock_irq(&res->state_lock);
-	wake_up_all(&res->slot_wait);
+	spin_lock_irq(&res->st.lock);
+	res->st.exchanging = false;
+	spin_unlock_irq(&res->st.lock);
+	wake_up_all(&res->slots.wait);
 	return ret;
 }
 
@@ -534,19 +344,19 @@ static int run_connected(struct hablk_resource *res)
 {
 	int ret;
 
-	res->send_thread = hablk_thread_start(res, hablk_sender_fn, "send");
-	if (IS_ERR(res->send_thread)) {
-		ret = PTR_ERR(res->send_thread);
-		res->send_thread = NULL;
+	res->send.thread = hablk_thread_start(res, hablk_sender_fn, "send");
+	if (IS_ERR(res->send.thread)) {
+		ret = PTR_ERR(res->send.thread);
+		res->send.thread = NULL;
 		return ret;
 	}
-	res->meta_thread = hablk_thread_start(res, hablk_meta_fn, "meta");
-	if (IS_ERR(res->meta_thread)) {
-		ret = PTR_ERR(res->meta_thread);
-		res->meta_thread = NULL;
+	res->conn.meta_thread = hablk_thread_start(res, hablk_meta_fn, "meta");
+	if (IS_ERR(res->conn.meta_thread)) {
+		ret = PTR_ERR(res->conn.meta_thread);
+		res->conn.meta_thread = NULL;
 		return ret;
 	}
-	res->data_sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
+	res->conn.data_sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
 	ret = state_exchange(res);
 	if (ret)
 		return ret;
@@ -561,9 +371,15 @@ static int hablk_conn_fn(void *arg)
 	bool acceptor = res->cfg.local_id > res->cfg.peer_id;
 	int ret;
 
-	while (!kthread_should_stop() && READ_ONCE(res->want_connect)) {
-		hablk_state_set(res, HABLK_S_CONN, HABLK_CONN_CONNECTING, NULL);
-		atomic_set(&res->conn_failed, 0);
+	while (!kthread_should_stop() && READ_ONCE(res->conn.want)) {
+		hablk_state_change(res, HABLK_S_CONN, HABLK_CONN_CONNECTING, NULL);
+		atomic_set(&res->conn.failed, 0);
+		if (hablk_state_fenced(res)) {
+			/* the peer went on without us: we reconnect once we are secondary */
+			hablk_socket_free(&lsock);
+			schedule_timeout_interruptible(msecs_to_jiffies(res->cfg.connect_max_ms));
+			continue;
+		}
 		if (acceptor && !lsock) {
 			ret = listen_start(res, &lsock);
 			if (ret)
@@ -575,24 +391,24 @@ static int hablk_conn_fn(void *arg)
 				backoff = res->cfg.connect_int_ms;
 				ret = run_connected(res);
 				pr_info("%s: connection lost: %s\n", res->cfg.name,
-					res->last_error[0] ? res->last_error : "closed");
+					res->st.last_error[0] ? res->st.last_error : "closed");
 			}
 			teardown(res);
 			if (ret == -ECONNABORTED) {
 				/* split-brain, unrelated data, two primaries: an administrator decides */
-				WRITE_ONCE(res->want_connect, false);
+				WRITE_ONCE(res->conn.want, false);
 				break;
 			}
 		}
-		if (kthread_should_stop() || !READ_ONCE(res->want_connect))
+		if (kthread_should_stop() || !READ_ONCE(res->conn.want))
 			break;
 		if (ret == -EKEYREJECTED || ret == -EPROTO || ret == -EBADMSG)
 			hablk_genl_event(res, "connect-failed");
 		schedule_timeout_interruptible(msecs_to_jiffies(backoff));
 		backoff = min(backoff * 2, res->cfg.connect_max_ms);
 	}
-	sock_free(&lsock);
-	hablk_state_set(res, HABLK_S_CONN, HABLK_CONN_STANDALONE, NULL);
+	hablk_socket_free(&lsock);
+	hablk_state_change(res, HABLK_S_CONN, HABLK_CONN_STANDALONE, NULL);
 	/* wait for kthread_stop, so the owner can reap us */
 	set_current_state(TASK_INTERRUPTIBLE);
 	while (!kthread_should_stop()) {
@@ -607,25 +423,25 @@ int hablk_conn_start(struct hablk_resource *res)
 {
 	struct task_struct *t;
 
-	if (res->conn_thread && READ_ONCE(res->want_connect))
+	if (res->conn.thread && READ_ONCE(res->conn.want))
 		return 0;
-	hablk_thread_stop(&res->conn_thread);	/* one that gave up (split-brain...) */
-	WRITE_ONCE(res->want_connect, true);
-	hablk_state_set(res, HABLK_S_CONN, HABLK_CONN_CONNECTING, NULL);
+	hablk_thread_stop(&res->conn.thread);	/* one that gave up (split-brain...) */
+	WRITE_ONCE(res->conn.want, true);
+	hablk_state_change(res, HABLK_S_CONN, HABLK_CONN_CONNECTING, NULL);
 	t = hablk_thread_start(res, hablk_conn_fn, "conn");
 	if (IS_ERR(t))
 		return PTR_ERR(t);
-	res->conn_thread = t;
+	res->conn.thread = t;
 	return 0;
 }
 
 void hablk_conn_stop(struct hablk_resource *res)
 {
-	if (!res->conn_thread)
+	if (!res->conn.thread)
 		return;
-	WRITE_ONCE(res->want_connect, false);
+	WRITE_ONCE(res->conn.want, false);
 	hablk_flush_peer_wait(res);	/* a link taken down on purpose marks nothing */
 	hablk_conn_fail(res, "disconnected by the administrator");
-	hablk_thread_stop(&res->conn_thread);
-	hablk_state_set(res, HABLK_S_CONN, HABLK_CONN_STANDALONE, NULL);
+	hablk_thread_stop(&res->conn.thread);
+	hablk_state_change(res, HABLK_S_CONN, HABLK_CONN_STANDALONE, NULL);
 }

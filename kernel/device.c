@@ -11,9 +11,9 @@ static int hablk_major;
 
 static void hablk_release_common(struct hablk_resource *res)
 {
-	spin_lock_irq(&res->state_lock);
-	res->open_count--;
-	spin_unlock_irq(&res->state_lock);
+	spin_lock_irq(&res->st.lock);
+	res->st.open_count--;
+	spin_unlock_irq(&res->st.lock);
 }
 
 static int hablk_open_common(struct hablk_resource *res, blk_mode_t mode)
@@ -21,14 +21,14 @@ static int hablk_open_common(struct hablk_resource *res, blk_mode_t mode)
 	bool promote = false;
 	int ret = 0;
 
-	spin_lock_irq(&res->state_lock);
-	if ((mode & BLK_OPEN_WRITE) && res->role != HABLK_ROLE_PRIMARY) {
+	spin_lock_irq(&res->st.lock);
+	if ((mode & BLK_OPEN_WRITE) && res->st.role != HABLK_ROLE_PRIMARY) {
 		promote = res->cfg.auto_promote;
 		ret = promote ? 0 : -EROFS;
 	}
 	if (!ret)
-		res->open_count++;	/* held while promoting: no down, no demotion */
-	spin_unlock_irq(&res->state_lock);
+		res->st.open_count++;	/* held while promoting: no down, no demotion */
+	spin_unlock_irq(&res->st.lock);
 	/* auto-promote: the same checks as the command (quorum, UpToDate, peer not primary) */
 	if (promote && hablk_state_primary(res, false, NULL)) {
 		hablk_release_common(res);
@@ -66,14 +66,21 @@ static const struct block_device_operations hablk_fops = {
 	.release = hablk_release,
 };
 
+/* The exported size changes (the pair agreed on it, or both disks grew). */
+void hablk_device_set_size(struct hablk_resource *res, sector_t sectors)
+{
+	res->dev.size_sectors = sectors;
+	set_capacity_and_notify(res->dev.gd, sectors);
+}
+
 void hablk_device_set_ro(struct hablk_resource *res, bool ro)
 {
-	set_disk_ro(res->gd, ro);
+	set_disk_ro(res->dev.gd, ro);
 }
 
 int hablk_device_create(struct hablk_resource *res)
 {
-	struct block_device *b = res->bdev;
+	struct block_device *b = res->bk.bdev;
 	struct gendisk *gd;
 	int ret;
 #ifdef COMPAT_ALLOC_DISK_LIMITS
@@ -123,22 +130,22 @@ int hablk_device_create(struct hablk_resource *res)
 	gd->fops = &hablk_fops;
 	gd->private_data = res;
 	snprintf(gd->disk_name, sizeof(gd->disk_name), "hablk%u", res->cfg.minor);
-	set_capacity(gd, res->size_sectors);
-	set_disk_ro(gd, res->role != HABLK_ROLE_PRIMARY);
-	res->gd = gd;
+	set_capacity(gd, res->dev.size_sectors);
+	set_disk_ro(gd, res->st.role != HABLK_ROLE_PRIMARY);
+	res->dev.gd = gd;
 	ret = add_disk(gd);
 	if (ret) {
 		put_disk(gd);
-		res->gd = NULL;
+		res->dev.gd = NULL;
 	}
 	return ret;
 }
 
 void hablk_device_destroy(struct hablk_resource *res)
 {
-	del_gendisk(res->gd);
-	put_disk(res->gd);
-	res->gd = NULL;
+	del_gendisk(res->dev.gd);
+	put_disk(res->dev.gd);
+	res->dev.gd = NULL;
 }
 
 int hablk_device_register(void)

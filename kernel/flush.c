@@ -13,6 +13,14 @@
 
 static void held_drain(struct hablk_resource *res);
 
+void hablk_flush_init(struct hablk_resource *res)
+{
+	atomic64_set(&res->flush.epoch, 1);	/* no extent's epoch (0) is unstable yet */
+	atomic64_set(&res->flush.peer_flushed, 1);
+	init_waitqueue_head(&res->flush.wait);
+	INIT_LIST_HEAD(&res->flush.held_writes);
+}
+
 /* Raise *p to v; concurrent raisers keep the newest. */
 static void epoch_raise(atomic64_t *p, s64 v)
 {
@@ -25,41 +33,41 @@ static void epoch_raise(atomic64_t *p, s64 v)
 /* May the peer hold an acked write of extent @e only in its cache? */
 bool hablk_flush_pending(struct hablk_resource *res, u64 e)
 {
-	return atomic64_read(&res->bm.peer_epoch[e]) >= atomic64_read(&res->peer_flushed);
+	return atomic64_read(&res->bm.peer_epoch[e]) >= atomic64_read(&res->flush.peer_flushed);
 }
 
 static bool any_pending(struct hablk_resource *res)
 {
-	return atomic64_read(&res->acked_epoch) >= atomic64_read(&res->peer_flushed);
+	return atomic64_read(&res->flush.acked_epoch) >= atomic64_read(&res->flush.peer_flushed);
 }
 
 /*
- * A request joins the send queue (caller holds state_lock). A PREFLUSH
+ * A request joins the send queue (caller holds slots.lock). A PREFLUSH
  * closes the epoch: once the peer acks it, every write acked before it was
  * queued is on the peer's stable storage, for the peer drains earlier
  * writes before it flushes (receive.c).
  */
 void hablk_flush_queued(struct hablk_resource *res, struct hablk_req *req)
 {
-	lockdep_assert_held(&res->state_lock);
+	lockdep_assert_held(&res->slots.lock);
 	req->flush_no = (req->wire_flags & HABLK_WF_PREFLUSH) ?
-			atomic64_inc_return(&res->flush_epoch) : 0;
+			atomic64_inc_return(&res->flush.epoch) : 0;
 }
 
 /*
  * The peer acked a write (status 0), from any context but after the ack took
- * its slot (state_lock): a flush queued after that reads a newer epoch. Its
+ * its slot (slots.lock): a flush queued after that reads a newer epoch. Its
  * extents are unstable until a flush queued after now is acked.
  */
 void hablk_flush_acked(struct hablk_resource *res, struct hablk_req *req)
 {
-	s64 epoch = atomic64_read(&res->flush_epoch);
+	s64 epoch = atomic64_read(&res->flush.epoch);
 	u64 e, last;
 
 	if (req->flush_no) {
-		epoch_raise(&res->peer_flushed, req->flush_no);
-		if (wq_has_sleeper(&res->flush_wait))
-			wake_up_all(&res->flush_wait);
+		epoch_raise(&res->flush.peer_flushed, req->flush_no);
+		if (wq_has_sleeper(&res->flush.wait))
+			wake_up_all(&res->flush.wait);
 	}
 	if (!req->size || !res->bm.peer_epoch)
 		return;
@@ -67,7 +75,7 @@ void hablk_flush_acked(struct hablk_resource *res, struct hablk_req *req)
 		     res->bm.nextents - 1);
 	for (e = req->sector / EXTENT_SECTORS; e <= last; e++)
 		epoch_raise(&res->bm.peer_epoch[e], epoch);
-	epoch_raise(&res->acked_epoch, epoch);
+	epoch_raise(&res->flush.acked_epoch, epoch);
 }
 
 /*
@@ -84,9 +92,9 @@ s64 hablk_flush_peer(struct hablk_resource *res)
 	bool net = false;
 	s64 n;
 
-	if (!any_pending(res) || READ_ONCE(res->role) != HABLK_ROLE_PRIMARY)
+	if (!any_pending(res) || READ_ONCE(res->st.role) != HABLK_ROLE_PRIMARY)
 		return 0;
-	bio = bio_alloc_bioset(res->bdev, 0, REQ_OP_WRITE | REQ_PREFLUSH, GFP_NOIO, &res->req_bs);
+	bio = bio_alloc_bioset(res->bk.bdev, 0, REQ_OP_WRITE | REQ_PREFLUSH, GFP_NOIO, &res->req.bs);
 	req = container_of(bio, struct hablk_req, clone);
 	memset(req, 0, offsetof(struct hablk_req, clone));
 	req->res = res;
@@ -94,15 +102,16 @@ s64 hablk_flush_peer(struct hablk_resource *res)
 	req->wire_flags = HABLK_WF_PREFLUSH;
 	__set_bit(HABLK_REQF_PEER_FLUSH, &req->flags);	/* not the application's */
 	INIT_LIST_HEAD(&req->send_list);
-	atomic_set(&req->ref, 3);		/* the ack (or cancel), the sender, and ours */
-	atomic_set(&req->complete_pending, 2);	/* no application bio to complete */
+	/* ours; the route adds the peer's and the sender's (no bio to complete) */
+	atomic_set(&req->ref, 1);
+	atomic_set(&req->complete_pending, 1);
 	hablk_obj_get(HABLK_OBJ_REQ);
 	if (!hablk_req_route(res, req, &net) || !net) {
 		bio_put(bio);
 		hablk_obj_put(HABLK_OBJ_REQ);
 		return 0;
 	}
-	wake_up(&res->send_wait);
+	wake_up(&res->send.wait);
 	n = req->flush_no;	/* set when it was queued */
 	hablk_req_put(req);
 	return n;
@@ -118,8 +127,8 @@ void hablk_flush_peer_wait(struct hablk_resource *res)
 
 	if (!n)
 		return;
-	wait_event_timeout(res->flush_wait, atomic64_read(&res->peer_flushed) >= n ||
-			   atomic_read(&res->conn_failed),
+	wait_event_timeout(res->flush.wait, atomic64_read(&res->flush.peer_flushed) >= n ||
+			   atomic_read(&res->conn.failed),
 			   msecs_to_jiffies(res->cfg.ping_timeout_ms));
 }
 
@@ -134,19 +143,19 @@ void hablk_flush_link_lost(struct hablk_resource *res)
 	struct hablk_bitmap *bm = &res->bm;
 	u64 e, n = 0;
 
-	down_read(&res->resize_sem);
+	down_read(&res->resize.sem);
 	for (e = 0; bm->peer_epoch && e < bm->nextents; e++) {
 		if (!hablk_flush_pending(res, e))
 			continue;
 		hablk_bm_set(res, e * EXTENT_SECTORS,
-			     min_t(u64, EXTENT_SECTORS, res->data_sectors - e * EXTENT_SECTORS));
+			     min_t(u64, EXTENT_SECTORS, res->md.data_sectors - e * EXTENT_SECTORS));
 		n++;
 	}
-	up_read(&res->resize_sem);
+	up_read(&res->resize.sem);
 	/* every extent is stable again: those that were are in the bitmap now */
-	spin_lock_irq(&res->state_lock);
-	atomic64_set(&res->peer_flushed, atomic64_inc_return(&res->flush_epoch));
-	spin_unlock_irq(&res->state_lock);
+	spin_lock_irq(&res->slots.lock);
+	atomic64_set(&res->flush.peer_flushed, atomic64_inc_return(&res->flush.epoch));
+	spin_unlock_irq(&res->slots.lock);
 	if (n)
 		pr_info("%s: the peer may hold acked writes only in its disk cache: %llu MiB out of sync until it reports a clean stop\n",
 			res->cfg.name, (unsigned long long)n * (HABLK_MD_EXTENT_BYTES >> 20));
@@ -159,23 +168,23 @@ void hablk_flush_link_lost(struct hablk_resource *res)
  */
 int hablk_flush_first_peer_write(struct hablk_resource *res)
 {
-	if (res->peer_writes_recorded || READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
+	if (res->flush.peer_writes_recorded || READ_ONCE(res->st.disk) == HABLK_DISK_DISKLESS)
 		return 0;
 	if (hablk_md_set_flags(res, HABLK_MDF_PEER_WRITES, 0)) {
 		/* unrecorded, a crash would lose acked writes silently: take none */
 		hablk_conn_fail(res, "cannot record peer writes in the metadata");
 		return -EIO;
 	}
-	res->peer_writes_recorded = true;
+	res->flush.peer_writes_recorded = true;
 	return 0;
 }
 
 /* The peer writes taken are on stable storage, and no longer recorded. */
 static bool peer_writes_forget(struct hablk_resource *res)
 {
-	if (blkdev_issue_flush(res->bdev) || hablk_md_set_flags(res, 0, HABLK_MDF_PEER_WRITES))
+	if (blkdev_issue_flush(res->bk.bdev) || hablk_md_set_flags(res, 0, HABLK_MDF_PEER_WRITES))
 		return false;
-	res->peer_writes_recorded = false;
+	res->flush.peer_writes_recorded = false;
 	return true;
 }
 
@@ -186,16 +195,16 @@ static bool peer_writes_forget(struct hablk_resource *res)
 void hablk_flush_teardown(struct hablk_resource *res)
 {
 	held_drain(res);
-	if (!res->peer_writes_recorded || res->lost_peer_writes ||
-	    READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
+	if (!res->flush.peer_writes_recorded || res->st.lost_peer_writes ||
+	    READ_ONCE(res->st.disk) == HABLK_DISK_DISKLESS)
 		return;
 	if (peer_writes_forget(res))
 		return;
 	/* maybe not on stable storage: the next connection hears of it */
 	pr_warn("%s: cannot flush the peer's writes; they will be resynced\n", res->cfg.name);
-	spin_lock_irq(&res->state_lock);
-	res->lost_peer_writes = true;
-	spin_unlock_irq(&res->state_lock);
+	spin_lock_irq(&res->st.lock);
+	res->st.lost_peer_writes = true;
+	spin_unlock_irq(&res->st.lock);
 }
 
 /*
@@ -206,11 +215,11 @@ void hablk_flush_teardown(struct hablk_resource *res)
  */
 void hablk_flush_promoted(struct hablk_resource *res)
 {
-	spin_lock_irq(&res->state_lock);
-	res->lost_peer_writes = false;
-	spin_unlock_irq(&res->state_lock);
-	if (!res->peer_writes_recorded || READ_ONCE(res->peer_role) == HABLK_ROLE_PRIMARY ||
-	    READ_ONCE(res->disk) == HABLK_DISK_DISKLESS)
+	spin_lock_irq(&res->st.lock);
+	res->st.lost_peer_writes = false;
+	spin_unlock_irq(&res->st.lock);
+	if (!res->flush.peer_writes_recorded || READ_ONCE(res->st.peer_role) == HABLK_ROLE_PRIMARY ||
+	    READ_ONCE(res->st.disk) == HABLK_DISK_DISKLESS)
 		return;
 	peer_writes_forget(res);	/* if it fails, the flag stays: a later report is only spurious */
 }
@@ -239,7 +248,7 @@ static int held_write_out(struct hablk_resource *res, struct held_write *hw)
 
 	while (!ret && off < hw->size) {
 		if (!bio) {
-			bio = bio_alloc(res->bdev, BIO_MAX_VECS, REQ_OP_WRITE, GFP_NOIO);
+			bio = bio_alloc(res->bk.bdev, BIO_MAX_VECS, REQ_OP_WRITE, GFP_NOIO);
 			bio->bi_iter.bi_sector = hw->sector + (off >> SECTOR_SHIFT);
 		}
 		p = hw->data + off;
@@ -261,8 +270,8 @@ static void held_drain(struct hablk_resource *res)
 {
 	struct held_write *hw, *tmp;
 
-	list_for_each_entry_safe(hw, tmp, &res->held_writes, list) {
-		if (READ_ONCE(res->disk) != HABLK_DISK_DISKLESS && held_write_out(res, hw))
+	list_for_each_entry_safe(hw, tmp, &res->flush.held_writes, list) {
+		if (READ_ONCE(res->st.disk) != HABLK_DISK_DISKLESS && held_write_out(res, hw))
 			pr_warn("%s: fault_peer_cache: a held write failed\n", res->cfg.name);
 		list_del(&hw->list);
 		kfree(hw->data);
@@ -284,7 +293,7 @@ bool hablk_fault_cache_hold(struct hablk_resource *res, struct bio *bio, u32 fla
 
 	if (!READ_ONCE(hablk_fault_peer_cache) || !bio->bi_iter.bi_size || is_sync ||
 	    (flags & (HABLK_WF_PREFLUSH | HABLK_WF_FUA | HABLK_WF_DISCARD | HABLK_WF_ZEROES)) ||
-	    READ_ONCE(res->disk) == HABLK_DISK_DISKLESS) {
+	    READ_ONCE(res->st.disk) == HABLK_DISK_DISKLESS) {
 		held_drain(res);
 		return false;
 	}
@@ -302,6 +311,6 @@ bool hablk_fault_cache_hold(struct hablk_resource *res, struct bio *bio, u32 fla
 		memcpy_from_bvec(hw->data + off, &bv);
 		off += bv.bv_len;
 	}
-	list_add_tail(&hw->list, &res->held_writes);
+	list_add_tail(&hw->list, &res->flush.held_writes);
 	return true;
 }

@@ -74,6 +74,29 @@ struct hablk_resource *hablk_resource_find_minor(u32 minor)
 	return NULL;
 }
 
+struct task_struct *hablk_thread_start(struct hablk_resource *res,
+					int (*fn)(void *), const char *what)
+{
+	struct task_struct *t;
+
+	t = kthread_run(fn, res, "hablk_%s/%u", what, res->cfg.minor);
+	if (!IS_ERR(t)) {
+		get_task_struct(t);
+		hablk_obj_get(HABLK_OBJ_THREAD);
+	}
+	return t;
+}
+
+void hablk_thread_stop(struct task_struct **t)
+{
+	if (*t) {
+		kthread_stop(*t);
+		put_task_struct(*t);
+		*t = NULL;
+		hablk_obj_put(HABLK_OBJ_THREAD);
+	}
+}
+
 #define HABLK_SWEEP_INTERVAL	(5 * HZ)
 
 /*
@@ -86,10 +109,10 @@ static void sweep_fn(struct work_struct *work)
 						  struct hablk_resource, sweep_work);
 	bool in_sync;
 
-	spin_lock_irq(&res->state_lock);
-	in_sync = res->conn == HABLK_CONN_CONNECTED && res->repl == HABLK_REPL_ESTABLISHED &&
-		  res->peer_disk == HABLK_DISK_UPTODATE && res->disk == HABLK_DISK_UPTODATE;
-	spin_unlock_irq(&res->state_lock);
+	spin_lock_irq(&res->st.lock);
+	in_sync = res->st.conn == HABLK_CONN_CONNECTED && res->st.repl == HABLK_REPL_ESTABLISHED &&
+		  res->st.peer_disk == HABLK_DISK_UPTODATE && res->st.disk == HABLK_DISK_UPTODATE;
+	spin_unlock_irq(&res->st.lock);
 	if (!READ_ONCE(hablk_fault_peer_cache))
 		hablk_flush_peer(res);	/* acked writes in the peer's cache: stable by the next sweep */
 	hablk_intent_sweep(res, in_sync && !hablk_bm_weight(res));
@@ -105,52 +128,18 @@ static struct hablk_resource *resource_alloc(struct hablk_config *cfg, struct ne
 		return NULL;
 	res->cfg = *cfg;
 	res->net = get_net(net);
-	spin_lock_init(&res->state_lock);
-	res->role = HABLK_ROLE_SECONDARY;
-	res->disk = HABLK_DISK_DISKLESS;
-	res->conn = HABLK_CONN_STANDALONE;
-	res->repl = HABLK_REPL_OFF;
-	res->peer_role = HABLK_ROLE_UNKNOWN;
-	res->peer_disk = HABLK_DISK_UNKNOWN;
-	mutex_init(&res->md_mutex);
-	spin_lock_init(&res->iv_lock);
-	res->iv_tree = RB_ROOT_CACHED;
-	init_waitqueue_head(&res->iv_wait);
-	mutex_init(&res->sock_mutex);
-	mutex_init(&res->data_send_mutex);
-	mutex_init(&res->send_mutex);
-	mutex_init(&res->meta_send_mutex);
-	mutex_init(&res->solo_mutex);
-	mutex_init(&res->role_mutex);
-	mutex_init(&res->sync_mutex);
-	mutex_init(&res->resize_mutex);
-	init_rwsem(&res->resize_sem);
-	init_waitqueue_head(&res->role_wait);
-	init_waitqueue_head(&res->slot_wait);
-	init_waitqueue_head(&res->flush_wait);
-	INIT_LIST_HEAD(&res->held_writes);
-	atomic64_set(&res->flush_epoch, 1);	/* no extent's epoch (0) is unstable yet */
-	atomic64_set(&res->peer_flushed, 1);
-	spin_lock_init(&res->send_lock);
-	INIT_LIST_HEAD(&res->send_queue);
-	init_waitqueue_head(&res->send_wait);
-	init_waitqueue_head(&res->peer_wait);
-	spin_lock_init(&res->ack_lock);
-	INIT_LIST_HEAD(&res->ack_queue);
-	INIT_WORK(&res->ack_work, hablk_ack_work);
-	spin_lock_init(&res->pool_lock);
-	INIT_LIST_HEAD(&res->pool);
 	INIT_DELAYED_WORK(&res->sweep_work, sweep_fn);
-	INIT_WORK(&res->submit_work, hablk_submit_work);
-	INIT_WORK(&res->retry_work, hablk_read_retry_work);
-	INIT_WORK(&res->detach_work, hablk_detach_work);
-	INIT_LIST_HEAD(&res->retry_list);
-	spin_lock_init(&res->defer_lock);
-	bio_list_init(&res->deferred);
-	bio_list_init(&res->frozen_bios);
-	bio_list_init(&res->held_bios);
-	res->quorum = true;
-	init_waitqueue_head(&res->sync_wait);
+	hablk_state_init(res);
+	hablk_backing_init(res);
+	hablk_md_init(res);
+	hablk_peer_read_init(res);
+	hablk_conn_init(res);
+	hablk_flush_init(res);
+	hablk_quorum_init(res);
+	hablk_sync_init(res);
+	hablk_pool_init(res);
+	hablk_resize_init(res);
+	hablk_lock_init(res);
 	hablk_obj_get(HABLK_OBJ_RESOURCE);
 	return res;
 }
@@ -162,6 +151,55 @@ static void resource_free(struct hablk_resource *res)
 	memzero_explicit(res->cfg.secret, sizeof(res->cfg.secret));
 	kfree(res);
 	hablk_obj_put(HABLK_OBJ_RESOURCE);
+}
+
+/* What a resource needs before its disk: the link's MAC, a work queue, request pools. */
+static int resource_setup(struct hablk_resource *res, struct netlink_ext_ack *extack)
+{
+	int ret;
+
+	res->hmac = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	if (IS_ERR(res->hmac)) {
+		NL_SET_ERR_MSG(extack, "hmac(sha256) is not available");
+		return PTR_ERR(res->hmac);
+	}
+	ret = crypto_shash_setkey(res->hmac, res->cfg.secret, res->cfg.secret_len);
+	if (ret)
+		goto err_hmac;
+	res->wq = alloc_workqueue("hablk_%s", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0, res->cfg.name);
+	if (!res->wq) {
+		ret = -ENOMEM;
+		goto err_hmac;
+	}
+	ret = hablk_req_init(res);
+	if (ret)
+		goto err_wq;
+	ret = hablk_rx_init(res);
+	if (ret)
+		goto err_req;
+	ret = hablk_send_init(res);
+	if (ret)
+		goto err_rx;
+	return 0;
+
+err_rx:
+	hablk_rx_exit(res);
+err_req:
+	hablk_req_exit(res);
+err_wq:
+	destroy_workqueue(res->wq);
+err_hmac:
+	crypto_free_shash(res->hmac);
+	return ret;
+}
+
+static void resource_unsetup(struct hablk_resource *res)
+{
+	hablk_send_exit(res);
+	hablk_rx_exit(res);
+	hablk_req_exit(res);
+	destroy_workqueue(res->wq);
+	crypto_free_shash(res->hmac);
 }
 
 int hablk_resource_up(struct hablk_config *cfg, struct net *net,
@@ -182,27 +220,15 @@ int hablk_resource_up(struct hablk_config *cfg, struct net *net,
 	res = resource_alloc(cfg, net);
 	if (!res)
 		return -ENOMEM;
-
-	res->hmac = crypto_alloc_shash("hmac(sha256)", 0, 0);
-	if (IS_ERR(res->hmac)) {
-		ret = PTR_ERR(res->hmac);
-		NL_SET_ERR_MSG(extack, "hmac(sha256) is not available");
+	ret = resource_setup(res, extack);
+	if (ret)
 		goto err_free;
-	}
-	ret = crypto_shash_setkey(res->hmac, cfg->secret, cfg->secret_len);
-	if (ret)
-		goto err_hmac;
-	res->wq = alloc_workqueue("hablk_%s", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0, cfg->name);
-	if (!res->wq) {
-		ret = -ENOMEM;
-		goto err_hmac;
-	}
-	ret = hablk_req_init(res);
-	if (ret)
-		goto err_wq;
 	ret = hablk_backing_open(res, extack);
 	if (ret)
-		goto err_req;
+		goto err_setup;
+	ret = hablk_lock_setup(res, res->md.data_sectors);
+	if (ret)
+		goto err_backing;
 	ret = hablk_device_create(res);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "cannot create the block device");
@@ -210,7 +236,7 @@ int hablk_resource_up(struct hablk_config *cfg, struct net *net,
 	}
 	list_add_tail(&res->list, &hablk_resources);
 	queue_delayed_work(res->wq, &res->sweep_work, HABLK_SWEEP_INTERVAL);
-	res->want_connect = true;
+	res->conn.want = true;
 	ret = hablk_conn_start(res);
 	if (ret) {
 		list_del(&res->list);
@@ -218,21 +244,18 @@ int hablk_resource_up(struct hablk_config *cfg, struct net *net,
 		goto err_device;
 	}
 	pr_info("%s: up, minor %u, %llu sectors, disk %s\n", cfg->name, cfg->minor,
-		(unsigned long long)res->size_sectors,
-		res->disk == HABLK_DISK_UPTODATE ? "uptodate" : "inconsistent");
+		(unsigned long long)res->dev.size_sectors,
+		res->st.disk == HABLK_DISK_UPTODATE ? "uptodate" : "inconsistent");
 	hablk_genl_event(res, "up");
 	return 0;
 
 err_device:
 	hablk_device_destroy(res);
 err_backing:
+	hablk_lock_free(res);
 	hablk_backing_close(res);
-err_req:
-	hablk_req_exit(res);
-err_wq:
-	destroy_workqueue(res->wq);
-err_hmac:
-	crypto_free_shash(res->hmac);
+err_setup:
+	resource_unsetup(res);
 err_free:
 	resource_free(res);
 	return ret;
@@ -241,19 +264,19 @@ err_free:
 int hablk_resource_down(struct hablk_resource *res, bool force,
 			struct netlink_ext_ack *extack)
 {
+	int ret;
+
 	lockdep_assert_held(&hablk_cfg_mutex);
-	if (READ_ONCE(res->open_count)) {
-		NL_SET_ERR_MSG(extack, "device is open");
-		return -EBUSY;
-	}
-	if (res->role == HABLK_ROLE_PRIMARY && !force) {
-		NL_SET_ERR_MSG(extack, "resource is primary; make it secondary first");
-		return -EBUSY;
-	}
+	hablk_state_lock(res);
+	ret = hablk_state_allows(res, HABLK_OP_DOWN, force ? HABLK_OPF_FORCE : 0, extack);
+	hablk_state_unlock(res, NULL);
+	if (ret)
+		return ret;
 	hablk_device_set_ro(res, true);
-	res->want_connect = false;
+	res->conn.want = false;
 	hablk_conn_stop(res);
 	hablk_quorum_drain(res);
+	hablk_lock_fail_waiting(res);
 	cancel_delayed_work_sync(&res->sweep_work);
 	/* nothing is in flight: the bitmap on disk says all, the intent map nothing */
 	if (!hablk_bm_write(res))
@@ -262,10 +285,9 @@ int hablk_resource_down(struct hablk_resource *res, bool force,
 	list_del(&res->list);
 	hablk_genl_event(res, "down");
 	hablk_device_destroy(res);
+	hablk_lock_free(res);
 	hablk_backing_close(res);
-	hablk_req_exit(res);
-	destroy_workqueue(res->wq);
-	crypto_free_shash(res->hmac);
+	resource_unsetup(res);
 	pr_info("%s: down\n", res->cfg.name);
 	resource_free(res);
 	return 0;

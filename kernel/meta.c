@@ -268,7 +268,7 @@ static int meta_take(struct sock *sk, struct meta_rx *rx, union meta_body *b,
 int hablk_meta_fn(void *arg)
 {
 	struct hablk_resource *res = arg;
-	struct sock *sk = res->meta_sock->sk;
+	struct sock *sk = res->conn.meta_sock->sk;
 	unsigned long ping_int = msecs_to_jiffies(res->cfg.ping_int_ms);
 	unsigned long ping_timeout = msecs_to_jiffies(res->cfg.ping_timeout_ms);
 	unsigned long ping_sent = 0, now, timeout;
@@ -289,7 +289,7 @@ int hablk_meta_fn(void *arg)
 	rx->last_pkt = jiffies;
 	init_waitqueue_head(&rx->wait);
 	meta_rx_install(sk, rx);
-	while (!kthread_should_stop() && !atomic_read(&res->conn_failed)) {
+	while (!kthread_should_stop() && !atomic_read(&res->conn.failed)) {
 		type = meta_take(sk, rx, &b, &why, &bad_req);
 		if (bad_req)
 			hablk_req_give_up(res, bad_req);
@@ -330,7 +330,7 @@ int hablk_meta_fn(void *arg)
 		wait_event_interruptible_timeout(rx->wait, READ_ONCE(rx->slow) ||
 						 READ_ONCE(rx->why) || meta_closed(sk) ||
 						 kthread_should_stop() ||
-						 atomic_read(&res->conn_failed),
+						 atomic_read(&res->conn.failed),
 						 min(timeout, ping_int));
 	}
 	meta_rx_remove(sk, rx);

@@ -38,10 +38,23 @@ static const struct nla_policy hablk_policy[HABLK_A_MAX + 1] = {
 	[HABLK_A_QUORUM]	= NLA_POLICY_MAX(NLA_U8, 1),
 	[HABLK_A_THAW]		= { .type = NLA_FLAG },
 	[HABLK_A_AUTO_PROMOTE]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[HABLK_A_TWO_PRIMARIES]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[HABLK_A_LOCK_EXTENT]	= { .type = NLA_U32 },
+	[HABLK_A_LOCK_OP]	= NLA_POLICY_MAX(NLA_U8, HABLK_LOCK_TAKE_ALL),
+	[HABLK_A_LOCK_FIRST]	= { .type = NLA_U64 },
+	[HABLK_A_LOCK_COUNT]	= { .type = NLA_U64 },
+	[HABLK_A_LOCK_SEQ]	= { .type = NLA_U64 },
+};
+
+/* Group numbers, in the order of hablk_mcgrps[]. */
+enum {
+	HABLK_MCGRP_EVENTS,	/* state changes, for everyone */
+	HABLK_MCGRP_LOCKS,	/* wanted and released locks, for hablkd */
 };
 
 static const struct genl_multicast_group hablk_mcgrps[] = {
-	{ .name = HABLK_GENL_MCGRP_EVENTS },
+	[HABLK_MCGRP_EVENTS] = { .name = HABLK_GENL_MCGRP_EVENTS },
+	[HABLK_MCGRP_LOCKS] = { .name = HABLK_GENL_MCGRP_LOCKS },
 };
 
 static bool valid_name(const char *s)
@@ -82,11 +95,73 @@ static int get_ms(struct genl_info *info, int attr, u32 def, u32 min, u32 max, u
 	return 0;
 }
 
+/* The policies of a resource: after-sb, integrity, quorum, promotion, saves. */
+static int parse_options(struct genl_info *info, struct hablk_config *cfg)
+{
+	struct nlattr **a = info->attrs;
+
+	if (a[HABLK_A_AFTER_SB])
+		cfg->after_sb = nla_get_u8(a[HABLK_A_AFTER_SB]);
+	if (a[HABLK_A_DATA_INTEGRITY])
+		cfg->data_integrity = nla_get_u8(a[HABLK_A_DATA_INTEGRITY]);
+	if (a[HABLK_A_CSUM_RESYNC])
+		cfg->csum_resync = nla_get_u8(a[HABLK_A_CSUM_RESYNC]);
+	if (a[HABLK_A_ON_NO_QUORUM])
+		cfg->on_no_quorum = nla_get_u8(a[HABLK_A_ON_NO_QUORUM]);
+	if (a[HABLK_A_AUTO_PROMOTE])
+		cfg->auto_promote = nla_get_u8(a[HABLK_A_AUTO_PROMOTE]);
+	if (a[HABLK_A_TWO_PRIMARIES])
+		cfg->two_primaries = nla_get_u8(a[HABLK_A_TWO_PRIMARIES]);
+	cfg->lock_extent = a[HABLK_A_LOCK_EXTENT] ? nla_get_u32(a[HABLK_A_LOCK_EXTENT]) :
+			   HABLK_LOCK_EXTENT_DEFAULT;
+	if (!is_power_of_2(cfg->lock_extent) || cfg->lock_extent < HABLK_LOCK_EXTENT_MIN ||
+	    cfg->lock_extent > HABLK_LOCK_EXTENT_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[HABLK_A_LOCK_EXTENT],
+				    "lock extent must be a power of two from 64 KiB to 1 GiB");
+		return -EINVAL;
+	}
+	/* protocol A acks before the peer has a write: no order to hand over */
+	if (cfg->two_primaries && cfg->protocol != 'C') {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[HABLK_A_TWO_PRIMARIES],
+				    "allow-two-primaries needs protocol C");
+		return -EINVAL;
+	}
+	if (a[HABLK_A_SB_SAVE_DIR])
+		nla_strscpy(cfg->sb_save_dir, a[HABLK_A_SB_SAVE_DIR], sizeof(cfg->sb_save_dir));
+	if (a[HABLK_A_HELPER])
+		nla_strscpy(cfg->helper, a[HABLK_A_HELPER], sizeof(cfg->helper));
+	if ((cfg->sb_save_dir[0] && cfg->sb_save_dir[0] != '/') ||
+	    (cfg->helper[0] && cfg->helper[0] != '/')) {
+		NL_SET_ERR_MSG(info->extack, "split-brain save dir and helper must be absolute paths");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The replication link: both addresses, one family, and its timings. */
+static int parse_link(struct genl_info *info, struct hablk_config *cfg)
+{
+	struct nlattr **a = info->attrs;
+	int la, pa;
+
+	la = parse_addr(a[HABLK_A_LOCAL_ADDR], &cfg->local_addr);
+	pa = parse_addr(a[HABLK_A_PEER_ADDR], &cfg->peer_addr);
+	if (!la || la != pa) {
+		NL_SET_ERR_MSG(info->extack, "addresses must be IPv4 or IPv6 of one family, with ports");
+		return -EINVAL;
+	}
+	cfg->addr_len = la;
+	return get_ms(info, HABLK_A_PING_INT_MS, 1000, 10, 600000, &cfg->ping_int_ms) ?:
+	       get_ms(info, HABLK_A_PING_TIMEOUT_MS, 2000, 10, 600000, &cfg->ping_timeout_ms) ?:
+	       get_ms(info, HABLK_A_CONNECT_INT_MS, 200, 10, 600000, &cfg->connect_int_ms) ?:
+	       get_ms(info, HABLK_A_CONNECT_MAX_MS, 5000, 10, 600000, &cfg->connect_max_ms);
+}
+
+/* HABLK_CMD_UP's attributes into a configuration, each checked. */
 static int parse_up(struct genl_info *info, struct hablk_config *cfg)
 {
 	struct nlattr **a = info->attrs;
 	struct netlink_ext_ack *extack = info->extack;
-	int la, pa;
 
 	if (GENL_REQ_ATTR_CHECK(info, HABLK_A_RES_NAME) ||
 	    GENL_REQ_ATTR_CHECK(info, HABLK_A_MINOR) ||
@@ -135,36 +210,7 @@ static int parse_up(struct genl_info *info, struct hablk_config *cfg)
 				    "meta-disk must be an absolute path of another device");
 		return -EINVAL;
 	}
-	if (a[HABLK_A_AFTER_SB])
-		cfg->after_sb = nla_get_u8(a[HABLK_A_AFTER_SB]);
-	if (a[HABLK_A_DATA_INTEGRITY])
-		cfg->data_integrity = nla_get_u8(a[HABLK_A_DATA_INTEGRITY]);
-	if (a[HABLK_A_CSUM_RESYNC])
-		cfg->csum_resync = nla_get_u8(a[HABLK_A_CSUM_RESYNC]);
-	if (a[HABLK_A_ON_NO_QUORUM])
-		cfg->on_no_quorum = nla_get_u8(a[HABLK_A_ON_NO_QUORUM]);
-	if (a[HABLK_A_AUTO_PROMOTE])
-		cfg->auto_promote = nla_get_u8(a[HABLK_A_AUTO_PROMOTE]);
-	if (a[HABLK_A_SB_SAVE_DIR])
-		nla_strscpy(cfg->sb_save_dir, a[HABLK_A_SB_SAVE_DIR], sizeof(cfg->sb_save_dir));
-	if (a[HABLK_A_HELPER])
-		nla_strscpy(cfg->helper, a[HABLK_A_HELPER], sizeof(cfg->helper));
-	if ((cfg->sb_save_dir[0] && cfg->sb_save_dir[0] != '/') ||
-	    (cfg->helper[0] && cfg->helper[0] != '/')) {
-		NL_SET_ERR_MSG(extack, "split-brain save dir and helper must be absolute paths");
-		return -EINVAL;
-	}
-	la = parse_addr(a[HABLK_A_LOCAL_ADDR], &cfg->local_addr);
-	pa = parse_addr(a[HABLK_A_PEER_ADDR], &cfg->peer_addr);
-	if (!la || la != pa) {
-		NL_SET_ERR_MSG(extack, "addresses must be IPv4 or IPv6 of one family, with ports");
-		return -EINVAL;
-	}
-	cfg->addr_len = la;
-	return get_ms(info, HABLK_A_PING_INT_MS, 1000, 10, 600000, &cfg->ping_int_ms) ?:
-	       get_ms(info, HABLK_A_PING_TIMEOUT_MS, 2000, 10, 600000, &cfg->ping_timeout_ms) ?:
-	       get_ms(info, HABLK_A_CONNECT_INT_MS, 200, 10, 600000, &cfg->connect_int_ms) ?:
-	       get_ms(info, HABLK_A_CONNECT_MAX_MS, 5000, 10, 600000, &cfg->connect_max_ms);
+	return parse_options(info, cfg) ?: parse_link(info, cfg);
 }
 
 static int hablk_nl_up(struct sk_buff *skb, struct genl_info *info)
@@ -219,20 +265,16 @@ static int do_secondary(struct hablk_resource *res, struct genl_info *info)
 
 static int do_connect(struct hablk_resource *res, struct genl_info *info)
 {
+	int ret = 0;
+
 	if (nla_get_flag(info->attrs[HABLK_A_DISCARD_MY_DATA])) {
-		if (res->role == HABLK_ROLE_PRIMARY) {
-			NL_SET_ERR_MSG(info->extack, "a primary cannot discard its data; make it secondary");
-			return -EBUSY;
-		}
-		if (READ_ONCE(res->conn) == HABLK_CONN_CONNECTED) {
-			NL_SET_ERR_MSG(info->extack, "already connected: nothing to discard");
-			return -EBUSY;
-		}
-		spin_lock_irq(&res->state_lock);
-		res->discard_my_data = true;
-		spin_unlock_irq(&res->state_lock);
+		hablk_state_lock(res);
+		ret = hablk_state_allows(res, HABLK_OP_DISCARD_MY_DATA, 0, info->extack);
+		if (!ret)
+			res->st.discard_my_data = true;
+		hablk_state_unlock(res, NULL);
 	}
-	return hablk_conn_start(res);
+	return ret ?: hablk_conn_start(res);
 }
 
 static int do_disconnect(struct hablk_resource *res, struct genl_info *info)
@@ -274,9 +316,30 @@ static int do_outdate(struct hablk_resource *res, struct genl_info *info)
 	return hablk_state_outdate(res, info->extack);
 }
 
-static int (*const res_cmds[])(struct hablk_resource *, struct genl_info *) = {
+static int do_lock(struct hablk_resource *res, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	u8 op;
+
+	if (GENL_REQ_ATTR_CHECK(info, HABLK_A_LOCK_OP))
+		return -EINVAL;
+	op = nla_get_u8(a[HABLK_A_LOCK_OP]);
+	if (op != HABLK_LOCK_TAKE_ALL &&
+	    (GENL_REQ_ATTR_CHECK(info, HABLK_A_LOCK_FIRST) ||
+	     GENL_REQ_ATTR_CHECK(info, HABLK_A_LOCK_COUNT)))
+		return -EINVAL;
+	return hablk_lock_command(res, op,
+				  a[HABLK_A_LOCK_FIRST] ? nla_get_u64(a[HABLK_A_LOCK_FIRST]) : 0,
+				  a[HABLK_A_LOCK_COUNT] ? nla_get_u64(a[HABLK_A_LOCK_COUNT]) : 0,
+				  a[HABLK_A_LOCK_SEQ] ? nla_get_u64(a[HABLK_A_LOCK_SEQ]) : 0,
+				  info->extack);
+}
+
+/* Commands that name one resource, by command; a command without a row is refused. */
+static int (*const res_cmds[__HABLK_CMD_MAX])(struct hablk_resource *, struct genl_info *) = {
 	[HABLK_CMD_SET_QUORUM] = do_set_quorum,
 	[HABLK_CMD_OUTDATE] = do_outdate,
+	[HABLK_CMD_LOCK] = do_lock,
 	[HABLK_CMD_RESIZE] = do_resize,
 	[HABLK_CMD_VERIFY] = do_verify,
 	[HABLK_CMD_INVALIDATE] = do_invalidate,
@@ -295,11 +358,36 @@ static int hablk_nl_res_cmd(struct sk_buff *skb, struct genl_info *info)
 	struct hablk_resource *res;
 	int ret;
 
+	if (cmd >= ARRAY_SIZE(res_cmds) || !res_cmds[cmd])
+		return -EOPNOTSUPP;
 	mutex_lock(&hablk_cfg_mutex);
 	res = named(info);
 	ret = IS_ERR(res) ? PTR_ERR(res) : res_cmds[cmd](res, info);
 	mutex_unlock(&hablk_cfg_mutex);
 	return ret;
+}
+
+/* HABLK_A_LOCKS: what this node holds and waits for (two primaries). */
+static int put_locks(struct sk_buff *skb, struct hablk_resource *res)
+{
+	struct hablk_lock_stats s;
+	struct nlattr *nest;
+
+	if (!res->locks.on)
+		return 0;
+	hablk_lock_stats(res, &s);
+	nest = nla_nest_start(skb, HABLK_A_LOCKS);
+	if (!nest ||
+	    nla_put_u32(skb, HABLK_A_LOCK_EXTENT, res->cfg.lock_extent) ||
+	    nla_put_u64_64bit(skb, HABLK_A_LOCKS_HELD, s.held, HABLK_A_PAD) ||
+	    nla_put_u32(skb, HABLK_A_LOCK_WAITERS, s.waiters) ||
+	    nla_put_u64_64bit(skb, HABLK_A_LOCK_GRANTS, s.grants, HABLK_A_PAD) ||
+	    nla_put_u64_64bit(skb, HABLK_A_LOCK_RELEASES, s.releases, HABLK_A_PAD) ||
+	    nla_put_u64_64bit(skb, HABLK_A_LOCK_WAITS, s.waits, HABLK_A_PAD) ||
+	    nla_put_u64_64bit(skb, HABLK_A_LOCK_WAIT_US, s.wait_us, HABLK_A_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
 }
 
 static int fill_res(struct sk_buff *skb, struct hablk_resource *res, u32 portid, u32 seq,
@@ -308,30 +396,27 @@ static int fill_res(struct sk_buff *skb, struct hablk_resource *res, u32 portid,
 	u8 role, disk, conn, repl, peer_role, peer_disk;
 	bool frozen, link_lost;
 	u64 current_uuid, total, done, oos, elapsed;
-	char err[sizeof(res->last_error)];
+	char err[sizeof(res->st.last_error)];
 	struct nlattr *peer;
 	void *hdr;
 
 	/* one snapshot: a freeze for a lost link is never seen without the loss */
-	spin_lock_irq(&res->defer_lock);
-	frozen = res->frozen;
-	link_lost = res->link_lost;
-	spin_unlock_irq(&res->defer_lock);
-	spin_lock_irq(&res->state_lock);
-	role = res->role;
-	disk = res->disk;
-	conn = res->conn;
-	repl = res->repl;
-	peer_role = res->peer_role;
-	peer_disk = res->peer_disk;
-	current_uuid = res->gen.current_uuid;
-	memcpy(err, res->last_error, sizeof(err));
-	total = res->sync_total;
-	done = min_t(u64, atomic64_read(&res->sync_done), total);
-	elapsed = jiffies_to_msecs(jiffies - res->sync_start);
-	if (repl == HABLK_REPL_SYNC_SOURCE && res->sync_paused)
+	hablk_quorum_snapshot(res, &frozen, &link_lost);
+	spin_lock_irq(&res->st.lock);
+	role = res->st.role;
+	disk = res->st.disk;
+	conn = res->st.conn;
+	repl = res->st.repl;
+	peer_role = res->st.peer_role;
+	peer_disk = res->st.peer_disk;
+	current_uuid = res->st.gen.current_uuid;
+	memcpy(err, res->st.last_error, sizeof(err));
+	total = res->sync.total;
+	done = min_t(u64, atomic64_read(&res->sync.done), total);
+	elapsed = jiffies_to_msecs(jiffies - res->sync.start);
+	if (repl == HABLK_REPL_SYNC_SOURCE && res->sync.paused)
 		repl = HABLK_REPL_PAUSED;
-	spin_unlock_irq(&res->state_lock);
+	spin_unlock_irq(&res->st.lock);
 	if (link_lost && conn == HABLK_CONN_CONNECTED)
 		conn = HABLK_CONN_CONNECTING;	/* being torn down */
 	oos = hablk_bm_weight(res) * hablk_bm_block_sectors(res);
@@ -348,13 +433,14 @@ static int fill_res(struct sk_buff *skb, struct hablk_resource *res, u32 portid,
 	    nla_put_u8(skb, HABLK_A_ROLE, role) ||
 	    nla_put_u8(skb, HABLK_A_DISK_STATE, disk) ||
 	    nla_put_u8(skb, HABLK_A_SUSPENDED, frozen) ||
-	    nla_put_u8(skb, HABLK_A_QUORUM, READ_ONCE(res->quorum)) ||
-	    nla_put_u8(skb, HABLK_A_MANAGED, READ_ONCE(res->managed)) ||
-	    nla_put_u64_64bit(skb, HABLK_A_SIZE_SECTORS, res->size_sectors, HABLK_A_PAD) ||
+	    nla_put_u8(skb, HABLK_A_QUORUM, READ_ONCE(res->quorum.have)) ||
+	    nla_put_u8(skb, HABLK_A_MANAGED, READ_ONCE(res->quorum.managed)) ||
+	    nla_put_u64_64bit(skb, HABLK_A_SIZE_SECTORS, res->dev.size_sectors, HABLK_A_PAD) ||
 	    nla_put_u64_64bit(skb, HABLK_A_CURRENT_UUID, current_uuid, HABLK_A_PAD) ||
 	    (res->bm.nbits && nla_put_u32(skb, HABLK_A_BM_BLOCK,
 					  hablk_bm_block_sectors(res) << SECTOR_SHIFT)) ||
-	    (what && nla_put_string(skb, HABLK_A_EVENT_WHAT, what)))
+	    nla_put_u8(skb, HABLK_A_TWO_PRIMARIES, res->cfg.two_primaries) ||
+	    (what && nla_put_string(skb, HABLK_A_EVENT_WHAT, what)) || put_locks(skb, res))
 		goto nla_fail;
 	peer = nla_nest_start(skb, HABLK_A_PEER);
 	if (!peer ||
@@ -479,6 +565,55 @@ out:
 	return ret ? ret : skb->len;
 }
 
+/*
+ * The lock table, one message per run of held, wanted or releasing extents
+ * (hablkd relearns it after a restart; hablkadm lock show prints it).
+ * cb->args: [0] the kind of run being dumped (HABLK_LOCK_HELD, WANT,
+ * RELEASING), [1] the next extent.
+ */
+static int hablk_nl_locks_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	static const u8 kinds[] = { HABLK_LOCK_HELD, HABLK_LOCK_WANT, HABLK_LOCK_RELEASING };
+	struct nlattr *name = hablk_dumpit_attrs(cb)[HABLK_A_RES_NAME];
+	struct hablk_resource *res;
+	u64 e, count;
+	void *hdr;
+	int ret = 0;
+
+	if (!name)
+		return -EINVAL;
+	mutex_lock(&hablk_cfg_mutex);
+	res = hablk_resource_find(nla_data(name));
+	if (!res || !res->locks.on) {
+		ret = res ? -EINVAL : -ENOENT;
+		goto out;
+	}
+	while (cb->args[0] < ARRAY_SIZE(kinds)) {
+		e = hablk_lock_next_run(res, kinds[cb->args[0]], cb->args[1], &count);
+		if (e >= res->locks.nextents) {
+			cb->args[0]++;
+			cb->args[1] = 0;
+			continue;
+		}
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  &hablk_family, NLM_F_MULTI, HABLK_CMD_GET_LOCKS);
+		if (!hdr)
+			break;
+		if (nla_put_u8(skb, HABLK_A_LOCK_OP, kinds[cb->args[0]]) ||
+		    nla_put_u64_64bit(skb, HABLK_A_LOCK_FIRST, e, HABLK_A_PAD) ||
+		    nla_put_u64_64bit(skb, HABLK_A_LOCK_COUNT, count, HABLK_A_PAD) ||
+		    nla_put_u32(skb, HABLK_A_LOCK_EXTENT, res->cfg.lock_extent)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[1] = e + count;
+	}
+out:
+	mutex_unlock(&hablk_cfg_mutex);
+	return ret ? ret : skb->len;
+}
+
 /* Announce a state change of @res on the events group. */
 void hablk_genl_event(struct hablk_resource *res, const char *what)
 {
@@ -491,7 +626,28 @@ void hablk_genl_event(struct hablk_resource *res, const char *what)
 		nlmsg_free(msg);
 		return;
 	}
-	genlmsg_multicast_netns(&hablk_family, res->net, msg, 0, 0, GFP_NOIO);
+	genlmsg_multicast_netns(&hablk_family, res->net, msg, 0, HABLK_MCGRP_EVENTS, GFP_NOIO);
+}
+
+/* Tell hablkd (the locks group) what this node wants or gave up. */
+void hablk_genl_lock_event(struct hablk_resource *res, u8 op, u64 first, u64 count)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_NOIO);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &hablk_family, 0, HABLK_CMD_LOCK_EVENT);
+	if (!hdr || nla_put_string(msg, HABLK_A_RES_NAME, res->cfg.name) ||
+	    nla_put_u8(msg, HABLK_A_LOCK_OP, op) ||
+	    nla_put_u64_64bit(msg, HABLK_A_LOCK_FIRST, first, HABLK_A_PAD) ||
+	    nla_put_u64_64bit(msg, HABLK_A_LOCK_COUNT, count, HABLK_A_PAD)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&hablk_family, res->net, msg, 0, HABLK_MCGRP_LOCKS, GFP_NOIO);
 }
 
 static const struct genl_ops hablk_ops[] = {
@@ -510,6 +666,8 @@ static const struct genl_ops hablk_ops[] = {
 	{ .cmd = HABLK_CMD_OUTDATE, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 	{ .cmd = HABLK_CMD_RESUME_SYNC, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
 	{ .cmd = HABLK_CMD_RESIZE, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
+	{ .cmd = HABLK_CMD_LOCK, .doit = hablk_nl_res_cmd, .flags = GENL_ADMIN_PERM },
+	{ .cmd = HABLK_CMD_GET_LOCKS, .dumpit = hablk_nl_locks_dump },
 };
 
 static struct genl_family hablk_family __ro_after_init = {

@@ -7,12 +7,32 @@
 #include <linux/slab.h>
 #include "hablk.h"
 
+static void retry_work(struct work_struct *work);
+
+void hablk_peer_read_init(struct hablk_resource *res)
+{
+	spin_lock_init(&res->pread.lock);
+	INIT_LIST_HEAD(&res->pread.retry);
+	INIT_WORK(&res->pread.retry_work, retry_work);
+}
+
+/* A read that failed locally (any context): read it from the peer instead. */
+void hablk_read_retry(struct hablk_resource *res, struct hablk_req *req)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&res->pread.lock, flags);
+	list_add_tail(&req->send_list, &res->pread.retry);
+	spin_unlock_irqrestore(&res->pread.lock, flags);
+	queue_work(res->wq, &res->pread.retry_work);
+}
+
 /* Can reads and writes go to the peer instead of the local disk? */
 bool hablk_peer_can_serve(struct hablk_resource *res)
 {
-	return READ_ONCE(res->conn) == HABLK_CONN_CONNECTED &&
-	       !atomic_read(&res->conn_failed) &&
-	       READ_ONCE(res->peer_disk) == HABLK_DISK_UPTODATE;
+	return READ_ONCE(res->st.conn) == HABLK_CONN_CONNECTED &&
+	       !atomic_read(&res->conn.failed) &&
+	       READ_ONCE(res->st.peer_disk) == HABLK_DISK_UPTODATE;
 }
 
 /* Send the read @req (its master bio) to the peer; fails the bio if it cannot. */
@@ -47,15 +67,15 @@ void hablk_read_done(struct hablk_req *req, int status)
 }
 
 /* Read errors are retried through the peer from here (endio is atomic context). */
-void hablk_read_retry_work(struct work_struct *work)
+static void retry_work(struct work_struct *work)
 {
-	struct hablk_resource *res = container_of(work, struct hablk_resource, retry_work);
+	struct hablk_resource *res = container_of(work, struct hablk_resource, pread.retry_work);
 	struct hablk_req *req, *tmp;
 	LIST_HEAD(list);
 
-	spin_lock_irq(&res->defer_lock);
-	list_splice_init(&res->retry_list, &list);
-	spin_unlock_irq(&res->defer_lock);
+	spin_lock_irq(&res->pread.lock);
+	list_splice_init(&res->pread.retry, &list);
+	spin_unlock_irq(&res->pread.lock);
 	list_for_each_entry_safe(req, tmp, &list, send_list) {
 		list_del_init(&req->send_list);
 		hablk_read_from_peer(res, req);
@@ -119,19 +139,19 @@ int hablk_read_serve(struct hablk_resource *res, u32 len)
 		return ret;
 	size = be32_to_cpu(d.size);
 	if (d.flags || !size || size > HABLK_MAX_DATA || (size & 511) ||
-	    be64_to_cpu(d.sector) > res->size_sectors ||
-	    (size >> SECTOR_SHIFT) > res->size_sectors - be64_to_cpu(d.sector) ||
-	    READ_ONCE(res->peer_role) != HABLK_ROLE_PRIMARY)
+	    be64_to_cpu(d.sector) > res->dev.size_sectors ||
+	    (size >> SECTOR_SHIFT) > res->dev.size_sectors - be64_to_cpu(d.sector) ||
+	    READ_ONCE(res->st.peer_role) != HABLK_ROLE_PRIMARY)
 		return -EPROTO;
 	preq = hablk_peer_req_alloc(res, DIV_ROUND_UP(size, PAGE_SIZE), REQ_OP_READ, &d);
 	preq->is_read = true;
 	bio = &preq->bio;
-	if (hablk_bio_add_pages(res, bio, size, GFP_NOIO)) {
+	if (hablk_pool_add_pages(res, bio, size, GFP_NOIO)) {
 		hablk_peer_req_free(preq);
 		return -ENOMEM;
 	}
-	atomic_inc(&res->peer_inflight);
-	if (READ_ONCE(res->disk) != HABLK_DISK_UPTODATE) {
+	atomic_inc(&res->rx.inflight);
+	if (READ_ONCE(res->st.disk) != HABLK_DISK_UPTODATE) {
 		bio->bi_status = BLK_STS_IOERR;	/* ours failed too: say so */
 		hablk_peer_endio(bio);
 	} else {
@@ -157,17 +177,17 @@ int hablk_read_send_reply(struct hablk_resource *res, struct hablk_peer_req *pre
 	d.sector = cpu_to_be64(preq->sector);
 	d.size = cpu_to_be32(size);
 	d.flags = cpu_to_be32(-preq->status);
-	mutex_lock(&res->data_send_mutex);
-	ret = res->data_sock ? hablk_send_pkt(res->data_sock, HABLK_P_READ_REPLY, &d, sizeof(d),
+	mutex_lock(&res->send.data_mutex);
+	ret = res->conn.data_sock ? hablk_socket_send_pkt(res->conn.data_sock, HABLK_P_READ_REPLY, &d, sizeof(d),
 					      preq->status ? 0 : size,
 					      preq->status ? 0 : MSG_MORE) : -ENOTCONN;
 	if (!ret && !preq->status) {
 		bio_for_each_segment_all(bv, &preq->bio, it) {
-			ret = hablk_sock_send_bvec(res->data_sock, bv, 0);
+			ret = hablk_socket_send_bvecs(res->conn.data_sock, bv, 1, 0);
 			if (ret)
 				break;
 		}
 	}
-	mutex_unlock(&res->data_send_mutex);
+	mutex_unlock(&res->send.data_mutex);
 	return ret;
 }

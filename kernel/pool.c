@@ -10,6 +10,12 @@
 #include <linux/mm.h>
 #include "hablk.h"
 
+void hablk_pool_init(struct hablk_resource *res)
+{
+	spin_lock_init(&res->pool.lock);
+	INIT_LIST_HEAD(&res->pool.pages);
+}
+
 static void page_free(struct page *page)
 {
 	put_page(page);
@@ -23,25 +29,25 @@ static void page_free(struct page *page)
  * a disk read). The allocator would zero them first (init_on_alloc, on by
  * default in Debian's kernels): for a 1 MiB write that was 256 pages cleared
  * on the secondary, only to be overwritten. On -ENOMEM the pages already
- * added stay in @bio, for the caller's hablk_bio_pages_put().
+ * added stay in @bio, for the caller's hablk_pool_put_pages().
  */
-int hablk_bio_add_pages(struct hablk_resource *res, struct bio *bio, u32 size, gfp_t gfp)
+int hablk_pool_add_pages(struct hablk_resource *res, struct bio *bio, u32 size, gfp_t gfp)
 {
 	unsigned int i, n = DIV_ROUND_UP(size, PAGE_SIZE), pooled = 0;
 	struct page *page, *tmp;
 	unsigned long flags;
 	LIST_HEAD(list);
 
-	if (READ_ONCE(res->pool_count)) {
-		spin_lock_irqsave(&res->pool_lock, flags);
-		list_for_each_entry_safe(page, tmp, &res->pool, lru) {
+	if (READ_ONCE(res->pool.count)) {
+		spin_lock_irqsave(&res->pool.lock, flags);
+		list_for_each_entry_safe(page, tmp, &res->pool.pages, lru) {
 			if (pooled == n)
 				break;
 			list_move(&page->lru, &list);
 			pooled++;
 		}
-		res->pool_count -= pooled;
-		spin_unlock_irqrestore(&res->pool_lock, flags);
+		res->pool.count -= pooled;
+		spin_unlock_irqrestore(&res->pool.lock, flags);
 	}
 	for (i = 0; i < n; i++) {
 		page = list_first_entry_or_null(&list, struct page, lru);
@@ -64,7 +70,7 @@ int hablk_bio_add_pages(struct hablk_resource *res, struct bio *bio, u32 size, g
  * until its segment is acked; such a page is freed by whoever drops the last
  * reference), with one hold of the pool's lock.
  */
-void hablk_bio_pages_put(struct hablk_resource *res, struct bio *bio)
+void hablk_pool_put_pages(struct hablk_resource *res, struct bio *bio)
 {
 	struct bvec_iter_all iter;
 	struct page *page, *tmp;
@@ -81,15 +87,15 @@ void hablk_bio_pages_put(struct hablk_resource *res, struct bio *bio)
 			page_free(bv->bv_page);
 		}
 	}
-	if (n && READ_ONCE(res->pool_count) < HABLK_POOL_PAGES) {
-		spin_lock_irqsave(&res->pool_lock, flags);
+	if (n && READ_ONCE(res->pool.count) < HABLK_POOL_PAGES) {
+		spin_lock_irqsave(&res->pool.lock, flags);
 		list_for_each_entry_safe(page, tmp, &list, lru) {
-			if (res->pool_count == HABLK_POOL_PAGES)
+			if (res->pool.count == HABLK_POOL_PAGES)
 				break;
-			list_move(&page->lru, &res->pool);
-			res->pool_count++;
+			list_move(&page->lru, &res->pool.pages);
+			res->pool.count++;
 		}
-		spin_unlock_irqrestore(&res->pool_lock, flags);
+		spin_unlock_irqrestore(&res->pool.lock, flags);
 	}
 	list_for_each_entry_safe(page, tmp, &list, lru) {
 		list_del(&page->lru);
@@ -103,10 +109,10 @@ void hablk_pool_drain(struct hablk_resource *res)
 	struct page *page, *tmp;
 	LIST_HEAD(list);
 
-	spin_lock_irq(&res->pool_lock);
-	list_splice_init(&res->pool, &list);
-	res->pool_count = 0;
-	spin_unlock_irq(&res->pool_lock);
+	spin_lock_irq(&res->pool.lock);
+	list_splice_init(&res->pool.pages, &list);
+	res->pool.count = 0;
+	spin_unlock_irq(&res->pool.lock);
 	list_for_each_entry_safe(page, tmp, &list, lru) {
 		list_del(&page->lru);
 		page_free(page);

@@ -6,6 +6,14 @@
  */
 #include "hablk.h"
 
+void hablk_quorum_init(struct hablk_resource *res)
+{
+	spin_lock_init(&res->quorum.lock);
+	res->quorum.have = true;
+	bio_list_init(&res->quorum.frozen_bios);
+	bio_list_init(&res->quorum.held_bios);
+}
+
 /*
  * A write that arrives while frozen waits in frozen_bios; without quorum and
  * with on-no-quorum io-error it fails. Returns true if the bio was taken.
@@ -15,16 +23,16 @@ bool hablk_quorum_gate(struct hablk_resource *res, struct bio *bio)
 	unsigned long flags;
 	bool fail = false, taken = true;
 
-	if (likely(READ_ONCE(res->quorum) && !READ_ONCE(res->frozen)))
+	if (likely(READ_ONCE(res->quorum.have) && !READ_ONCE(res->quorum.frozen)))
 		return false;
-	spin_lock_irqsave(&res->defer_lock, flags);
-	if (res->frozen)
-		bio_list_add(&res->frozen_bios, bio);
-	else if (!res->quorum)
+	spin_lock_irqsave(&res->quorum.lock, flags);
+	if (res->quorum.frozen)
+		bio_list_add(&res->quorum.frozen_bios, bio);
+	else if (!res->quorum.have)
 		fail = true;
 	else
 		taken = false;
-	spin_unlock_irqrestore(&res->defer_lock, flags);
+	spin_unlock_irqrestore(&res->quorum.lock, flags);
 	if (fail)
 		bio_io_error(bio);
 	return taken;
@@ -40,38 +48,62 @@ bool hablk_quorum_hold(struct hablk_resource *res, struct bio *master)
 	unsigned long flags;
 	bool held = false;
 
-	if (likely(READ_ONCE(res->quorum) && !READ_ONCE(res->frozen)))
+	if (likely(READ_ONCE(res->quorum.have) && !READ_ONCE(res->quorum.frozen)))
 		return false;
-	spin_lock_irqsave(&res->defer_lock, flags);
-	if (res->frozen) {
-		bio_list_add(&res->held_bios, master);
+	spin_lock_irqsave(&res->quorum.lock, flags);
+	if (res->quorum.frozen) {
+		bio_list_add(&res->quorum.held_bios, master);
 		held = true;
-	} else if (!res->quorum) {
+	} else if (!res->quorum.have) {
 		master->bi_status = BLK_STS_IOERR;
 	}
-	spin_unlock_irqrestore(&res->defer_lock, flags);
+	spin_unlock_irqrestore(&res->quorum.lock, flags);
 	return held;
 }
 
-/* Caller holds defer_lock. */
-static void freeze_locked(struct hablk_resource *res, const char *why)
+/* Frozen, or without quorum: a write that missed the peer must not go alone. */
+bool hablk_quorum_parks(struct hablk_resource *res)
 {
-	lockdep_assert_held(&res->defer_lock);
-	if (!res->frozen)
-		pr_warn("%s: I/O frozen: %s\n", res->cfg.name, why);
-	res->frozen = true;
+	return READ_ONCE(res->quorum.frozen) ||
+	       (READ_ONCE(res->quorum.managed) && !READ_ONCE(res->quorum.have));
 }
 
-/* Caller holds defer_lock: no longer frozen; the held and the waiting writes are the caller's. */
+/* A new link is up: the status may say connected again. */
+void hablk_quorum_link_new(struct hablk_resource *res)
+{
+	spin_lock_irq(&res->quorum.lock);
+	res->quorum.link_lost = false;
+	spin_unlock_irq(&res->quorum.lock);
+}
+
+/* For the status: frozen, and for a lost link (never seen without the loss). */
+void hablk_quorum_snapshot(struct hablk_resource *res, bool *frozen, bool *link_lost)
+{
+	spin_lock_irq(&res->quorum.lock);
+	*frozen = res->quorum.frozen;
+	*link_lost = res->quorum.link_lost;
+	spin_unlock_irq(&res->quorum.lock);
+}
+
+/* Caller holds quorum.lock. */
+static void freeze_locked(struct hablk_resource *res, const char *why)
+{
+	lockdep_assert_held(&res->quorum.lock);
+	if (!res->quorum.frozen)
+		pr_warn("%s: I/O frozen: %s\n", res->cfg.name, why);
+	res->quorum.frozen = true;
+}
+
+/* Caller holds quorum.lock: no longer frozen; the held and the waiting writes are the caller's. */
 static void unfreeze_locked(struct hablk_resource *res, struct bio_list *held,
 			    struct bio_list *waiting)
 {
-	lockdep_assert_held(&res->defer_lock);
-	res->frozen = false;
-	bio_list_merge(held, &res->held_bios);
-	bio_list_init(&res->held_bios);
-	bio_list_merge(waiting, &res->frozen_bios);
-	bio_list_init(&res->frozen_bios);
+	lockdep_assert_held(&res->quorum.lock);
+	res->quorum.frozen = false;
+	bio_list_merge(held, &res->quorum.held_bios);
+	bio_list_init(&res->quorum.held_bios);
+	bio_list_merge(waiting, &res->quorum.frozen_bios);
+	bio_list_init(&res->quorum.frozen_bios);
 }
 
 /*
@@ -83,19 +115,19 @@ void hablk_quorum_peer_lost(struct hablk_resource *res)
 	unsigned long flags;
 	bool froze = false;
 
-	if (!READ_ONCE(res->managed) || READ_ONCE(res->role) != HABLK_ROLE_PRIMARY)
+	if (!READ_ONCE(res->quorum.managed) || READ_ONCE(res->st.role) != HABLK_ROLE_PRIMARY)
 		return;
-	spin_lock_irqsave(&res->defer_lock, flags);
+	spin_lock_irqsave(&res->quorum.lock, flags);
 	/*
-	 * Until the teardown ends, res->conn still says connected: the status
+	 * Until the teardown ends, res->st.conn still says connected: the status
 	 * must not, or hablkd would see "frozen yet replicating" and thaw.
 	 */
-	res->link_lost = true;
-	if (res->managed && !res->frozen) {
+	res->quorum.link_lost = true;
+	if (res->quorum.managed && !res->quorum.frozen) {
 		freeze_locked(res, "the peer is lost; waiting for hablkd to fence it");
 		froze = true;
 	}
-	spin_unlock_irqrestore(&res->defer_lock, flags);
+	spin_unlock_irqrestore(&res->quorum.lock, flags);
 	if (froze)
 		hablk_genl_event(res, "suspended");
 }
@@ -119,12 +151,8 @@ static void release(struct hablk_resource *res, struct bio_list *held,
 			bio_io_error(bio);
 		return;
 	}
-	if (bio_list_empty(waiting))
-		return;
-	spin_lock_irq(&res->defer_lock);
-	bio_list_merge(&res->deferred, waiting);
-	spin_unlock_irq(&res->defer_lock);
-	queue_work(res->wq, &res->submit_work);
+	if (!bio_list_empty(waiting))
+		hablk_req_defer(res, waiting);
 }
 
 /*
@@ -142,19 +170,19 @@ int hablk_quorum_set(struct hablk_resource *res, bool quorum, bool thaw,
 		NL_SET_ERR_MSG(extack, "no quorum: frozen I/O stays frozen");
 		return -EBUSY;
 	}
-	spin_lock_irq(&res->defer_lock);
-	res->managed = true;
-	changed = res->quorum != quorum;
-	res->quorum = quorum;
+	spin_lock_irq(&res->quorum.lock);
+	res->quorum.managed = true;
+	changed = res->quorum.have != quorum;
+	res->quorum.have = quorum;
 	if (!quorum && !io_error) {
 		freeze_locked(res, "no quorum (on-no-quorum suspend-io)");
-	} else if ((!quorum && io_error) || (thaw && res->frozen)) {
+	} else if ((!quorum && io_error) || (thaw && res->quorum.frozen)) {
 		fail = !quorum;
 		go = true;
-		changed |= res->frozen;
+		changed |= res->quorum.frozen;
 		unfreeze_locked(res, &held, &waiting);
 	}
-	spin_unlock_irq(&res->defer_lock);
+	spin_unlock_irq(&res->quorum.lock);
 	/*
 	 * Held writes are about to be acknowledged while the peer may lack
 	 * them: a new generation first, unless the link is back and the
@@ -179,8 +207,8 @@ void hablk_quorum_drain(struct hablk_resource *res)
 {
 	struct bio_list held = BIO_EMPTY_LIST, waiting = BIO_EMPTY_LIST;
 
-	spin_lock_irq(&res->defer_lock);
+	spin_lock_irq(&res->quorum.lock);
 	unfreeze_locked(res, &held, &waiting);
-	spin_unlock_irq(&res->defer_lock);
+	spin_unlock_irq(&res->quorum.lock);
 	release(res, &held, &waiting, true);
 }

@@ -16,13 +16,32 @@ module_param_named(fault_bad_ack, hablk_fault_bad_ack, uint, 0644);
 MODULE_PARM_DESC(fault_bad_ack,
 		 "fault injection for tests: every Nth ack sent names a request the peer never sent (0: off)");
 
-/* Caller holds state_lock (so the queue and the connection state agree). */
+int hablk_send_init(struct hablk_resource *res)
+{
+	struct hablk_sender *s = &res->send;
+
+	spin_lock_init(&s->lock);
+	INIT_LIST_HEAD(&s->queue);
+	init_waitqueue_head(&s->wait);
+	mutex_init(&s->mutex);
+	mutex_init(&s->data_mutex);
+	mutex_init(&s->meta_mutex);
+	s->tx_hdr = kmalloc(HABLK_TX_HDR_SIZE, GFP_KERNEL);
+	return s->tx_hdr ? 0 : -ENOMEM;
+}
+
+void hablk_send_exit(struct hablk_resource *res)
+{
+	kfree(res->send.tx_hdr);
+}
+
+/* Caller holds st.lock and slots.lock (the queue and the connection state agree). */
 void hablk_send_queue_add(struct hablk_resource *res, struct hablk_req *req)
 {
 	hablk_flush_queued(res, req);
-	spin_lock(&res->send_lock);
-	list_add_tail(&req->send_list, &res->send_queue);
-	spin_unlock(&res->send_lock);
+	spin_lock(&res->send.lock);
+	list_add_tail(&req->send_list, &res->send.queue);
+	spin_unlock(&res->send.lock);
 }
 
 /* After the sender stopped: drop its hold on requests it never took. */
@@ -31,9 +50,9 @@ void hablk_send_queue_drop(struct hablk_resource *res)
 	struct hablk_req *req, *tmp;
 	LIST_HEAD(list);
 
-	spin_lock_irq(&res->send_lock);
-	list_splice_init(&res->send_queue, &list);
-	spin_unlock_irq(&res->send_lock);
+	spin_lock_irq(&res->send.lock);
+	list_splice_init(&res->send.queue, &list);
+	spin_unlock_irq(&res->send.lock);
 	list_for_each_entry_safe(req, tmp, &list, send_list) {
 		list_del_init(&req->send_list);
 		hablk_req_put(req);
@@ -43,7 +62,7 @@ void hablk_send_queue_drop(struct hablk_resource *res)
 /*
  * A data packet whose payload is a bio: the header, the CRC and the first
  * segment go in one call into TCP (a 4 KiB write is one sendmsg, not two).
- * The header goes by page too, from res->tx_hdr (kmalloc'd: it never
+ * The header goes by page too, from res->send.tx_hdr (kmalloc'd: it never
  * straddles a page); the caller holds data_send_mutex, and TCP has copied it
  * when sendmsg returns. The other segments go zero-copy, up to
  * HABLK_SEND_BATCH at a time and all but the last corked: the bio's pages
@@ -53,7 +72,7 @@ static int send_data_bio(struct hablk_resource *res, unsigned int type,
 			 const struct hablk_p_data *d, const __be32 *crc, struct bio *bio,
 			 u32 size, int flags)
 {
-	u8 *hdr = res->tx_hdr;
+	u8 *hdr = res->send.tx_hdr;
 	u32 n = sizeof(struct hablk_hdr) + sizeof(*d);
 	struct bvec_iter iter = bio->bi_iter;
 	struct bio_vec bv[HABLK_SEND_BATCH];
@@ -73,7 +92,7 @@ static int send_data_bio(struct hablk_resource *res, unsigned int type,
 	bv[0].bv_len = n;
 	bv[1] = bio_iter_iovec(bio, iter);
 	bio_advance_iter_single(bio, &iter, bv[1].bv_len);
-	ret = hablk_sock_send_bvecs(res->data_sock, bv, 2, iter.bi_size ? MSG_MORE : flags);
+	ret = hablk_socket_send_bvecs(res->conn.data_sock, bv, 2, iter.bi_size ? MSG_MORE : flags);
 	while (!ret && iter.bi_size) {
 		/* a run of pages that are all zero-copy safe, or one that is not (slab) */
 		bv[0] = bio_iter_iovec(bio, iter);
@@ -86,8 +105,8 @@ static int send_data_bio(struct hablk_resource *res, unsigned int type,
 			bio_advance_iter_single(bio, &iter, bv[nr].bv_len);
 		}
 		seg_flags = iter.bi_size ? MSG_MORE : flags;
-		ret = zc ? hablk_sock_send_pages(res->data_sock, bv, nr, seg_flags) :
-			hablk_sock_send_bvecs(res->data_sock, bv, nr, seg_flags);
+		ret = zc ? hablk_socket_send_pages(res->conn.data_sock, bv, nr, seg_flags) :
+			hablk_socket_send_bvecs(res->conn.data_sock, bv, nr, seg_flags);
 	}
 	return ret;
 }
@@ -104,13 +123,13 @@ static int send_verify(struct hablk_resource *res, struct hablk_req *req, bool m
 	int ret;
 
 	set_bit(HABLK_REQF_SENDING, &req->flags);
-	mutex_lock(&res->data_send_mutex);
-	ret = res->data_sock ? hablk_send_pkt(res->data_sock, HABLK_P_VERIFY_REQ, &v, sizeof(v),
+	mutex_lock(&res->send.data_mutex);
+	ret = res->conn.data_sock ? hablk_socket_send_pkt(res->conn.data_sock, HABLK_P_VERIFY_REQ, &v, sizeof(v),
 					      n, MSG_MORE) : -ENOTCONN;
 	if (!ret)
-		ret = hablk_sock_send(res->data_sock, page_address(req->clone.bi_io_vec[0].bv_page),
+		ret = hablk_socket_send(res->conn.data_sock, page_address(req->clone.bi_io_vec[0].bv_page),
 				      n, more ? MSG_MORE : 0);
-	mutex_unlock(&res->data_send_mutex);
+	mutex_unlock(&res->send.data_mutex);
 	return ret;
 }
 
@@ -149,10 +168,10 @@ static int send_req(struct hablk_resource *res, struct hablk_req *req, bool more
 		d.size = cpu_to_be32(req->size);
 		d.flags = 0;
 		set_bit(HABLK_REQF_SENDING, &req->flags);
-		mutex_lock(&res->data_send_mutex);
-		ret = res->data_sock ? hablk_send_pkt(res->data_sock, HABLK_P_READ_REQ, &d, sizeof(d),
+		mutex_lock(&res->send.data_mutex);
+		ret = res->conn.data_sock ? hablk_socket_send_pkt(res->conn.data_sock, HABLK_P_READ_REQ, &d, sizeof(d),
 						      0, flags) : -ENOTCONN;
-		mutex_unlock(&res->data_send_mutex);
+		mutex_unlock(&res->send.data_mutex);
 		return ret;
 	}
 	/* protocol A's copy: the application's bio may be completed already */
@@ -165,24 +184,24 @@ static int send_req(struct hablk_resource *res, struct hablk_req *req, bool more
 	if (csum)
 		crc = data ? bio_crc(data) : cpu_to_be32(~crc32_le(~0U, req->copy, req->size));
 	set_bit(HABLK_REQF_SENDING, &req->flags);
-	mutex_lock(&res->data_send_mutex);
-	if (!res->data_sock) {		/* torn down under an inline sender */
-		mutex_unlock(&res->data_send_mutex);
+	mutex_lock(&res->send.data_mutex);
+	if (!res->conn.data_sock) {		/* torn down under an inline sender */
+		mutex_unlock(&res->send.data_mutex);
 		return -ENOTCONN;
 	}
 	type = req->kind == HABLK_REQ_SYNC ? HABLK_P_SYNC_DATA : HABLK_P_DATA;
 	if (payload && data) {
 		ret = send_data_bio(res, type, &d, csum ? &crc : NULL, data, req->size, flags);
 	} else {
-		ret = hablk_send_pkt(res->data_sock, type, &d, sizeof(d),
+		ret = hablk_socket_send_pkt(res->conn.data_sock, type, &d, sizeof(d),
 				     payload ? req->size + (csum ? 4 : 0) : 0,
 				     payload ? MSG_MORE : flags);
 		if (!ret && csum)
-			ret = hablk_sock_send(res->data_sock, &crc, sizeof(crc), MSG_MORE);
+			ret = hablk_socket_send(res->conn.data_sock, &crc, sizeof(crc), MSG_MORE);
 		if (!ret && payload)
-			ret = hablk_sock_send(res->data_sock, req->copy, req->size, flags);
+			ret = hablk_socket_send(res->conn.data_sock, req->copy, req->size, flags);
 	}
-	mutex_unlock(&res->data_send_mutex);
+	mutex_unlock(&res->send.data_mutex);
 	return ret;
 }
 
@@ -197,14 +216,14 @@ static void send_queued(struct hablk_resource *res)
 	int ret;
 
 	for (;;) {
-		spin_lock_irq(&res->send_lock);
-		list_splice_init(&res->send_queue, &batch);
-		spin_unlock_irq(&res->send_lock);
+		spin_lock_irq(&res->send.lock);
+		list_splice_init(&res->send.queue, &batch);
+		spin_unlock_irq(&res->send.lock);
 		if (list_empty(&batch))
 			return;
 		list_for_each_entry_safe(req, tmp, &batch, send_list) {
 			list_del_init(&req->send_list);
-			if (!atomic_read(&res->conn_failed)) {
+			if (!atomic_read(&res->conn.failed)) {
 				ret = send_req(res, req, !list_empty(&batch));
 				if (ret)
 					hablk_conn_fail(res, "sending failed");
@@ -223,12 +242,12 @@ static void send_queued(struct hablk_resource *res)
  */
 void hablk_send_kick(struct hablk_resource *res)
 {
-	if (!in_task() || !mutex_trylock(&res->send_mutex)) {
-		wake_up(&res->send_wait);	/* the holder may have drained the queue already */
+	if (!in_task() || !mutex_trylock(&res->send.mutex)) {
+		wake_up(&res->send.wait);	/* the holder may have drained the queue already */
 		return;
 	}
 	send_queued(res);
-	mutex_unlock(&res->send_mutex);
+	mutex_unlock(&res->send.mutex);
 }
 
 /*
@@ -246,11 +265,11 @@ int hablk_sender_fn(void *arg)
 
 	set_user_nice(current, HABLK_SENDER_NICE);
 	while (!kthread_should_stop()) {
-		wait_event_interruptible(res->send_wait, kthread_should_stop() ||
-					 !list_empty_careful(&res->send_queue));
-		mutex_lock(&res->send_mutex);
+		wait_event_interruptible(res->send.wait, kthread_should_stop() ||
+					 !list_empty_careful(&res->send.queue));
+		mutex_lock(&res->send.mutex);
 		send_queued(res);
-		mutex_unlock(&res->send_mutex);
+		mutex_unlock(&res->send.mutex);
 	}
 	return 0;
 }
@@ -260,21 +279,21 @@ int hablk_send_state(struct hablk_resource *res)
 {
 	struct hablk_p_state st = {};
 
-	spin_lock_irq(&res->state_lock);
-	st.size_sectors = cpu_to_be64(res->data_sectors);
-	st.current_uuid = cpu_to_be64(res->gen.current_uuid);
-	st.bitmap_uuid = cpu_to_be64(res->gen.bitmap_uuid);
-	st.history_uuid = cpu_to_be64(res->gen.history_uuid);
-	st.role = res->role;
-	st.disk = res->disk;
-	st.dirty = res->gen.dirty;
-	st.discard = res->discard_my_data;
+	spin_lock_irq(&res->st.lock);
+	st.size_sectors = cpu_to_be64(res->md.data_sectors);
+	st.current_uuid = cpu_to_be64(res->st.gen.current_uuid);
+	st.bitmap_uuid = cpu_to_be64(res->st.gen.bitmap_uuid);
+	st.history_uuid = cpu_to_be64(res->st.gen.history_uuid);
+	st.role = res->st.role;
+	st.disk = res->st.disk;
+	st.dirty = res->st.gen.dirty;
+	st.discard = res->st.discard_my_data;
 	st.after_sb = res->cfg.after_sb;
 	st.bm_shift = res->bm.nbits ? res->bm.shift + SECTOR_SHIFT : 0;
-	st.lost_writes = res->lost_peer_writes;
-	st.primary_since = cpu_to_be64(res->primary_since);
-	st.sync_uuid = cpu_to_be64(res->gen.consistent ? 0 : res->gen.sync_uuid);
-	spin_unlock_irq(&res->state_lock);
+	st.lost_writes = res->st.lost_peer_writes;
+	st.primary_since = cpu_to_be64(res->st.primary_since);
+	st.sync_uuid = cpu_to_be64(res->st.gen.consistent ? 0 : res->st.gen.sync_uuid);
+	spin_unlock_irq(&res->st.lock);
 	st.changes = cpu_to_be64(hablk_bm_weight(res));
 	return hablk_send_data_pkt(res, HABLK_P_STATE, &st, sizeof(st));
 }
@@ -285,10 +304,10 @@ int hablk_send_data_pkt(struct hablk_resource *res, unsigned int type, const voi
 {
 	int ret;
 
-	mutex_lock(&res->data_send_mutex);
-	ret = res->data_sock ? hablk_send_pkt(res->data_sock, type, body, len, 0, 0) :
+	mutex_lock(&res->send.data_mutex);
+	ret = res->conn.data_sock ? hablk_socket_send_pkt(res->conn.data_sock, type, body, len, 0, 0) :
 			       -ENOTCONN;
-	mutex_unlock(&res->data_send_mutex);
+	mutex_unlock(&res->send.data_mutex);
 	return ret;
 }
 
@@ -298,12 +317,12 @@ int hablk_send_data_pkt_extra(struct hablk_resource *res, unsigned int type,
 {
 	int ret;
 
-	mutex_lock(&res->data_send_mutex);
-	ret = res->data_sock ? hablk_send_pkt(res->data_sock, type, body, len, extra_len,
+	mutex_lock(&res->send.data_mutex);
+	ret = res->conn.data_sock ? hablk_socket_send_pkt(res->conn.data_sock, type, body, len, extra_len,
 					      MSG_MORE) : -ENOTCONN;
 	if (!ret)
-		ret = hablk_sock_send(res->data_sock, extra, extra_len, 0);
-	mutex_unlock(&res->data_send_mutex);
+		ret = hablk_socket_send(res->conn.data_sock, extra, extra_len, 0);
+	mutex_unlock(&res->send.data_mutex);
 	return ret;
 }
 
@@ -313,18 +332,11 @@ int hablk_send_meta(struct hablk_resource *res, unsigned int type, const void *b
 {
 	int ret;
 
-	mutex_lock(&res->meta_send_mutex);
-	ret = res->meta_sock ? hablk_send_pkt(res->meta_sock, type, body, len, 0, flags) :
+	mutex_lock(&res->send.meta_mutex);
+	ret = res->conn.meta_sock ? hablk_socket_send_pkt(res->conn.meta_sock, type, body, len, 0, flags) :
 			       -ENOTCONN;
-	mutex_unlock(&res->meta_send_mutex);
+	mutex_unlock(&res->send.meta_mutex);
 	return ret;
-}
-
-void hablk_peer_req_free(struct hablk_peer_req *preq)
-{
-	hablk_bio_pages_put(preq->res, &preq->bio);
-	bio_put(&preq->bio);
-	hablk_obj_put(HABLK_OBJ_PEER_REQ);
 }
 
 /* fault_bad_ack: should this ack name the wrong request? */
@@ -350,9 +362,9 @@ static void ack_send(struct hablk_resource *res, bool more)
 	LIST_HEAD(list);
 	bool failed = false;
 
-	spin_lock_irq(&res->ack_lock);
-	list_splice_init(&res->ack_queue, &list);
-	spin_unlock_irq(&res->ack_lock);
+	spin_lock_irq(&res->rx.ack_lock);
+	list_splice_init(&res->rx.ack_queue, &list);
+	spin_unlock_irq(&res->rx.ack_lock);
 	list_for_each_entry_safe(preq, tmp, &list, ack_list) {
 		list_del(&preq->ack_list);
 		if (preq->is_read) {	/* a read for a diskless primary: data stream */
@@ -368,7 +380,7 @@ static void ack_send(struct hablk_resource *res, bool more)
 					       list_empty(&list) && !more ? 0 : MSG_MORE))
 			failed = true;
 		else if (list_empty(&list) && more)
-			WRITE_ONCE(res->acks_held, true);
+			WRITE_ONCE(res->rx.acks_held, true);
 		hablk_peer_req_free(preq);
 	}
 	if (failed)
@@ -377,7 +389,7 @@ static void ack_send(struct hablk_resource *res, bool more)
 
 void hablk_ack_work(struct work_struct *work)
 {
-	ack_send(container_of(work, struct hablk_resource, ack_work), false);
+	ack_send(container_of(work, struct hablk_resource, rx.ack_work), false);
 }
 
 /* From the receiver, which completed peer writes itself. */
@@ -389,11 +401,11 @@ void hablk_ack_inline(struct hablk_resource *res)
 /* The receiver is about to wait for data: send the acks it held back. */
 void hablk_ack_push(struct hablk_resource *res)
 {
-	if (!READ_ONCE(res->acks_held))
+	if (!READ_ONCE(res->rx.acks_held))
 		return;
-	WRITE_ONCE(res->acks_held, false);
-	mutex_lock(&res->meta_send_mutex);
-	if (res->meta_sock)
-		tcp_sock_set_cork(res->meta_sock->sk, false);	/* pushes what is queued */
-	mutex_unlock(&res->meta_send_mutex);
+	WRITE_ONCE(res->rx.acks_held, false);
+	mutex_lock(&res->send.meta_mutex);
+	if (res->conn.meta_sock)
+		tcp_sock_set_cork(res->conn.meta_sock->sk, false);	/* pushes what is queued */
+	mutex_unlock(&res->send.meta_mutex);
 }

@@ -7,13 +7,27 @@
 #include <linux/slab.h>
 #include "hablk.h"
 
-struct hablk_req *hablk_chunk_alloc(struct hablk_resource *res, sector_t sector, u32 size)
+void hablk_sync_init(struct hablk_resource *res)
+{
+	mutex_init(&res->sync.mutex);
+	init_waitqueue_head(&res->sync.wait);
+}
+
+/* A sync or verify of @total sectors starts: the status counts from here. */
+void hablk_sync_progress_reset(struct hablk_resource *res, u64 total)
+{
+	WRITE_ONCE(res->sync.total, min_t(u64, total, res->dev.size_sectors));
+	atomic64_set(&res->sync.done, 0);
+	WRITE_ONCE(res->sync.start, jiffies);
+}
+
+struct hablk_req *hablk_sync_chunk_alloc(struct hablk_resource *res, sector_t sector, u32 size)
 {
 	struct hablk_req *req;
 	struct bio *bio;
 
-	bio = bio_alloc_bioset(res->bdev, DIV_ROUND_UP(size, PAGE_SIZE), REQ_OP_READ, GFP_KERNEL,
-			       &res->req_bs);
+	bio = bio_alloc_bioset(res->bk.bdev, DIV_ROUND_UP(size, PAGE_SIZE), REQ_OP_READ, GFP_KERNEL,
+			       &res->req.bs);
 	req = container_of(bio, struct hablk_req, clone);
 	memset(req, 0, offsetof(struct hablk_req, clone));
 	req->res = res;
@@ -25,7 +39,7 @@ struct hablk_req *hablk_chunk_alloc(struct hablk_resource *res, sector_t sector,
 	atomic_set(&req->complete_pending, 1);
 	hablk_obj_get(HABLK_OBJ_REQ);
 	bio->bi_iter.bi_sector = sector;
-	if (hablk_bio_add_pages(res, bio, size, GFP_KERNEL)) {
+	if (hablk_pool_add_pages(res, bio, size, GFP_KERNEL)) {
 		hablk_req_put(req);
 		return NULL;
 	}
@@ -36,13 +50,13 @@ struct hablk_req *hablk_chunk_alloc(struct hablk_resource *res, sector_t sector,
  * A sync or verify chunk of @kind, read from the local disk under its
  * interval (so no write is in flight there), or an ERR_PTR.
  */
-struct hablk_req *hablk_chunk_read(struct hablk_resource *res, sector_t sector, u32 size,
+struct hablk_req *hablk_sync_chunk_read(struct hablk_resource *res, sector_t sector, u32 size,
 				   u8 kind)
 {
 	struct hablk_req *req;
 	int ret;
 
-	req = hablk_chunk_alloc(res, sector, size);
+	req = hablk_sync_chunk_alloc(res, sector, size);
 	if (!req)
 		return ERR_PTR(-ENOMEM);
 	req->kind = kind;
@@ -60,15 +74,15 @@ struct hablk_req *hablk_chunk_read(struct hablk_resource *res, sector_t sector, 
 }
 
 /* Hand a read chunk to the sender; it counts in the window until answered. */
-int hablk_chunk_queue(struct hablk_resource *res, struct hablk_req *req)
+int hablk_sync_chunk_queue(struct hablk_resource *res, struct hablk_req *req)
 {
 	int ret;
 
 	atomic_set(&req->ref, 2);	/* the answer (or cancel), and the sender */
-	atomic_inc(&res->sync_inflight);
+	atomic_inc(&res->sync.inflight);
 	ret = hablk_req_queue_net(res, req);
 	if (ret) {
-		atomic_dec(&res->sync_inflight);
+		atomic_dec(&res->sync.inflight);
 		atomic_set(&req->ref, 1);
 		hablk_req_put(req);
 	}
@@ -78,7 +92,7 @@ int hablk_chunk_queue(struct hablk_resource *res, struct hablk_req *req)
 /* Read one chunk and queue it for the sender. */
 static int sync_chunk(struct hablk_resource *res, sector_t sector, u32 size)
 {
-	struct hablk_req *req = hablk_chunk_read(res, sector, size, HABLK_REQ_SYNC);
+	struct hablk_req *req = hablk_sync_chunk_read(res, sector, size, HABLK_REQ_SYNC);
 
 	if (IS_ERR(req))
 		return PTR_ERR(req);
@@ -87,7 +101,7 @@ static int sync_chunk(struct hablk_resource *res, sector_t sector, u32 size)
 	req->clone.bi_iter.bi_size = size;
 	req->clone.bi_iter.bi_idx = 0;
 	req->clone.bi_iter.bi_bvec_done = 0;
-	return hablk_chunk_queue(res, req);
+	return hablk_sync_chunk_queue(res, req);
 }
 
 static void sync_finish(struct hablk_resource *res)
@@ -96,20 +110,21 @@ static void sync_finish(struct hablk_resource *res)
 	 * The peer has our generation now: a later write alone needs a new one
 	 * (a thaw during the sync may have started the one we have).
 	 */
-	mutex_lock(&res->solo_mutex);
-	spin_lock_irq(&res->state_lock);
-	if (res->gen.bitmap_uuid)
-		res->gen.history_uuid = res->gen.bitmap_uuid;
-	res->gen.bitmap_uuid = 0;
-	res->gen.dirty = false;
-	res->repl = HABLK_REPL_ESTABLISHED;	/* peer_disk: from the target's P_STATE */
-	spin_unlock_irq(&res->state_lock);
-	WRITE_ONCE(res->solo_ready, false);
-	mutex_unlock(&res->solo_mutex);
+	mutex_lock(&res->st.solo_mutex);
+	hablk_state_lock(res);
+	if (res->st.gen.bitmap_uuid)
+		res->st.gen.history_uuid = res->st.gen.bitmap_uuid;
+	res->st.gen.bitmap_uuid = 0;
+	res->st.gen.dirty = false;
+	hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED);	/* peer_disk: its STATE */
+	res->st.changed = NULL;		/* announced as sync-done */
+	hablk_state_unlock(res, NULL);
+	WRITE_ONCE(res->st.solo_ready, false);
+	mutex_unlock(&res->st.solo_mutex);
 	hablk_md_set_flags(res, 0, HABLK_MDF_PEER_FULL_SYNC);
 	hablk_bm_write(res);
 	pr_info("%s: sync done (%llu KiB)\n", res->cfg.name,
-		(unsigned long long)res->sync_total / 2);
+		(unsigned long long)res->sync.total / 2);
 	hablk_genl_event(res, "sync-done");
 }
 
@@ -121,21 +136,21 @@ static void sync_finish(struct hablk_resource *res)
  */
 static int sync_window(struct hablk_resource *res)
 {
-	return atomic_read(&res->app_inflight) ? HABLK_SYNC_WINDOW_BUSY : HABLK_SYNC_WINDOW;
+	return atomic_read(&res->req.app_inflight) ? HABLK_SYNC_WINDOW_BUSY : HABLK_SYNC_WINDOW;
 }
 
 /* Pause (until resumed: also a sync that starts later) or resume syncs from this node. */
 int hablk_sync_pause(struct hablk_resource *res, bool pause, struct netlink_ext_ack *extack)
 {
-	WRITE_ONCE(res->sync_paused, pause);
-	wake_up_all(&res->sync_wait);
+	WRITE_ONCE(res->sync.paused, pause);
+	wake_up_all(&res->sync.wait);
 	hablk_genl_event(res, pause ? "sync-paused" : "sync-resumed");
 	return 0;
 }
 
 static bool sync_should_stop(struct hablk_resource *res)
 {
-	return kthread_should_stop() || atomic_read(&res->conn_failed);
+	return kthread_should_stop() || atomic_read(&res->conn.failed);
 }
 
 /*
@@ -147,53 +162,65 @@ static int sync_source_fn(void *arg)
 {
 	struct hablk_resource *res = arg;
 
-	wait_event(res->sync_wait, sync_should_stop(res) || READ_ONCE(res->bm_received));
+	wait_event(res->sync.wait, sync_should_stop(res) || READ_ONCE(res->sync.bm_received));
 	if (!sync_should_stop(res))
 		hablk_sync_run(res);
 	return 0;
 }
 
-/* Send every out-of-sync block to the peer (the sync or verify thread). */
-void hablk_sync_run(struct hablk_resource *res)
+/*
+ * Announce the sync to the target (SYNC_START) with what it covers; the
+ * bitmap is on disk first: it then covers, even after a crash here,
+ * whatever the target may still lack, so an interrupted sync can resume
+ * from it (SYNC_START's uuid). With checksum-resync, the digest pass.
+ */
+static int sync_begin(struct hablk_resource *res)
 {
+	u32 bs = hablk_bm_block_sectors(res);
 	struct hablk_p_sync_start ss;
-	struct hablk_p_sync_done sd;
-	u32 bs = hablk_bm_block_sectors(res), run;
-	u64 block = 0, nblocks = DIV_ROUND_UP_ULL(res->size_sectors, bs);
-	unsigned long bm_written;
-	int ret = 0;
+	int ret;
 
-	/*
-	 * On disk before the target can take a chunk: the bitmap then covers,
-	 * even after a crash here, whatever the target may still lack, so an
-	 * interrupted sync can resume from it (SYNC_START's uuid).
-	 */
-	if (hablk_bm_write(res)) {
+	ret = hablk_bm_write(res);
+	if (ret) {
 		hablk_conn_fail(res, "cannot write the bitmap");
-		return;
+		return -ENOTCONN;
 	}
-	bm_written = jiffies;
-	res->sync_total = hablk_bm_weight(res) * bs;
-	res->sync_start = jiffies;
-	atomic64_set(&res->sync_done, 0);
-	ss.uuid = cpu_to_be64(READ_ONCE(res->gen.current_uuid));
-	ss.total_sectors = cpu_to_be64(res->sync_total);
+	res->sync.total = hablk_bm_weight(res) * bs;
+	res->sync.start = jiffies;
+	atomic64_set(&res->sync.done, 0);
+	ss.uuid = cpu_to_be64(READ_ONCE(res->st.gen.current_uuid));
+	ss.total_sectors = cpu_to_be64(res->sync.total);
 	ret = hablk_send_data_pkt(res, HABLK_P_SYNC_START, &ss, sizeof(ss));
 	pr_info("%s: sync to peer started, %llu KiB out of sync\n", res->cfg.name,
-		(unsigned long long)res->sync_total / 2);
+		(unsigned long long)res->sync.total / 2);
 	hablk_genl_event(res, "sync-started");
 	if (!ret && res->cfg.csum_resync) {
-		ret = hablk_csum_pass(res);
+		ret = hablk_verify_csum_pass(res);
 		if (!ret)
 			pr_info("%s: checksum-resync: %llu KiB differ and will be sent\n",
 				res->cfg.name, (unsigned long long)hablk_bm_weight(res) * bs / 2);
 	}
-	while (!ret) {
-		wait_event_timeout(res->sync_wait, sync_should_stop(res) ||
-				   (!READ_ONCE(res->sync_paused) &&
-				    atomic_read(&res->sync_inflight) < sync_window(res)), HZ / 10);
+	return ret;
+}
+
+/*
+ * Send every out-of-sync block, in runs of up to one chunk, pass after
+ * pass, until the bitmap is empty and every chunk is acked. 0 when done,
+ * -ENOTCONN when the link went (or the thread is stopped), or an error.
+ */
+static int sync_passes(struct hablk_resource *res)
+{
+	u32 bs = hablk_bm_block_sectors(res), run;
+	u64 block = 0, nblocks = DIV_ROUND_UP_ULL(res->dev.size_sectors, bs);
+	unsigned long bm_written = jiffies;
+	int ret;
+
+	for (;;) {
+		wait_event_timeout(res->sync.wait, sync_should_stop(res) ||
+				   (!READ_ONCE(res->sync.paused) &&
+				    atomic_read(&res->sync.inflight) < sync_window(res)), HZ / 10);
 		if (sync_should_stop(res))
-			return;
+			return -ENOTCONN;
 		/*
 		 * Progress to disk, every period and while paused (only pages
 		 * that changed: none once the chunks in flight are acked), so
@@ -203,29 +230,40 @@ void hablk_sync_run(struct hablk_resource *res)
 		 * means a full sync anyway. A failed write leaves older, wider
 		 * bits.
 		 */
-		if (READ_ONCE(res->sync_paused) ||
+		if (READ_ONCE(res->sync.paused) ||
 		    time_after(jiffies, bm_written + HABLK_SYNC_BM_PERIOD)) {
 			hablk_bm_write(res);
 			bm_written = jiffies;
 		}
-		if (READ_ONCE(res->sync_paused) || atomic_read(&res->sync_inflight) >= sync_window(res))
+		if (READ_ONCE(res->sync.paused) || atomic_read(&res->sync.inflight) >= sync_window(res))
 			continue;	/* the timeout re-reads the application's activity */
 		block = hablk_bm_next_run(res, block, (HABLK_SYNC_CHUNK >> SECTOR_SHIFT) / bs, &run);
 		if (block >= nblocks) {
 			/* end of a pass: done when every chunk is acked and nothing is left */
-			wait_event(res->sync_wait, sync_should_stop(res) ||
-				   !atomic_read(&res->sync_inflight));
+			wait_event(res->sync.wait, sync_should_stop(res) ||
+				   !atomic_read(&res->sync.inflight));
 			if (sync_should_stop(res))
-				return;
+				return -ENOTCONN;
 			if (!hablk_bm_weight(res))
-				break;
+				return 0;
 			block = 0;
 			continue;
 		}
 		ret = sync_chunk(res, block * bs,
-				 min_t(u64, run * bs, res->size_sectors - block * bs) << SECTOR_SHIFT);
+				 min_t(u64, run * bs, res->dev.size_sectors - block * bs) << SECTOR_SHIFT);
+		if (ret)
+			return ret;
 		block += run;
 	}
+}
+
+/* Send every out-of-sync block to the peer (the sync or verify thread). */
+void hablk_sync_run(struct hablk_resource *res)
+{
+	struct hablk_p_sync_done sd;
+	int ret;
+
+	ret = sync_begin(res) ?: sync_passes(res);
 	if (ret == -ENOTCONN)
 		return;
 	if (ret) {
@@ -236,7 +274,7 @@ void hablk_sync_run(struct hablk_resource *res)
 	 * The target now has every block we have: it takes our generation as
 	 * it is now (a thaw may have started one while the sync ran).
 	 */
-	sd.uuid = cpu_to_be64(READ_ONCE(res->gen.current_uuid));
+	sd.uuid = cpu_to_be64(READ_ONCE(res->st.gen.current_uuid));
 	if (hablk_send_data_pkt(res, HABLK_P_SYNC_DONE, &sd, sizeof(sd))) {
 		hablk_conn_fail(res, "sending failed");
 		return;
@@ -254,33 +292,33 @@ int hablk_sync_start_source(struct hablk_resource *res, bool full, bool peer_bit
 	struct task_struct *t;
 	int ret = 0;
 
-	mutex_lock(&res->sync_mutex);
-	hablk_thread_stop(&res->sync_thread);	/* a finished one */
-	if (atomic_read(&res->conn_failed)) {
+	mutex_lock(&res->sync.mutex);
+	hablk_thread_stop(&res->sync.thread);	/* a finished one */
+	if (atomic_read(&res->conn.failed)) {
 		ret = -ENOTCONN;
 		goto out;
 	}
 	if (full)
 		hablk_bm_set_all(res);
 	/* the status shows 0 %, not the last sync's figures, until the run starts */
-	res->sync_total = 0;
-	atomic64_set(&res->sync_done, 0);
-	WRITE_ONCE(res->bm_received, !peer_bits);
+	res->sync.total = 0;
+	atomic64_set(&res->sync.done, 0);
+	WRITE_ONCE(res->sync.bm_received, !peer_bits);
 	t = hablk_thread_start(res, sync_source_fn, "sync");
 	if (IS_ERR(t))
 		ret = PTR_ERR(t);
 	else
-		res->sync_thread = t;
+		res->sync.thread = t;
 out:
-	mutex_unlock(&res->sync_mutex);
+	mutex_unlock(&res->sync.mutex);
 	return ret;
 }
 
 void hablk_sync_stop(struct hablk_resource *res)
 {
-	mutex_lock(&res->sync_mutex);
-	hablk_thread_stop(&res->sync_thread);
-	mutex_unlock(&res->sync_mutex);
+	mutex_lock(&res->sync.mutex);
+	hablk_thread_stop(&res->sync.thread);
+	mutex_unlock(&res->sync.mutex);
 }
 
 /* The peer acked a chunk, or the link is gone. */
@@ -292,11 +330,11 @@ void hablk_sync_chunk_acked(struct hablk_req *req, int status)
 		pr_err("%s: peer failed a sync write (%d)\n", res->cfg.name, status);
 		hablk_conn_fail(res, "peer failed a sync write");
 	} else if (!status) {
-		atomic64_add(req->size >> SECTOR_SHIFT, &res->sync_done);
+		atomic64_add(req->size >> SECTOR_SHIFT, &res->sync.done);
 		hablk_bm_clear(res, req->sector, req->size >> SECTOR_SHIFT);
 	}
-	atomic_dec(&res->sync_inflight);
-	wake_up(&res->sync_wait);
+	atomic_dec(&res->sync.inflight);
+	wake_up(&res->sync.wait);
 	hablk_req_put(req);
 }
 
@@ -311,21 +349,21 @@ int hablk_sync_target_begin(struct hablk_resource *res, u64 total, u64 uuid, boo
 {
 	int ret;
 
-	spin_lock_irq(&res->state_lock);
-	if (res->role == HABLK_ROLE_PRIMARY || res->disk == HABLK_DISK_DISKLESS) {
-		spin_unlock_irq(&res->state_lock);
-		return -EPROTO;
+	hablk_state_lock(res);
+	ret = hablk_state_allows(res, HABLK_OP_SYNC_TARGET, 0, NULL);
+	if (ret) {
+		hablk_state_unlock(res, NULL);
+		return ret;
 	}
-	res->repl = HABLK_REPL_SYNC_TARGET;
-	res->disk = HABLK_DISK_INCONSISTENT;
-	res->gen.consistent = false;
+	hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_SYNC_TARGET);
+	hablk_state_set(res, HABLK_S_DISK, HABLK_DISK_INCONSISTENT);
+	res->st.gen.consistent = false;
 	if (total) {
-		res->gen.sync_uuid = uuid;
-		res->sync_total = min_t(u64, total, res->size_sectors);
-		atomic64_set(&res->sync_done, 0);
-		res->sync_start = jiffies;
+		res->st.gen.sync_uuid = uuid;
+		hablk_sync_progress_reset(res, total);
 	}
-	spin_unlock_irq(&res->state_lock);
+	res->st.changed = NULL;		/* announced once it is on disk */
+	hablk_state_unlock(res, NULL);
 	ret = hablk_md_set_flags(res, 0, HABLK_MDF_CONSISTENT | HABLK_MDF_UPTODATE |
 				 HABLK_MDF_OUTDATED);
 	hablk_genl_event(res, total ? "sync-started" : "disk");
@@ -339,22 +377,23 @@ int hablk_sync_target_done(struct hablk_resource *res, u64 uuid)
 {
 	int ret;
 
-	if (READ_ONCE(res->repl) != HABLK_REPL_SYNC_TARGET || !uuid)
+	if (READ_ONCE(res->st.repl) != HABLK_REPL_SYNC_TARGET || !uuid)
 		return -EPROTO;
-	ret = blkdev_issue_flush(res->bdev);
+	ret = blkdev_issue_flush(res->bk.bdev);
 	if (ret)
 		return ret;
 	hablk_bm_clear_all(res);
-	spin_lock_irq(&res->state_lock);
-	res->gen.current_uuid = uuid;
-	res->gen.bitmap_uuid = 0;
-	res->gen.dirty = false;
-	res->gen.consistent = true;
-	res->gen.sync_uuid = 0;
-	res->disk = HABLK_DISK_UPTODATE;
-	res->repl = HABLK_REPL_ESTABLISHED;
-	res->lost_peer_writes = false;	/* what our cache lost came back with the sync */
-	spin_unlock_irq(&res->state_lock);
+	hablk_state_lock(res);
+	res->st.gen.current_uuid = uuid;
+	res->st.gen.bitmap_uuid = 0;
+	res->st.gen.dirty = false;
+	res->st.gen.consistent = true;
+	res->st.gen.sync_uuid = 0;
+	hablk_state_set(res, HABLK_S_DISK, HABLK_DISK_UPTODATE);
+	hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED);
+	res->st.lost_peer_writes = false;	/* what our cache lost came back with the sync */
+	res->st.changed = NULL;		/* announced as sync-done */
+	hablk_state_unlock(res, NULL);
 	ret = hablk_md_set_flags(res, HABLK_MDF_CONSISTENT | HABLK_MDF_UPTODATE,
 				 HABLK_MDF_OUTDATED | HABLK_MDF_PEER_FULL_SYNC);
 	if (ret)

@@ -131,16 +131,18 @@ static bool always(const struct hablk_gen *l, const struct hablk_gen *p)
 
 /*
  * Evaluated in this order. A rule keeps its number (in logs and docs) when
- * rules are added, so the numbers are in the order rules were added.
+ * rules are added, so the numbers are in the order rules were added. Its
+ * flags (HABLK_RULE_*) tell the kernel what else the decision means.
  */
 static const struct {
 	int number;
 	hablk_rule_fn when;
 	enum hablk_sync_decision then;
+	unsigned int flags;
 } hablk_rules[] = {
 	{ 0, both_inconsistent,		HABLK_SYNC_BOTH_INCONSISTENT },
-	{ 16, local_resumes,		HABLK_SYNC_TARGET },
-	{ 17, peer_resumes,		HABLK_SYNC_SOURCE },
+	{ 16, local_resumes,		HABLK_SYNC_TARGET, HABLK_RULE_RESUMES },
+	{ 17, peer_resumes,		HABLK_SYNC_SOURCE, HABLK_RULE_RESUMES },
 	{ 1, local_inconsistent,	HABLK_SYNC_TARGET_FULL },
 	{ 2, peer_inconsistent,		HABLK_SYNC_SOURCE_FULL },
 	{ 3, same_both_dirty,		HABLK_SYNC_SPLIT_BRAIN },
@@ -149,7 +151,8 @@ static const struct {
 	{ 6, same_generation,		HABLK_SYNC_NONE },
 	{ 7, diverged_local_discards,	HABLK_SYNC_TARGET },
 	{ 8, diverged_peer_discards,	HABLK_SYNC_SOURCE },
-	{ 9, both_diverged,		HABLK_SYNC_SPLIT_BRAIN },
+	/* both diverged from one generation: an after-sb policy may pick the loser */
+	{ 9, both_diverged,		HABLK_SYNC_SPLIT_BRAIN, HABLK_RULE_POLICY },
 	{ 10, contradictory,		HABLK_SYNC_UNRELATED },
 	{ 11, local_ahead,		HABLK_SYNC_SOURCE },
 	{ 12, peer_ahead,		HABLK_SYNC_TARGET },
@@ -172,6 +175,16 @@ enum hablk_sync_decision hablk_sync_decide(const struct hablk_gen *local,
 		}
 	}
 	return HABLK_SYNC_UNRELATED;	/* not reached: the last rule always holds */
+}
+
+unsigned int hablk_sync_rule_flags(int number)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_LEN(hablk_rules); i++)
+		if (hablk_rules[i].number == number)
+			return hablk_rules[i].flags;
+	return 0;
 }
 
 /* Who loses under one comparison: the side with the larger key, or nobody on a tie. */

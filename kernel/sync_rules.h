@@ -60,9 +60,14 @@ enum hablk_sb_verdict {
 enum hablk_sb_verdict hablk_sb_resolve(const struct hablk_sb_side *local,
 				       const struct hablk_sb_side *peer);
 
+/* What a rule's decision means besides the direction (hablk_sync_rule_flags()). */
+#define HABLK_RULE_RESUMES	(1U << 0)	/* an interrupted sync resumes from the bitmap */
+#define HABLK_RULE_POLICY	(1U << 1)	/* a split-brain an after-sb policy may resolve */
+
 enum hablk_sync_decision hablk_sync_decide(const struct hablk_gen *local,
 					   const struct hablk_gen *peer,
 					   int *rule);
+unsigned int hablk_sync_rule_flags(int number);
 const char *hablk_sync_decision_name(enum hablk_sync_decision d);
 
 #endif /* HABLK_SYNC_RULES_H */

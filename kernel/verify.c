@@ -18,7 +18,7 @@ static u32 block_crc(const void *p)
 
 static bool verify_should_stop(struct hablk_resource *res)
 {
-	return kthread_should_stop() || atomic_read(&res->conn_failed);
+	return kthread_should_stop() || atomic_read(&res->conn.failed);
 }
 
 /* Read a chunk, replace its data by its digests, queue it for the sender. */
@@ -31,7 +31,7 @@ static int verify_chunk(struct hablk_resource *res, sector_t sector, u32 size)
 	unsigned int i, n = 0;
 	__be32 *digests;
 
-	req = hablk_chunk_read(res, sector, size, HABLK_REQ_VERIFY);
+	req = hablk_sync_chunk_read(res, sector, size, HABLK_REQ_VERIFY);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	bio_for_each_segment_all(bv, &req->clone, it)
@@ -40,7 +40,7 @@ static int verify_chunk(struct hablk_resource *res, sector_t sector, u32 size)
 	digests = page_address(req->clone.bi_io_vec[0].bv_page);
 	for (i = 0; i < n; i++)
 		digests[i] = cpu_to_be32(crc[i]);
-	return hablk_chunk_queue(res, req);
+	return hablk_sync_chunk_queue(res, req);
 }
 
 /*
@@ -48,30 +48,30 @@ static int verify_chunk(struct hablk_resource *res, sector_t sector, u32 size)
  * out-of-sync block with the target's; the replies clear the bits of blocks
  * the target already has (hablk_verify_reply), so only differing ones travel.
  */
-int hablk_csum_pass(struct hablk_resource *res)
+int hablk_verify_csum_pass(struct hablk_resource *res)
 {
 	u32 bs = hablk_bm_block_sectors(res), run;
-	u64 block = 0, nblocks = DIV_ROUND_UP_ULL(res->size_sectors, bs);
+	u64 block = 0, nblocks = DIV_ROUND_UP_ULL(res->dev.size_sectors, bs);
 	int ret = 0;
 
 	while (!ret) {
-		wait_event_timeout(res->sync_wait, verify_should_stop(res) ||
-				   (!READ_ONCE(res->sync_paused) &&
-				    atomic_read(&res->sync_inflight) < HABLK_SYNC_WINDOW), HZ / 10);
+		wait_event_timeout(res->sync.wait, verify_should_stop(res) ||
+				   (!READ_ONCE(res->sync.paused) &&
+				    atomic_read(&res->sync.inflight) < HABLK_SYNC_WINDOW), HZ / 10);
 		if (verify_should_stop(res))
 			return -ENOTCONN;
-		if (READ_ONCE(res->sync_paused) ||
-		    atomic_read(&res->sync_inflight) >= HABLK_SYNC_WINDOW)
+		if (READ_ONCE(res->sync.paused) ||
+		    atomic_read(&res->sync.inflight) >= HABLK_SYNC_WINDOW)
 			continue;
 		block = hablk_bm_next_run(res, block, (HABLK_VERIFY_MAX >> SECTOR_SHIFT) / bs, &run);
 		if (block >= nblocks)
 			break;
 		run = min_t(u64, run, nblocks - block);
 		ret = verify_chunk(res, block * bs,
-				   min_t(u64, run * bs, res->size_sectors - block * bs) << SECTOR_SHIFT);
+				   min_t(u64, run * bs, res->dev.size_sectors - block * bs) << SECTOR_SHIFT);
 		block += run;
 	}
-	wait_event(res->sync_wait, verify_should_stop(res) || !atomic_read(&res->sync_inflight));
+	wait_event(res->sync.wait, verify_should_stop(res) || !atomic_read(&res->sync.inflight));
 	return verify_should_stop(res) ? -ENOTCONN : ret;
 }
 
@@ -81,24 +81,24 @@ static int verify_fn(void *arg)
 	struct hablk_resource *res = arg;
 	struct hablk_p_sync_start vs;
 	struct hablk_p_sync_done vd;
-	sector_t sector, total = res->size_sectors;
+	sector_t sector, total = res->dev.size_sectors;
 	u64 differ;
 	u32 n;
 	int ret;
 
-	res->sync_total = total;
-	res->sync_start = jiffies;
-	atomic64_set(&res->sync_done, 0);
-	atomic64_set(&res->verify_mismatch, 0);
-	vs.uuid = cpu_to_be64(READ_ONCE(res->gen.current_uuid));
+	res->sync.total = total;
+	res->sync.start = jiffies;
+	atomic64_set(&res->sync.done, 0);
+	atomic64_set(&res->sync.verify_mismatch, 0);
+	vs.uuid = cpu_to_be64(READ_ONCE(res->st.gen.current_uuid));
 	vs.total_sectors = cpu_to_be64(total);
 	ret = hablk_send_data_pkt(res, HABLK_P_VERIFY_START, &vs, sizeof(vs));
 	pr_info("%s: online verify started, %llu KiB\n", res->cfg.name,
 		(unsigned long long)total / 2);
 	for (sector = 0; !ret && sector < total; sector += n) {
 		n = min_t(u64, HABLK_VERIFY_MAX >> SECTOR_SHIFT, total - sector);
-		wait_event(res->sync_wait, verify_should_stop(res) ||
-			   atomic_read(&res->sync_inflight) < HABLK_SYNC_WINDOW);
+		wait_event(res->sync.wait, verify_should_stop(res) ||
+			   atomic_read(&res->sync.inflight) < HABLK_SYNC_WINDOW);
 		if (verify_should_stop(res))
 			return 0;
 		ret = verify_chunk(res, sector, n << SECTOR_SHIFT);
@@ -109,10 +109,10 @@ static int verify_fn(void *arg)
 		hablk_conn_fail(res, "verify failed");
 		return 0;
 	}
-	wait_event(res->sync_wait, verify_should_stop(res) || !atomic_read(&res->sync_inflight));
+	wait_event(res->sync.wait, verify_should_stop(res) || !atomic_read(&res->sync.inflight));
 	if (verify_should_stop(res))
 		return 0;
-	differ = atomic64_read(&res->verify_mismatch);
+	differ = atomic64_read(&res->sync.verify_mismatch);
 	vd.uuid = cpu_to_be64(differ);
 	if (hablk_send_data_pkt(res, HABLK_P_VERIFY_DONE, &vd, sizeof(vd))) {
 		hablk_conn_fail(res, "sending failed");
@@ -122,11 +122,11 @@ static int verify_fn(void *arg)
 		(unsigned long long)differ, (unsigned long long)differ * 4);
 	hablk_genl_event(res, "verify-done");
 	if (!differ) {
-		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED, NULL);
+		hablk_state_change(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED, NULL);
 		return 0;
 	}
 	/* the peer is the one repaired: this node's blocks are the reference */
-	hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_SYNC_SOURCE, NULL);
+	hablk_state_change(res, HABLK_S_REPL, HABLK_REPL_SYNC_SOURCE, NULL);
 	hablk_sync_run(res);
 	return 0;
 }
@@ -134,36 +134,46 @@ static int verify_fn(void *arg)
 int hablk_verify_start(struct hablk_resource *res, struct netlink_ext_ack *extack)
 {
 	struct task_struct *t;
-	bool ok;
+	int ret;
 
-	spin_lock_irq(&res->state_lock);
-	ok = res->conn == HABLK_CONN_CONNECTED && res->repl == HABLK_REPL_ESTABLISHED &&
-	     res->disk == HABLK_DISK_UPTODATE && res->peer_disk == HABLK_DISK_UPTODATE;
-	if (ok && res->peer_role == HABLK_ROLE_PRIMARY) {
-		/* differing blocks are repaired on the peer: never on a primary */
-		spin_unlock_irq(&res->state_lock);
-		NL_SET_ERR_MSG(extack, "the peer is primary: run verify there");
-		return -EBUSY;
-	}
-	if (ok)
-		res->repl = HABLK_REPL_VERIFY_SOURCE;
-	spin_unlock_irq(&res->state_lock);
-	if (!ok) {
-		NL_SET_ERR_MSG(extack, "verify needs a connected pair, in sync, both UpToDate");
-		return -EBUSY;
-	}
-	mutex_lock(&res->sync_mutex);
-	hablk_thread_stop(&res->sync_thread);	/* a finished one */
+	hablk_state_lock(res);
+	ret = hablk_state_allows(res, HABLK_OP_VERIFY, 0, extack);
+	if (!ret)
+		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_VERIFY_SOURCE);
+	res->st.changed = NULL;		/* announced as verify-started */
+	hablk_state_unlock(res, NULL);
+	if (ret)
+		return ret;
+	mutex_lock(&res->sync.mutex);
+	hablk_thread_stop(&res->sync.thread);	/* a finished one */
 	t = hablk_thread_start(res, verify_fn, "verify");
 	if (!IS_ERR(t))
-		res->sync_thread = t;
-	mutex_unlock(&res->sync_mutex);
+		res->sync.thread = t;
+	mutex_unlock(&res->sync.mutex);
 	if (IS_ERR(t)) {
-		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED, NULL);
+		hablk_state_change(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED, NULL);
 		return PTR_ERR(t);
 	}
 	hablk_genl_event(res, "verify-started");
 	return 0;
+}
+
+/* The peer starts a verify of us (VERIFY_START). */
+int hablk_verify_target_begin(struct hablk_resource *res, u64 total)
+{
+	int ret;
+
+	hablk_state_lock(res);
+	ret = hablk_state_allows(res, HABLK_OP_PEER_VERIFY, 0, NULL);
+	if (!ret) {
+		hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_VERIFY_TARGET);
+		hablk_sync_progress_reset(res, total);
+	}
+	res->st.changed = NULL;		/* announced as verify-started */
+	hablk_state_unlock(res, NULL);
+	if (!ret)
+		hablk_genl_event(res, "verify-started");
+	return ret;
 }
 
 /* The target's answer for one chunk (or the link is gone: status). */
@@ -173,7 +183,7 @@ void hablk_verify_reply(struct hablk_req *req, u64 mismatch, int status)
 	unsigned int i, end, blocks = req->size / BLOCK;
 	u64 cleared;
 
-	if (!status && READ_ONCE(res->repl) == HABLK_REPL_SYNC_SOURCE) {
+	if (!status && READ_ONCE(res->st.repl) == HABLK_REPL_SYNC_SOURCE) {
 		/*
 		 * checksum-based resync: bitmap blocks the peer already has need
 		 * not travel. A run of equal 4 KiB blocks clears the bits it
@@ -187,7 +197,7 @@ void hablk_verify_reply(struct hablk_req *req, u64 mismatch, int status)
 				end++;
 			cleared = hablk_bm_clear(res, req->sector + i * (BLOCK >> SECTOR_SHIFT),
 						 (end - i) * (BLOCK >> SECTOR_SHIFT));
-			atomic64_add(cleared * bs, &res->sync_done);	/* done: equal */
+			atomic64_add(cleared * bs, &res->sync.done);	/* done: equal */
 		}
 	} else if (!status) {
 		for (i = 0; i < blocks; i++)
@@ -195,11 +205,11 @@ void hablk_verify_reply(struct hablk_req *req, u64 mismatch, int status)
 				hablk_bm_set(res, req->sector + i * (BLOCK >> SECTOR_SHIFT),
 					     BLOCK >> SECTOR_SHIFT);
 		atomic64_add(hweight64(mismatch & (blocks < 64 ? (1ULL << blocks) - 1 : ~0ULL)),
-			     &res->verify_mismatch);
-		atomic64_add(req->size >> SECTOR_SHIFT, &res->sync_done);
+			     &res->sync.verify_mismatch);
+		atomic64_add(req->size >> SECTOR_SHIFT, &res->sync.done);
 	}
-	atomic_dec(&res->sync_inflight);
-	wake_up(&res->sync_wait);
+	atomic_dec(&res->sync.inflight);
+	wake_up(&res->sync.wait);
 	hablk_req_put(req);
 }
 
@@ -221,13 +231,13 @@ int hablk_verify_serve(struct hablk_resource *res, u32 len)
 	ret = hablk_data_recv(res, v, len);
 	if (ret)
 		goto out;
-	if (hablk_verify_check(v, len, res->size_sectors) ||
-	    (READ_ONCE(res->repl) != HABLK_REPL_VERIFY_TARGET &&
-	     READ_ONCE(res->repl) != HABLK_REPL_SYNC_TARGET)) {
+	if (hablk_verify_check(v, len, res->dev.size_sectors) ||
+	    (READ_ONCE(res->st.repl) != HABLK_REPL_VERIFY_TARGET &&
+	     READ_ONCE(res->st.repl) != HABLK_REPL_SYNC_TARGET)) {
 		ret = -EPROTO;
 		goto out;
 	}
-	req = hablk_chunk_alloc(res, be64_to_cpu(v->sector), be32_to_cpu(v->size));
+	req = hablk_sync_chunk_alloc(res, be64_to_cpu(v->sector), be32_to_cpu(v->size));
 	if (!req) {
 		ret = -ENOMEM;
 		goto out;
@@ -241,8 +251,8 @@ int hablk_verify_serve(struct hablk_resource *res, u32 len)
 		i++;
 	}
 	hablk_req_put(req);
-	if (READ_ONCE(res->repl) == HABLK_REPL_VERIFY_TARGET)	/* a resync counts its data */
-		atomic64_add(be32_to_cpu(v->size) >> SECTOR_SHIFT, &res->sync_done);
+	if (READ_ONCE(res->st.repl) == HABLK_REPL_VERIFY_TARGET)	/* a resync counts its data */
+		atomic64_add(be32_to_cpu(v->size) >> SECTOR_SHIFT, &res->sync.done);
 	r.id = v->id;
 	r.mismatch = cpu_to_be64(mismatch & (blocks < 64 ? (1ULL << blocks) - 1 : ~0ULL));
 	ret = hablk_send_meta(res, HABLK_P_VERIFY_REPLY, &r, sizeof(r), 0);

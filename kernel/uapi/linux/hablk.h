@@ -32,6 +32,10 @@
  *    HABLK_A_ON_NO_QUORUM   u8, enum hablk_quorum_policy (default suspend-io)
  *    HABLK_A_AUTO_PROMOTE   u8, 0/1: an open for writing on a secondary promotes it if
  *                           the primary command would succeed (default 0: EROFS)
+ *    HABLK_A_TWO_PRIMARIES  u8, 0/1: both nodes may be primary at once (needs protocol C
+ *                           and hablkd: every write then needs its extent's lock)
+ *    HABLK_A_LOCK_EXTENT    u32, bytes per lock extent: a power of two, 64 KiB..1 GiB
+ *                           (default 1 MiB)
  *
  * HABLK_CMD_DOWN, HABLK_CMD_DISCONNECT,
  * HABLK_CMD_SECONDARY:          HABLK_A_RES_NAME
@@ -59,6 +63,20 @@
  *                               Outdated (on disk too) until a resync; refused on a primary
  *                               or while connected
  *
+ * HABLK_CMD_LOCK:               HABLK_A_RES_NAME, HABLK_A_LOCK_OP (u8, required):
+ *                               hablkd's lock manager (two primaries). GRANT: this node
+ *                               may write extents [HABLK_A_LOCK_FIRST, +HABLK_A_LOCK_COUNT)
+ *                               (u64 each), HABLK_A_LOCK_SEQ (u64) names the grant;
+ *                               RELEASE: give them up once every write there is on both
+ *                               disks (a LOCK_EVENT RELEASED follows); TAKE_ALL: the peer is
+ *                               fenced, every extent is this node's
+ * HABLK_CMD_GET_LOCKS (dump):   HABLK_A_RES_NAME; one message per run of extents:
+ *    HABLK_A_LOCK_OP        u8, HABLK_LOCK_HELD, HABLK_LOCK_WANT or HABLK_LOCK_RELEASING
+ *    HABLK_A_LOCK_FIRST, HABLK_A_LOCK_COUNT, HABLK_A_LOCK_EXTENT
+ * HABLK_CMD_LOCK_EVENT (the "locks" multicast group, for hablkd): HABLK_A_RES_NAME,
+ *    HABLK_A_LOCK_OP (HABLK_LOCK_WANT: writes wait for these extents; HABLK_LOCK_RELEASED:
+ *    given up, or not held), HABLK_A_LOCK_FIRST, HABLK_A_LOCK_COUNT
+ *
  * HABLK_CMD_GET_STATUS (dump, or doit with HABLK_A_RES_NAME) and the
  * HABLK_CMD_EVENT multicast messages carry one resource per message:
  *    HABLK_A_RES_NAME, HABLK_A_MINOR, HABLK_A_PROTOCOL, HABLK_A_LOCAL_ID,
@@ -70,6 +88,15 @@
  *    HABLK_A_BM_BLOCK       u32, bytes per bitmap bit (nodes with a disk bitmap)
  *    HABLK_A_SIZE_SECTORS   u64, exported size in 512-byte sectors
  *    HABLK_A_CURRENT_UUID   u64, current data generation
+ *    HABLK_A_TWO_PRIMARIES  u8, 0/1
+ *    HABLK_A_LOCKS          nested (two-primaries resources only):
+ *        HABLK_A_LOCK_EXTENT    u32, bytes per lock extent
+ *        HABLK_A_LOCKS_HELD     u64, extents this node holds
+ *        HABLK_A_LOCK_WAITERS   u32, writes waiting for a lock now
+ *        HABLK_A_LOCK_GRANTS    u64, extents granted to this node so far
+ *        HABLK_A_LOCK_RELEASES  u64, extents it gave up so far
+ *        HABLK_A_LOCK_WAITS     u64, times a write had to wait for its lock
+ *        HABLK_A_LOCK_WAIT_US   u64, the time those waits took, in all
  *    HABLK_A_PEER           nested:
  *        HABLK_A_PEER_ID, HABLK_A_PEER_NAME,
  *        HABLK_A_CONN_STATE     u8, enum hablk_conn_state
@@ -89,6 +116,7 @@
 #define HABLK_GENL_NAME		"hablk"
 #define HABLK_GENL_VERSION	1
 #define HABLK_GENL_MCGRP_EVENTS	"events"
+#define HABLK_GENL_MCGRP_LOCKS	"locks"
 
 #define HABLK_SECRET_MAX	128
 #define HABLK_NAME_LEN		64
@@ -113,6 +141,9 @@ enum hablk_cmd {
 	HABLK_CMD_RESIZE,
 	HABLK_CMD_SET_QUORUM,
 	HABLK_CMD_OUTDATE,
+	HABLK_CMD_LOCK,
+	HABLK_CMD_GET_LOCKS,
+	HABLK_CMD_LOCK_EVENT,
 	__HABLK_CMD_MAX
 };
 #define HABLK_CMD_MAX (__HABLK_CMD_MAX - 1)
@@ -166,6 +197,19 @@ enum hablk_attr {
 	HABLK_A_THAW,
 	HABLK_A_MANAGED,
 	HABLK_A_AUTO_PROMOTE,
+	HABLK_A_TWO_PRIMARIES,
+	HABLK_A_LOCK_EXTENT,
+	HABLK_A_LOCK_OP,
+	HABLK_A_LOCK_FIRST,
+	HABLK_A_LOCK_COUNT,
+	HABLK_A_LOCK_SEQ,
+	HABLK_A_LOCKS,
+	HABLK_A_LOCKS_HELD,
+	HABLK_A_LOCK_WAITERS,
+	HABLK_A_LOCK_GRANTS,
+	HABLK_A_LOCK_RELEASES,
+	HABLK_A_LOCK_WAITS,
+	HABLK_A_LOCK_WAIT_US,
 	__HABLK_A_MAX
 };
 #define HABLK_A_MAX (__HABLK_A_MAX - 1)
@@ -206,6 +250,22 @@ enum hablk_quorum_policy {
 	HABLK_QP_SUSPEND_IO,		/* freeze them until quorum returns */
 	HABLK_QP_IO_ERROR,		/* fail them */
 };
+
+/* HABLK_A_LOCK_OP: hablkd's commands, the kernel's events, the dump's kinds of run. */
+enum hablk_lock_op {
+	HABLK_LOCK_GRANT,		/* command: these extents are this node's */
+	HABLK_LOCK_RELEASE,		/* command: give these up */
+	HABLK_LOCK_TAKE_ALL,		/* command: the peer is fenced: all are this node's */
+	HABLK_LOCK_WANT,		/* event, dump: writes wait for these */
+	HABLK_LOCK_RELEASED,		/* event: given up (or never held) */
+	HABLK_LOCK_HELD,		/* dump: held */
+	HABLK_LOCK_RELEASING,		/* dump: being given up, writes there draining */
+	__HABLK_LOCK_OP_MAX
+};
+
+#define HABLK_LOCK_EXTENT_MIN	(64U << 10)
+#define HABLK_LOCK_EXTENT_MAX	(1U << 30)
+#define HABLK_LOCK_EXTENT_DEFAULT (1U << 20)
 
 enum hablk_repl_state {
 	HABLK_REPL_OFF,

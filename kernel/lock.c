@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Two primaries: per-extent write locks, granted by hablkd's lock manager
+ * (docs/protocol.md, section 12). A write waits, parked (never inside
+ * submit_bio), until this node holds every extent it touches; an extent is
+ * given up only once every write there is on both disks; a write from the
+ * peer to an extent this node holds is refused.
+ */
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include "hablk.h"
+
+#define REANNOUNCE	(1 * HZ)	/* wants hablkd has not answered are told again */
+
+/* When a run of wanted extents was first told to hablkd (for the wait time). */
+struct lock_wait {
+	struct list_head list;
+	u64 first, count;
+	ktime_t since;
+};
+
+static void lock_work(struct work_struct *work);
+static void reannounce(struct work_struct *work);
+
+void hablk_lock_init(struct hablk_resource *res)
+{
+	struct hablk_locks *lk = &res->locks;
+
+	spin_lock_init(&lk->lock);
+	bio_list_init(&lk->waiting);
+	INIT_LIST_HEAD(&lk->wait_runs);
+	INIT_WORK(&lk->work, lock_work);
+	INIT_DELAYED_WORK(&lk->reannounce, reannounce);
+}
+
+static void bitmaps_free(unsigned long **maps)
+{
+	int i;
+
+	for (i = 0; i < HABLK_LOCK_MAPS; i++) {
+		bitmap_free(maps[i]);
+		maps[i] = NULL;
+	}
+}
+
+static int bitmaps_alloc(unsigned long **maps, u64 nextents)
+{
+	int i;
+
+	for (i = 0; i < HABLK_LOCK_MAPS; i++) {
+		maps[i] = bitmap_zalloc(nextents, GFP_KERNEL);
+		if (!maps[i]) {
+			bitmaps_free(maps);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* At up: the table for @sectors of data, if the resource allows two primaries. */
+int hablk_lock_setup(struct hablk_resource *res, sector_t sectors)
+{
+	struct hablk_locks *lk = &res->locks;
+
+	lk->on = res->cfg.two_primaries;
+	if (!lk->on)
+		return 0;
+	lk->shift = ilog2(res->cfg.lock_extent) - SECTOR_SHIFT;
+	lk->nextents = DIV_ROUND_UP_ULL(sectors, 1ULL << lk->shift);
+	return bitmaps_alloc(lk->maps, lk->nextents);
+}
+
+void hablk_lock_free(struct hablk_resource *res)
+{
+	struct hablk_locks *lk = &res->locks;
+	struct lock_wait *w, *tmp;
+
+	cancel_delayed_work_sync(&lk->reannounce);
+	cancel_work_sync(&lk->work);
+	list_for_each_entry_safe(w, tmp, &lk->wait_runs, list) {
+		list_del(&w->list);
+		kfree(w);
+	}
+	bitmaps_free(lk->maps);
+}
+
+/* Online grow (writes quiesced): the table for @sectors; the new extents are nobody's. */
+int hablk_lock_grow(struct hablk_resource *res, sector_t sectors)
+{
+	struct hablk_locks *lk = &res->locks;
+	unsigned long *maps[HABLK_LOCK_MAPS], *old[HABLK_LOCK_MAPS];
+	u64 n;
+	int i, ret;
+
+	if (!lk->on)
+		return 0;
+	n = DIV_ROUND_UP_ULL(sectors, 1ULL << lk->shift);
+	ret = bitmaps_alloc(maps, n);
+	if (ret)
+		return ret;
+	spin_lock_irq(&lk->lock);
+	for (i = 0; i < HABLK_LOCK_MAPS; i++) {
+		bitmap_copy(maps[i], lk->maps[i], lk->nextents);
+		old[i] = lk->maps[i];
+		lk->maps[i] = maps[i];
+	}
+	lk->nextents = n;
+	spin_unlock_irq(&lk->lock);
+	bitmaps_free(old);
+	return 0;
+}
+
+/* The extents [*first, *last] a range of sectors touches. */
+static void extents_of(struct hablk_locks *lk, sector_t sector, u32 size, u64 *first,
+		       u64 *last)
+{
+	*first = sector >> lk->shift;
+	*last = (sector + max_t(u64, size >> SECTOR_SHIFT, 1) - 1) >> lk->shift;
+	*last = min_t(u64, *last, lk->nextents - 1);
+}
+
+/* Caller holds lk->lock: may a write of this node go to [first, last] now? */
+static bool covered(struct hablk_locks *lk, u64 first, u64 last)
+{
+	u64 n = last + 1;
+
+	return find_next_zero_bit(lk->held, n, first) >= n &&
+	       find_next_bit(lk->releasing, n, first) >= n;
+}
+
+/*
+ * Does a write of [sector, +size) need a lock it lacks? Called with the
+ * write's interval held, so that a release that starts after this check
+ * waits for it (the release sets its bits under the same lock, then waits
+ * for the intervals to drain).
+ */
+bool hablk_lock_missing(struct hablk_resource *res, sector_t sector, u32 size)
+{
+	struct hablk_locks *lk = &res->locks;
+	u64 first, last;
+	bool ok;
+
+	if (!lk->on || !size)
+		return false;
+	extents_of(lk, sector, size, &first, &last);
+	spin_lock_irq(&lk->lock);
+	ok = covered(lk, first, last);
+	spin_unlock_irq(&lk->lock);
+	return !ok;
+}
+
+/*
+ * Park @bio until this node holds its extents, and have hablkd asked for
+ * them. False if they are held by now (the caller submits it again).
+ */
+bool hablk_lock_park(struct hablk_resource *res, struct bio *bio)
+{
+	struct hablk_locks *lk = &res->locks;
+	u64 first, last, e;
+	unsigned long flags;
+	bool want = false;
+
+	extents_of(lk, bio->bi_iter.bi_sector, bio->bi_iter.bi_size, &first, &last);
+	spin_lock_irqsave(&lk->lock, flags);
+	if (covered(lk, first, last)) {
+		spin_unlock_irqrestore(&lk->lock, flags);
+		return false;
+	}
+	bio_list_add(&lk->waiting, bio);
+	lk->nwaiting++;
+	for (e = first; e <= last; e++) {
+		if (!test_bit(e, lk->held) && !__test_and_set_bit(e, lk->wanted))
+			want = true;
+	}
+	spin_unlock_irqrestore(&lk->lock, flags);
+	if (want)
+		queue_work(res->wq, &lk->work);
+	return true;
+}
+
+/* Caller holds lk->lock: the parked writes, to be submitted again. */
+static void take_waiting(struct hablk_locks *lk, struct bio_list *out)
+{
+	bio_list_merge(out, &lk->waiting);
+	bio_list_init(&lk->waiting);
+	lk->nwaiting = 0;
+}
+
+/* Caller holds lk->lock: wants covered by held extents are answered; count their waits. */
+static void waits_done(struct hablk_locks *lk)
+{
+	struct lock_wait *w, *tmp;
+	ktime_t now = ktime_get();
+
+	list_for_each_entry_safe(w, tmp, &lk->wait_runs, list) {
+		if (find_next_zero_bit(lk->held, w->first + w->count, w->first) <
+		    w->first + w->count)
+			continue;
+		lk->waits++;
+		lk->wait_us += ktime_us_delta(now, w->since);
+		list_del(&w->list);
+		kfree(w);
+	}
+}
+
+/* hablkd: this node may write [first, +count); its parked writes go again. */
+static int grant(struct hablk_resource *res, u64 first, u64 count, u64 seq)
+{
+	struct hablk_locks *lk = &res->locks;
+	struct bio_list bios = BIO_EMPTY_LIST;
+	u64 e;
+
+	spin_lock_irq(&lk->lock);
+	if (first >= lk->nextents || count > lk->nextents - first) {
+		spin_unlock_irq(&lk->lock);
+		return -ERANGE;
+	}
+	for (e = first; e < first + count; e++)
+		if (!__test_and_set_bit(e, lk->held))
+			lk->grants++;
+	bitmap_clear(lk->wanted, first, count);
+	bitmap_clear(lk->announced, first, count);
+	lk->seq = max(lk->seq, seq);
+	waits_done(lk);
+	take_waiting(lk, &bios);
+	spin_unlock_irq(&lk->lock);
+	if (!bio_list_empty(&bios))
+		hablk_req_defer(res, &bios);
+	return 0;
+}
+
+/* hablkd: give up [first, +count) once every write there is on both disks. */
+static int release(struct hablk_resource *res, u64 first, u64 count)
+{
+	struct hablk_locks *lk = &res->locks;
+	u64 e;
+
+	spin_lock_irq(&lk->lock);
+	if (first >= lk->nextents || count > lk->nextents - first) {
+		spin_unlock_irq(&lk->lock);
+		return -ERANGE;
+	}
+	for (e = first; e < first + count; e++) {
+		if (test_bit(e, lk->held) && !__test_and_set_bit(e, lk->releasing))
+			lk->nreleasing++;
+		/* not held: answered at once, below (the work finds no interval there) */
+		if (!test_bit(e, lk->held))
+			__set_bit(e, lk->unheld);
+	}
+	spin_unlock_irq(&lk->lock);
+	queue_work(res->wq, &lk->work);
+	return 0;
+}
+
+/* The peer is fenced: every extent is this node's. */
+static void take_all(struct hablk_resource *res)
+{
+	struct hablk_locks *lk = &res->locks;
+	struct bio_list bios = BIO_EMPTY_LIST;
+
+	spin_lock_irq(&lk->lock);
+	lk->grants += lk->nextents - bitmap_weight(lk->held, lk->nextents);
+	bitmap_fill(lk->held, lk->nextents);
+	bitmap_zero(lk->wanted, lk->nextents);
+	bitmap_zero(lk->announced, lk->nextents);
+	lk->seq++;
+	waits_done(lk);
+	take_waiting(lk, &bios);
+	spin_unlock_irq(&lk->lock);
+	pr_info("%s: every lock is this node's (the peer is fenced)\n", res->cfg.name);
+	if (!bio_list_empty(&bios))
+		hablk_req_defer(res, &bios);
+}
+
+/* HABLK_CMD_LOCK from hablkd. */
+int hablk_lock_command(struct hablk_resource *res, u8 op, u64 first, u64 count, u64 seq,
+		       struct netlink_ext_ack *extack)
+{
+	int ret = -EINVAL;
+
+	if (!res->locks.on) {
+		NL_SET_ERR_MSG(extack, "the resource does not allow two primaries: no locks");
+		return -EINVAL;
+	}
+	switch (op) {
+	case HABLK_LOCK_GRANT:
+		if (READ_ONCE(res->st.role) != HABLK_ROLE_PRIMARY) {
+			NL_SET_ERR_MSG(extack, "only a primary takes locks");
+			return -EBUSY;
+		}
+		ret = grant(res, first, count, seq);
+		break;
+	case HABLK_LOCK_RELEASE:
+		ret = release(res, first, count);
+		break;
+	case HABLK_LOCK_TAKE_ALL:
+		if (READ_ONCE(res->st.role) != HABLK_ROLE_PRIMARY) {
+			NL_SET_ERR_MSG(extack, "only a primary takes locks");
+			return -EBUSY;
+		}
+		take_all(res);
+		return 0;
+	}
+	if (ret == -ERANGE)
+		NL_SET_ERR_MSG(extack, "extents beyond the device");
+	return ret;
+}
+
+/* A demoted node holds nothing: all it held is released, at once (it writes nothing). */
+void hablk_lock_drop_all(struct hablk_resource *res)
+{
+	struct hablk_locks *lk = &res->locks;
+
+	if (!lk->on)
+		return;
+	spin_lock_irq(&lk->lock);
+	bitmap_or(lk->releasing, lk->releasing, lk->held, lk->nextents);
+	lk->nreleasing = bitmap_weight(lk->releasing, lk->nextents);
+	bitmap_zero(lk->wanted, lk->nextents);
+	bitmap_zero(lk->announced, lk->nextents);
+	spin_unlock_irq(&lk->lock);
+	queue_work(res->wq, &lk->work);
+}
+
+/* Going down, or fenced: parked writes fail. */
+void hablk_lock_fail_waiting(struct hablk_resource *res)
+{
+	struct hablk_locks *lk = &res->locks;
+	struct bio_list bios = BIO_EMPTY_LIST;
+	struct bio *bio;
+
+	spin_lock_irq(&lk->lock);
+	take_waiting(lk, &bios);
+	spin_unlock_irq(&lk->lock);
+	while ((bio = bio_list_pop(&bios)))
+		bio_io_error(bio);
+}
+
+/* A write left its interval: a release may be drained now. */
+void hablk_lock_iv_left(struct hablk_resource *res)
+{
+	if (READ_ONCE(res->locks.nreleasing))
+		queue_work(res->wq, &res->locks.work);
+}
+
+/* Is any write (or sync chunk) of this node in extents [first, last]? */
+static bool busy(struct hablk_resource *res, u64 first, u64 last)
+{
+	unsigned int shift = res->locks.shift;
+	bool found;
+
+	spin_lock_irq(&res->iv.lock);
+	found = interval_tree_iter_first(&res->iv.tree, first << shift,
+					 ((last + 1) << shift) - 1);
+	spin_unlock_irq(&res->iv.lock);
+	return found;
+}
+
+/*
+ * Extents of @map (releasing ones, and those asked for but not held) whose
+ * writes are all done: clear them and tell hablkd, a run at a time.
+ */
+static void finish_releases(struct hablk_resource *res)
+{
+	struct hablk_locks *lk = &res->locks;
+	u64 e = 0, end, n;
+
+	for (;;) {
+		spin_lock_irq(&lk->lock);
+		e = find_next_bit(lk->releasing, lk->nextents, e);
+		if (e >= lk->nextents) {
+			spin_unlock_irq(&lk->lock);
+			break;
+		}
+		end = find_next_zero_bit(lk->releasing, lk->nextents, e);
+		spin_unlock_irq(&lk->lock);
+		/* the first extent of the run that still has writes ends it */
+		for (n = e; n < end && !busy(res, n, n); n++)
+			;
+		if (n > e) {
+			spin_lock_irq(&lk->lock);
+			bitmap_clear(lk->releasing, e, n - e);
+			bitmap_clear(lk->held, e, n - e);
+			lk->nreleasing -= n - e;
+			lk->releases += n - e;
+			spin_unlock_irq(&lk->lock);
+			hablk_genl_lock_event(res, HABLK_LOCK_RELEASED, e, n - e);
+		}
+		e = n == e ? n + 1 : n;
+	}
+	/* asked to release what it did not hold: said so at once */
+	for (e = 0;; e = end) {
+		spin_lock_irq(&lk->lock);
+		e = find_next_bit(lk->unheld, lk->nextents, e);
+		end = e < lk->nextents ? find_next_zero_bit(lk->unheld, lk->nextents, e) : e;
+		bitmap_clear(lk->unheld, e, end - e);
+		spin_unlock_irq(&lk->lock);
+		if (e >= lk->nextents)
+			break;
+		hablk_genl_lock_event(res, HABLK_LOCK_RELEASED, e, end - e);
+	}
+}
+
+/* Wants not yet told to hablkd: tell them, a run at a time, and note when. */
+static void announce(struct hablk_resource *res)
+{
+	struct hablk_locks *lk = &res->locks;
+	struct lock_wait *w;
+	u64 e = 0, end;
+	bool any = false;
+
+	for (;; e = end) {
+		w = kmalloc(sizeof(*w), GFP_NOIO | __GFP_NOWARN);
+		spin_lock_irq(&lk->lock);
+		/* a run of wanted extents hablkd has not heard of */
+		for (;; e = end) {
+			e = find_next_bit(lk->wanted, lk->nextents, e);
+			end = e < lk->nextents ? find_next_zero_bit(lk->wanted, lk->nextents, e) : e;
+			if (e >= lk->nextents || find_next_zero_bit(lk->announced, end, e) < end)
+				break;
+		}
+		if (e < lk->nextents) {
+			bitmap_set(lk->announced, e, end - e);
+			if (w) {
+				w->first = e;
+				w->count = end - e;
+				w->since = ktime_get();
+				list_add_tail(&w->list, &lk->wait_runs);
+				w = NULL;
+			}
+		}
+		any |= !bitmap_empty(lk->wanted, lk->nextents);
+		spin_unlock_irq(&lk->lock);
+		kfree(w);
+		if (e >= lk->nextents)
+			break;
+		hablk_genl_lock_event(res, HABLK_LOCK_WANT, e, end - e);
+	}
+	if (any)
+		queue_delayed_work(res->wq, &lk->reannounce, REANNOUNCE);
+}
+
+static void lock_work(struct work_struct *work)
+{
+	struct hablk_resource *res = container_of(work, struct hablk_resource, locks.work);
+
+	finish_releases(res);
+	announce(res);
+}
+
+/* Wants still unanswered a while later (hablkd restarted, an event lost): again. */
+static void reannounce(struct work_struct *work)
+{
+	struct hablk_resource *res = container_of(to_delayed_work(work), struct hablk_resource,
+						  locks.reannounce);
+	struct hablk_locks *lk = &res->locks;
+
+	spin_lock_irq(&lk->lock);
+	bitmap_zero(lk->announced, lk->nextents);
+	spin_unlock_irq(&lk->lock);
+	queue_work(res->wq, &lk->work);
+}
+
+/* Refuse a peer's write into an extent this node holds: the peer does not hold it. */
+bool hablk_lock_peer_may_write(struct hablk_resource *res, sector_t sector, u32 size)
+{
+	struct hablk_locks *lk = &res->locks;
+	u64 first, last;
+	bool ok;
+
+	if (!lk->on || !size)
+		return true;
+	extents_of(lk, sector, size, &first, &last);
+	spin_lock_irq(&lk->lock);
+	ok = find_next_bit(lk->held, last + 1, first) > last;
+	spin_unlock_irq(&lk->lock);
+	return ok;
+}
+
+/* For the status. */
+void hablk_lock_stats(struct hablk_resource *res, struct hablk_lock_stats *s)
+{
+	struct hablk_locks *lk = &res->locks;
+
+	spin_lock_irq(&lk->lock);
+	s->held = bitmap_weight(lk->held, lk->nextents);
+	s->waiters = lk->nwaiting;
+	s->grants = lk->grants;
+	s->releases = lk->releases;
+	s->waits = lk->waits;
+	s->wait_us = lk->wait_us;
+	spin_unlock_irq(&lk->lock);
+}
+
+/*
+ * The dump: the next run at or after extent @from of what @op names (held,
+ * wanted, releasing); its first extent, and *count, or nextents.
+ */
+u64 hablk_lock_next_run(struct hablk_resource *res, u8 op, u64 from, u64 *count)
+{
+	struct hablk_locks *lk = &res->locks;
+	unsigned long *map = op == HABLK_LOCK_WANT ? lk->wanted :
+			     op == HABLK_LOCK_RELEASING ? lk->releasing : lk->held;
+	u64 e, end;
+
+	spin_lock_irq(&lk->lock);
+	e = find_next_bit(map, lk->nextents, from);
+	end = e < lk->nextents ? find_next_zero_bit(map, lk->nextents, e) : e;
+	spin_unlock_irq(&lk->lock);
+	*count = end - e;
+	return e;
+}
