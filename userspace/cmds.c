@@ -62,6 +62,8 @@ static int put_up_attrs(struct nl_msg *m, const struct hablk_res *r,
 	       nla_put_u8(m, HABLK_A_CSUM_RESYNC, r->checksum_resync) ||
 	       nla_put_u8(m, HABLK_A_ON_NO_QUORUM, (uint8_t)r->on_no_quorum) ||
 	       nla_put_u8(m, HABLK_A_AUTO_PROMOTE, r->auto_promote) ||
+	       nla_put_u8(m, HABLK_A_TWO_PRIMARIES, r->allow_two_primaries) ||
+	       nla_put_u32(m, HABLK_A_LOCK_EXTENT, r->lock_extent) ||
 	       (r->split_brain_save[0] &&
 		nla_put_string(m, HABLK_A_SB_SAVE_DIR, r->split_brain_save));
 }

@@ -54,7 +54,7 @@ struct key {
 enum {
 	K_MINOR, K_PROTOCOL, K_SECRET, K_ONQ, K_TWO_PRIMARIES,
 	K_PING_INT, K_PING_TMO, K_CONN_INT, K_CONN_MAX, K_AFTER_SB, K_SB_SAVE, K_INTEGRITY,
-	K_CSUM_RESYNC, K_AUTO_PROMOTE, K_FENCE_PEER, NR_RES_KEYS
+	K_CSUM_RESYNC, K_AUTO_PROMOTE, K_FENCE_PEER, K_LOCK_EXTENT, NR_RES_KEYS
 };
 enum { K_ID, K_ADDRESS, K_CONTROL, K_DISK, K_META_DISK, NR_NODE_KEYS };
 
@@ -248,6 +248,36 @@ static int set_uint(struct parser *p, const struct key *k, void *obj)
 	return 0;
 }
 
+/* A size: bytes, or with a K, M or G suffix (powers of 1024); a power of two in [min, max]. */
+static int set_pow2_size(struct parser *p, const struct key *k, void *obj)
+{
+	unsigned long v, unit = 1;
+	char num[32];
+	size_t n = strlen(p->tok);
+
+	if (n && n < sizeof(num)) {
+		switch (p->tok[n - 1]) {
+		case 'K': unit = 1UL << 10; n--; break;
+		case 'M': unit = 1UL << 20; n--; break;
+		case 'G': unit = 1UL << 30; n--; break;
+		}
+	}
+	if (!n || n >= sizeof(num))
+		goto bad;
+	memcpy(num, p->tok, n);
+	num[n] = 0;
+	if (parse_ulong(num, k->max / unit, &v))
+		goto bad;
+	v *= unit;
+	if (v < k->min || v > k->max || (v & (v - 1)))
+		goto bad;
+	*(unsigned int *)((char *)obj + k->off) = (unsigned int)v;
+	return 0;
+bad:
+	return fail(p, p->tok_line, "invalid %s '%s' in %s (a power of two from %uK to %uG)",
+		    k->name, p->tok, p->where, k->min >> 10, k->max >> 30);
+}
+
 static int set_protocol(struct parser *p, const struct key *k, void *obj)
 {
 	struct hablk_res *r = obj;
@@ -425,6 +455,8 @@ static const struct key res_keys[NR_RES_KEYS] = {
 	[K_CSUM_RESYNC] = { "checksum-resync", set_yes_no, RES_OFF(checksum_resync), 0, 0 },
 	[K_AUTO_PROMOTE] = { "auto-promote", set_yes_no, RES_OFF(auto_promote), 0, 0 },
 	[K_FENCE_PEER] = { "fence-peer", set_abs_path, RES_OFF(fence_peer), 0, 0 },
+	[K_LOCK_EXTENT] = { "lock-extent", set_pow2_size, RES_OFF(lock_extent),
+			    HABLK_LOCK_EXTENT_MIN, HABLK_LOCK_EXTENT_MAX },
 };
 
 static const struct key node_keys[NR_NODE_KEYS] = {
@@ -718,6 +750,7 @@ static void res_free(struct hablk_res *r)
 static const struct hablk_res res_defaults = {
 	.protocol = 'C',
 	.on_no_quorum = HABLK_QP_SUSPEND_IO,
+	.lock_extent = HABLK_LOCK_EXTENT_DEFAULT,
 	.timing = {
 		.ping_interval_ms = 1000,
 		.ping_timeout_ms = 2000,

@@ -48,6 +48,7 @@ struct hablk_res {
 	char secret[HABLK_SECRET_MAX + 1];	/* NUL-terminated, never empty */
 	enum hablk_quorum_policy on_no_quorum;	/* suspend-io (default) or io-error */
 	bool allow_two_primaries;		/* only with protocol C */
+	unsigned int lock_extent;		/* bytes per lock extent (1M) */
 	int after_sb;				/* enum hablk_after_sb (disconnect) */
 	bool data_integrity;			/* CRC-32 per data packet (no) */
 	bool checksum_resync;			/* resync compares digests first (no) */

@@ -43,11 +43,12 @@ int hablk_dlm_init(struct hablk_dlm *d, uint64_t nextents, bool master,
 		d->prev_theirs = bits_alloc(nextents);
 		d->ever_held = bits_alloc(nextents);
 		d->moved = calloc((size_t)nextents + 1, sizeof(uint32_t));
+		d->their_seq = calloc((size_t)nextents + 1, sizeof(uint32_t));
 	}
 	if (!d->mine || !d->mine_start || !d->want || !d->asked || !d->blocked ||
 	    !d->releasing || !d->acquired ||
 	    (master && (!d->theirs || !d->theirs_start || !d->their_want || !d->blocking ||
-			!d->prev_theirs || !d->ever_held || !d->moved))) {
+			!d->prev_theirs || !d->ever_held || !d->moved || !d->their_seq))) {
 		hablk_dlm_free(d);
 		return -1;
 	}
@@ -70,6 +71,7 @@ void hablk_dlm_free(struct hablk_dlm *d)
 	free(d->prev_theirs);
 	free(d->ever_held);
 	free(d->moved);
+	free(d->their_seq);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -137,12 +139,15 @@ static void send_ranges(struct hablk_dlm *d, uint8_t type, uint64_t seq, uint64_
 	d->ops->send(d->ctx, &m);
 }
 
-/* STATE: every run this node holds, as a list of messages. */
-static void send_state(struct hablk_dlm *d)
+/* STATE: every run this node holds, as a list of messages, numbered @seq. */
+static void send_state(struct hablk_dlm *d, uint64_t seq)
 {
-	struct hablk_dlm_msg m = { .type = HABLK_DLM_STATE, .flags = HABLK_DLM_F_BEGIN };
+	struct hablk_dlm_msg m = { .type = HABLK_DLM_STATE, .flags = HABLK_DLM_F_BEGIN,
+				   .seq = seq };
 	uint64_t e = 0, end;
 
+	if (!d->session)
+		return;
 	for (;;) {
 		e = bits_next(d->mine, d->nextents, e, true);
 		if (e >= d->nextents)
@@ -159,6 +164,22 @@ static void send_state(struct hablk_dlm *d)
 	}
 	m.flags |= HABLK_DLM_F_END;
 	d->ops->send(d->ctx, &m);
+}
+
+/*
+ * Master: learn the follower's holdings again. Our STATE (numbered) asks;
+ * the follower answers with its own, after every message we sent before
+ * (the channel keeps the order), so the answer holds every grant we made;
+ * until the answer to the newest ask is in, we grant nothing.
+ */
+static void resync(struct hablk_dlm *d)
+{
+	d->synced = false;
+	d->state_begun = false;
+	d->resync_seq++;
+	bits_assign(d->their_want, 0, d->nextents, false);	/* it asks again */
+	bits_assign(d->blocking, 0, d->nextents, false);
+	send_state(d, d->resync_seq);
 }
 
 /* --- the master --- */
@@ -228,8 +249,12 @@ static void grant_mine(struct hablk_dlm *d, uint64_t first, uint64_t count, uint
 /* Master: grant [first, +count) (free) to the follower, grown. */
 static void grant_theirs(struct hablk_dlm *d, uint64_t first, uint64_t count, uint64_t now)
 {
+	uint64_t e;
+
 	grow(d, &first, &count, now);
 	d->grant_seq++;
+	for (e = first; e < first + count; e++)
+		d->their_seq[e] = (uint32_t)d->grant_seq;
 	unit_add(d, d->theirs, d->theirs_start, first, count);
 	bits_assign(d->their_want, first, count, false);
 	note_owner(d, first, count, true, now);
@@ -376,9 +401,11 @@ static void follower_grant(struct hablk_dlm *d, uint64_t first, uint64_t count, 
 			   uint64_t now)
 {
 	bits_assign(d->asked, first, count, false);
+	if (seq > d->seen_seq)
+		d->seen_seq = seq;
 	if (d->ops->grant(d->ctx, first, count, seq)) {
 		/* not primary any more: it is not ours, say so */
-		send_ranges(d, HABLK_DLM_RELEASED, 0, first, count);
+		send_ranges(d, HABLK_DLM_RELEASED, d->seen_seq, first, count);
 		return;
 	}
 	unit_add(d, d->mine, d->mine_start, first, count);
@@ -398,7 +425,7 @@ static void follower_block(struct hablk_dlm *d, uint64_t first, uint64_t count)
 			block_mine(d, e, end - e);
 		} else {
 			end = bits_next(d->mine, first + count, e, true);
-			send_ranges(d, HABLK_DLM_RELEASED, 0, e, end - e);
+			send_ranges(d, HABLK_DLM_RELEASED, d->seen_seq, e, end - e);
 		}
 		e = end;
 	}
@@ -425,6 +452,12 @@ void hablk_dlm_kernel_held(struct hablk_dlm *d, uint64_t first, uint64_t count, 
 	d->acquired[first] = stamp(d, now);
 }
 
+void hablk_dlm_kernel_releasing(struct hablk_dlm *d, uint64_t first, uint64_t count)
+{
+	if (clip(d, &first, &count))
+		bits_assign(d->releasing, first, count, true);
+}
+
 void hablk_dlm_kernel_want(struct hablk_dlm *d, uint64_t first, uint64_t count, uint64_t now)
 {
 	uint64_t e;
@@ -448,25 +481,16 @@ void hablk_dlm_kernel_released(struct hablk_dlm *d, uint64_t first, uint64_t cou
 	bits_assign(d->releasing, first, count, false);
 	bits_assign(d->blocked, first, count, false);
 	if (!d->master && !d->alone)
-		send_ranges(d, HABLK_DLM_RELEASED, 0, first, count);
+		send_ranges(d, HABLK_DLM_RELEASED, d->seen_seq, first, count);
 	process(d, now);
 }
 
 void hablk_dlm_session(struct hablk_dlm *d, uint64_t now)
 {
 	d->session = true;
-	if (d->alone)
-		return;
-	if (d->master) {
-		d->synced = false;
-		d->state_begun = false;
-		/* the follower tells its holdings and asks again for what it wants */
-		bits_assign(d->their_want, 0, d->nextents, false);
-		bits_assign(d->blocking, 0, d->nextents, false);
-	} else {
-		bits_assign(d->asked, 0, d->nextents, false);
-	}
-	send_state(d);
+	d->seen_seq = 0;	/* a new master run numbers its grants from 1 again */
+	if (d->master && !d->alone)
+		resync(d);
 	process(d, now);
 }
 
@@ -475,9 +499,24 @@ void hablk_dlm_session_lost(struct hablk_dlm *d)
 	d->session = false;
 }
 
+void hablk_dlm_link(struct hablk_dlm *d, bool connected, uint64_t now)
+{
+	if (connected == d->connected)
+		return;
+	d->connected = connected;
+	if (!d->master || d->alone)
+		return;
+	/* apart, the follower may be fenced and its kernel change: trust our map no more */
+	if (connected)
+		resync(d);
+	else
+		d->synced = false;
+	process(d, now);
+}
+
 void hablk_dlm_peer_secondary(struct hablk_dlm *d, uint64_t now)
 {
-	if (!d->master || d->synced || d->alone)
+	if (!d->master || d->synced || d->alone || !d->connected)
 		return;
 	/* a secondary holds nothing, and gets nothing but from us */
 	bits_assign(d->theirs, 0, d->nextents, false);
@@ -488,6 +527,8 @@ void hablk_dlm_peer_secondary(struct hablk_dlm *d, uint64_t now)
 
 void hablk_dlm_alone(struct hablk_dlm *d, bool alone, uint64_t now)
 {
+	struct hablk_dlm_msg m = { .type = HABLK_DLM_RESYNC };
+
 	if (alone == d->alone)
 		return;
 	d->alone = alone;
@@ -505,21 +546,49 @@ void hablk_dlm_alone(struct hablk_dlm *d, bool alone, uint64_t now)
 			bits_assign(d->theirs_start, 0, d->nextents, false);
 			bits_assign(d->their_want, 0, d->nextents, false);
 			bits_assign(d->blocking, 0, d->nextents, false);
+			d->synced = true;
 		}
 		return;
 	}
-	if (d->session)
-		hablk_dlm_session(d, now);	/* together again: both tell what they hold */
-	else if (d->master)
-		d->synced = false;
+	/* together again: the master learns the follower's holdings (all, if it is us) */
+	if (d->master)
+		resync(d);
+	else if (d->session)
+		d->ops->send(d->ctx, &m);
+	process(d, now);
 }
 
-/* Master: the follower's STATE (a list): its holdings. */
+/*
+ * Master: the follower gave up [first, +count), as it knew our grants up to
+ * @seen. An extent we granted it again since (a grant crossed the release,
+ * or the reply to a callback it did not hold) stays its.
+ */
+static void master_released(struct hablk_dlm *d, uint64_t first, uint64_t count, uint64_t seen)
+{
+	uint64_t e, end;
+
+	for (e = first; e < first + count; e = end) {
+		for (end = e; end < first + count && bits_test(d->theirs, end) &&
+		     (int32_t)(d->their_seq[end] - (uint32_t)seen) > 0; end++)
+			;
+		if (end > e)
+			continue;	/* granted after: still its */
+		for (end = e + 1; end < first + count && !(bits_test(d->theirs, end) &&
+		     (int32_t)(d->their_seq[end] - (uint32_t)seen) > 0); end++)
+			;
+		unit_remove(d, d->theirs, d->theirs_start, e, end - e);
+		bits_assign(d->blocking, e, end - e, false);
+	}
+}
+
+/* Master: the follower's STATE (a list): its holdings, the answer to our newest ask. */
 static void master_state(struct hablk_dlm *d, const struct hablk_dlm_msg *m, uint64_t now)
 {
-	uint64_t first, count;
+	uint64_t first, count, e;
 	int i;
 
+	if (m->seq != d->resync_seq || d->synced)
+		return;		/* the answer to an older ask: the newer one comes */
 	if (m->flags & HABLK_DLM_F_BEGIN) {
 		bits_assign(d->theirs, 0, d->nextents, false);
 		bits_assign(d->theirs_start, 0, d->nextents, false);
@@ -536,12 +605,24 @@ static void master_state(struct hablk_dlm *d, const struct hablk_dlm_msg *m, uin
 		if (bits_any(d->mine, first, count))
 			d->st.conflicts++;
 		unit_add(d, d->theirs, d->theirs_start, first, count);
+		for (e = first; e < first + count; e++)
+			d->their_seq[e] = 0;	/* held before any grant of ours it knows */
 	}
 	if (m->flags & HABLK_DLM_F_END) {
 		d->synced = true;
 		d->state_begun = false;
 		process(d, now);
 	}
+}
+
+/* Follower: the master asks what we hold; we answer, then ask again for what we want. */
+static void follower_state(struct hablk_dlm *d, const struct hablk_dlm_msg *m, uint64_t now)
+{
+	if (m->flags & HABLK_DLM_F_BEGIN)
+		bits_assign(d->asked, 0, d->nextents, false);
+	if (m->flags & HABLK_DLM_F_END)
+		send_state(d, m->seq);
+	process(d, now);
 }
 
 void hablk_dlm_receive(struct hablk_dlm *d, const struct hablk_dlm_msg *m, uint64_t now)
@@ -554,6 +635,14 @@ void hablk_dlm_receive(struct hablk_dlm *d, const struct hablk_dlm_msg *m, uint6
 	if (m->type == HABLK_DLM_STATE) {
 		if (d->master)
 			master_state(d, m, now);
+		else
+			follower_state(d, m, now);
+		return;
+	}
+	if (m->type == HABLK_DLM_RESYNC) {
+		if (d->master)
+			resync(d);
+		process(d, now);
 		return;
 	}
 	for (i = 0; i < m->n; i++) {
@@ -568,10 +657,8 @@ void hablk_dlm_receive(struct hablk_dlm *d, const struct hablk_dlm_msg *m, uint6
 			bits_assign(d->their_want, first, count, true);
 			break;
 		case HABLK_DLM_RELEASED:
-			if (!d->master)
-				break;
-			unit_remove(d, d->theirs, d->theirs_start, first, count);
-			bits_assign(d->blocking, first, count, false);
+			if (d->master)
+				master_released(d, first, count, m->seq);
 			break;
 		case HABLK_DLM_GRANT:
 			if (!d->master)

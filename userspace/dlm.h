@@ -14,11 +14,12 @@
 
 /* Messages between the two data nodes' hablkd, over a reliable, ordered channel. */
 enum hablk_dlm_type {
-	HABLK_DLM_STATE = 1,	/* what the sender holds (after a new session): a list */
+	HABLK_DLM_STATE = 1,	/* master: what do you hold (numbered); follower: this (same number) */
 	HABLK_DLM_REQUEST,	/* follower to master: its kernel wants these */
 	HABLK_DLM_GRANT,	/* master to follower: these are yours */
 	HABLK_DLM_BLOCK,	/* master to follower: give up what you hold of these */
-	HABLK_DLM_RELEASED,	/* follower to master: given up (or not held) */
+	HABLK_DLM_RELEASED,	/* follower to master: given up (or not held), knowing grants to seq */
+	HABLK_DLM_RESYNC,	/* follower to master: ask me what I hold (I was alone) */
 	__HABLK_DLM_MAX
 };
 
@@ -34,7 +35,7 @@ struct hablk_dlm_msg {
 	uint8_t type;			/* enum hablk_dlm_type */
 	uint8_t flags;			/* HABLK_DLM_F_* */
 	uint16_t n;			/* ranges */
-	uint64_t seq;			/* GRANT: the master's grant number */
+	uint64_t seq;			/* GRANT: the master's grant number; STATE: the ask's */
 	struct hablk_dlm_range r[HABLK_DLM_RANGES];
 };
 
@@ -83,9 +84,13 @@ struct hablk_dlm {
 	uint64_t *prev_theirs;		/* the last holder was the follower */
 	uint64_t *ever_held;		/* held by either node at some time */
 	uint32_t *moved;		/* per extent: when it last changed hands (ms, 0: never) */
+	uint32_t *their_seq;		/* per extent the follower holds: the grant that gave it */
+	uint64_t seen_seq;		/* follower: the newest grant it applied (RELEASED says it) */
 
 	bool session;			/* the peer's hablkd hears us */
+	bool connected;			/* the replication link is up */
 	bool synced;			/* master: the follower's holdings are known */
+	uint64_t resync_seq;		/* master: its newest ask for the follower's holdings */
 	bool alone;			/* the peer is fenced: everything is ours */
 	bool state_begun;		/* master: receiving the follower's STATE */
 	uint64_t grant_seq;
@@ -99,21 +104,31 @@ void hablk_dlm_free(struct hablk_dlm *d);
 
 /* The kernel's table (its dump at start), and its events. */
 void hablk_dlm_kernel_held(struct hablk_dlm *d, uint64_t first, uint64_t count, uint64_t now);
+/* The dump at start: held extents the kernel is giving up already (a released() follows). */
+void hablk_dlm_kernel_releasing(struct hablk_dlm *d, uint64_t first, uint64_t count);
 void hablk_dlm_kernel_want(struct hablk_dlm *d, uint64_t first, uint64_t count, uint64_t now);
 void hablk_dlm_kernel_released(struct hablk_dlm *d, uint64_t first, uint64_t count,
 			       uint64_t now);
 
 /*
- * A new session with the peer's hablkd (it restarted, or we did, or the
- * pair is together again after a fence): both tell what they hold; the
- * master grants nothing until it knows the follower's holdings.
+ * A new session with the peer's hablkd (it restarted, or we did): the
+ * master asks the follower what it holds, and grants nothing until it knows.
  */
 void hablk_dlm_session(struct hablk_dlm *d, uint64_t now);
+/*
+ * The replication link is up (true) or not. Apart, nothing is granted (the
+ * primaries are frozen, and the follower may be fenced meanwhile); together
+ * again, the master asks the follower what it holds.
+ */
+void hablk_dlm_link(struct hablk_dlm *d, bool connected, uint64_t now);
 /* The session is gone (the peer's hablkd is silent): nothing is sent meanwhile. */
 void hablk_dlm_session_lost(struct hablk_dlm *d);
 /* Master: the peer is secondary (our kernel says so): it holds nothing. */
 void hablk_dlm_peer_secondary(struct hablk_dlm *d, uint64_t now);
-/* The peer is fenced (true: every extent becomes ours), or back (false: sync again). */
+/*
+ * The peer is fenced (true: every extent becomes ours, its word is ignored),
+ * or back (false: this node tells what it holds; the peer holds nothing).
+ */
 void hablk_dlm_alone(struct hablk_dlm *d, bool alone, uint64_t now);
 
 void hablk_dlm_receive(struct hablk_dlm *d, const struct hablk_dlm_msg *m, uint64_t now);

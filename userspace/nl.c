@@ -151,6 +151,9 @@ int hablk_nl_do(struct hablk_nl *nl, struct nl_msg *msg)
 	return run(nl, msg, NULL, NULL);
 }
 
+/* Where a status attribute is: at the top, in HABLK_A_PEER, in HABLK_A_LOCKS. */
+enum nest { N_TOP, N_PEER, N_LOCKS, N_NESTS };
+
 /* How a status attribute is read and stored. */
 enum kind {
 	K_STRING,	/* NUL-terminated, cut to the member's size */
@@ -164,7 +167,7 @@ enum kind {
 
 /*
  * Where each attribute of a status reply or an event goes in struct
- * hablk_status; peer: inside HABLK_A_PEER. The netlink policies are made from
+ * hablk_status, and in which nest. The netlink policies are made from
  * these rows, so an attribute of the wrong size, a string without its NUL
  * or a name longer than the UAPI allows makes the message rejected, not
  * read. A new status field is a member of struct hablk_status and a row here.
@@ -172,40 +175,40 @@ enum kind {
 static const struct status_attr {
 	int attr;
 	enum kind kind;
-	bool peer;
+	enum nest nest;
 	size_t off, size;	/* the member */
 	uint16_t maxlen;	/* strings: longest accepted, NUL included (0: any) */
 } status_attrs[] = {
-	{ HABLK_A_RES_NAME,	  K_STRING, false, MEMBER(name), HABLK_NAME_LEN },
-	{ HABLK_A_MINOR,	  K_U32,    false, MEMBER(minor), 0 },
-	{ HABLK_A_PROTOCOL,	  K_U8,     false, MEMBER(protocol), 0 },
-	{ HABLK_A_LOCAL_ID,	  K_U32,    false, MEMBER(local_id), 0 },
-	{ HABLK_A_ROLE,		  K_U8,     false, MEMBER(role), 0 },
-	{ HABLK_A_DISK_STATE,	  K_U8,     false, MEMBER(disk), 0 },
-	{ HABLK_A_SUSPENDED,	  K_BOOL,   false, MEMBER(suspended), 0 },
-	{ HABLK_A_QUORUM,	  K_BOOL,   false, MEMBER(quorum), 0 },
-	{ HABLK_A_MANAGED,	  K_BOOL,   false, MEMBER(managed), 0 },
-	{ HABLK_A_SIZE_SECTORS,	  K_U64,    false, MEMBER(size_sectors), 0 },
-	{ HABLK_A_CURRENT_UUID,	  K_U64,    false, MEMBER(current_uuid), 0 },
-	{ HABLK_A_BM_BLOCK,	  K_U32,    false, MEMBER(bm_block), 0 },
-	{ HABLK_A_EVENT_WHAT,	  K_STRING, false, MEMBER(what), 0 },
-	{ HABLK_A_PEER_ID,	  K_U32,    true,  MEMBER(peer_id), 0 },
-	{ HABLK_A_PEER_NAME,	  K_STRING, true,  MEMBER(peer_name), HABLK_NAME_LEN },
-	{ HABLK_A_CONN_STATE,	  K_U8,     true,  MEMBER(conn), 0 },
-	{ HABLK_A_PEER_ROLE,	  K_U8,     true,  MEMBER(peer_role), 0 },
-	{ HABLK_A_PEER_DISK,	  K_U8,     true,  MEMBER(peer_disk), 0 },
-	{ HABLK_A_REPL_STATE,	  K_U8,     true,  MEMBER(repl), 0 },
-	{ HABLK_A_OOS_SECTORS,	  K_U64,    true,  MEMBER(oos_sectors), 0 },
-	{ HABLK_A_SYNC_TOTAL,	  K_U64,    true,  MEMBER(sync_total), 0 },
-	{ HABLK_A_SYNC_DONE,	  K_U64,    true,  MEMBER(sync_done), 0 },
-	{ HABLK_A_SYNC_ELAPSED_MS, K_U64,   true,  MEMBER(sync_elapsed_ms), 0 },
-	{ HABLK_A_LAST_ERROR,	  K_STRING, true,  MEMBER(last_error), 0 },
+	{ HABLK_A_RES_NAME,	  K_STRING, N_TOP,  MEMBER(name), HABLK_NAME_LEN },
+	{ HABLK_A_MINOR,	  K_U32,    N_TOP,  MEMBER(minor), 0 },
+	{ HABLK_A_PROTOCOL,	  K_U8,     N_TOP,  MEMBER(protocol), 0 },
+	{ HABLK_A_LOCAL_ID,	  K_U32,    N_TOP,  MEMBER(local_id), 0 },
+	{ HABLK_A_ROLE,		  K_U8,     N_TOP,  MEMBER(role), 0 },
+	{ HABLK_A_DISK_STATE,	  K_U8,     N_TOP,  MEMBER(disk), 0 },
+	{ HABLK_A_SUSPENDED,	  K_BOOL,   N_TOP,  MEMBER(suspended), 0 },
+	{ HABLK_A_QUORUM,	  K_BOOL,   N_TOP,  MEMBER(quorum), 0 },
+	{ HABLK_A_MANAGED,	  K_BOOL,   N_TOP,  MEMBER(managed), 0 },
+	{ HABLK_A_SIZE_SECTORS,	  K_U64,    N_TOP,  MEMBER(size_sectors), 0 },
+	{ HABLK_A_CURRENT_UUID,	  K_U64,    N_TOP,  MEMBER(current_uuid), 0 },
+	{ HABLK_A_BM_BLOCK,	  K_U32,    N_TOP,  MEMBER(bm_block), 0 },
+	{ HABLK_A_EVENT_WHAT,	  K_STRING, N_TOP,  MEMBER(what), 0 },
+	{ HABLK_A_PEER_ID,	  K_U32,    N_PEER, MEMBER(peer_id), 0 },
+	{ HABLK_A_PEER_NAME,	  K_STRING, N_PEER, MEMBER(peer_name), HABLK_NAME_LEN },
+	{ HABLK_A_CONN_STATE,	  K_U8,     N_PEER, MEMBER(conn), 0 },
+	{ HABLK_A_PEER_ROLE,	  K_U8,     N_PEER, MEMBER(peer_role), 0 },
+	{ HABLK_A_PEER_DISK,	  K_U8,     N_PEER, MEMBER(peer_disk), 0 },
+	{ HABLK_A_REPL_STATE,	  K_U8,     N_PEER, MEMBER(repl), 0 },
+	{ HABLK_A_OOS_SECTORS,	  K_U64,    N_PEER, MEMBER(oos_sectors), 0 },
+	{ HABLK_A_SYNC_TOTAL,	  K_U64,    N_PEER, MEMBER(sync_total), 0 },
+	{ HABLK_A_SYNC_DONE,	  K_U64,    N_PEER, MEMBER(sync_done), 0 },
+	{ HABLK_A_SYNC_ELAPSED_MS, K_U64,   N_PEER, MEMBER(sync_elapsed_ms), 0 },
+	{ HABLK_A_LAST_ERROR,	  K_STRING, N_PEER, MEMBER(last_error), 0 },
 };
 
 #define NR_STATUS_ATTRS	(sizeof(status_attrs) / sizeof(status_attrs[0]))
 
-/* The policies of a status message and of its HABLK_A_PEER, from status_attrs. */
-static struct nla_policy status_policy[HABLK_A_MAX + 1], peer_policy[HABLK_A_MAX + 1];
+/* The policies of a status message and of its nests, from status_attrs. */
+static struct nla_policy policy[N_NESTS][HABLK_A_MAX + 1];
 
 static void policies_init(void)
 {
@@ -224,12 +227,13 @@ static void policies_init(void)
 		return;
 	for (a = status_attrs; a < status_attrs + NR_STATUS_ATTRS; a++) {
 		assert(a->kind == K_STRING || a->size == 1 || a->size == 4 || a->size == 8);
-		pol = a->peer ? &peer_policy[a->attr] : &status_policy[a->attr];
+		pol = &policy[a->nest][a->attr];
 		*pol = of_kind[a->kind];
 		if (a->maxlen)
 			pol->maxlen = a->maxlen;
 	}
-	status_policy[HABLK_A_PEER].type = NLA_NESTED;
+	policy[N_TOP][HABLK_A_PEER].type = NLA_NESTED;
+	policy[N_TOP][HABLK_A_LOCKS].type = NLA_NESTED;
 	done = true;
 }
 
@@ -264,20 +268,23 @@ static void store(struct hablk_status *s, const struct status_attr *a, struct nl
 
 int hablk_nl_parse_status(struct nlmsghdr *nlh, struct hablk_status *s)
 {
-	struct nlattr *a[HABLK_A_MAX + 1], *p[HABLK_A_MAX + 1];
+	struct nlattr *a[N_NESTS][HABLK_A_MAX + 1];
 	const struct status_attr *f;
 
 	policies_init();
 	memset(s, 0, sizeof(*s));
-	memset(p, 0, sizeof(p));
-	if (genlmsg_parse(nlh, 0, a, HABLK_A_MAX, status_policy) ||
-	    (a[HABLK_A_PEER] && nla_parse_nested(p, HABLK_A_MAX, a[HABLK_A_PEER], peer_policy)))
+	memset(a, 0, sizeof(a));
+	if (genlmsg_parse(nlh, 0, a[N_TOP], HABLK_A_MAX, policy[N_TOP]) ||
+	    (a[N_TOP][HABLK_A_PEER] &&
+	     nla_parse_nested(a[N_PEER], HABLK_A_MAX, a[N_TOP][HABLK_A_PEER], policy[N_PEER])) ||
+	    (a[N_TOP][HABLK_A_LOCKS] &&
+	     nla_parse_nested(a[N_LOCKS], HABLK_A_MAX, a[N_TOP][HABLK_A_LOCKS], policy[N_LOCKS])))
 		return -EBADMSG;
 	s->role = s->disk = s->peer_role = s->peer_disk = -1;	/* unknown unless said */
 	s->quorum = true;	/* the kernel's view before hablkd says otherwise */
 	for (f = status_attrs; f < status_attrs + NR_STATUS_ATTRS; f++)
-		if ((f->peer ? p : a)[f->attr])
-			store(s, f, (f->peer ? p : a)[f->attr]);
+		if (a[f->nest][f->attr])
+			store(s, f, a[f->nest][f->attr]);
 	return 0;
 }
 
@@ -484,4 +491,130 @@ int hablk_nl_next_event(struct hablk_nl *nl, struct hablk_status *ev, int timeou
 	}
 	nl_cb_put(cb);
 	return e.got ? 1 : ret < 0 ? ret : 0;
+}
+
+int hablk_nl_lock(struct hablk_nl *nl, const char *name, int op, uint64_t first,
+		  uint64_t count, uint64_t seq)
+{
+	struct nl_msg *msg = hablk_nl_msg(nl, HABLK_CMD_LOCK, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, HABLK_A_RES_NAME, name) ||
+	    nla_put_u8(msg, HABLK_A_LOCK_OP, (uint8_t)op) ||
+	    (op != HABLK_LOCK_TAKE_ALL &&
+	     (nla_put_u64(msg, HABLK_A_LOCK_FIRST, first) ||
+	      nla_put_u64(msg, HABLK_A_LOCK_COUNT, count) ||
+	      nla_put_u64(msg, HABLK_A_LOCK_SEQ, seq)))) {
+		nlmsg_free(msg);
+		return -EINVAL;
+	}
+	return hablk_nl_do(nl, msg);
+}
+
+static const struct nla_policy lock_policy[HABLK_A_MAX + 1] = {
+	[HABLK_A_RES_NAME] = { .type = NLA_STRING, .maxlen = HABLK_NAME_LEN },
+	[HABLK_A_LOCK_OP] = { .type = NLA_U8, .minlen = 1, .maxlen = 1 },
+	[HABLK_A_LOCK_FIRST] = { .type = NLA_U64, .minlen = 8, .maxlen = 8 },
+	[HABLK_A_LOCK_COUNT] = { .type = NLA_U64, .minlen = 8, .maxlen = 8 },
+	[HABLK_A_LOCK_EXTENT] = { .type = NLA_U32, .minlen = 4, .maxlen = 4 },
+};
+
+struct locks_arg {
+	int (*fn)(int op, uint64_t first, uint64_t count, unsigned int extent, void *arg);
+	void *arg;
+	int err;
+};
+
+static int locks_cb(struct nl_msg *msg, void *arg)
+{
+	struct locks_arg *l = arg;
+	struct nlattr *a[HABLK_A_MAX + 1];
+
+	if (l->err || genlmsg_hdr(nlmsg_hdr(msg))->cmd != HABLK_CMD_GET_LOCKS)
+		return NL_SKIP;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, a, HABLK_A_MAX, lock_policy) || !a[HABLK_A_LOCK_OP] ||
+	    !a[HABLK_A_LOCK_FIRST] || !a[HABLK_A_LOCK_COUNT] || !a[HABLK_A_LOCK_EXTENT]) {
+		l->err = -EBADMSG;
+		return NL_SKIP;
+	}
+	l->err = l->fn(nla_get_u8(a[HABLK_A_LOCK_OP]), nla_get_u64(a[HABLK_A_LOCK_FIRST]),
+		       nla_get_u64(a[HABLK_A_LOCK_COUNT]), nla_get_u32(a[HABLK_A_LOCK_EXTENT]),
+		       l->arg);
+	return NL_OK;
+}
+
+int hablk_nl_locks(struct hablk_nl *nl, const char *name,
+		   int (*fn)(int op, uint64_t first, uint64_t count, unsigned int extent,
+			     void *arg),
+		   void *arg)
+{
+	struct locks_arg l = { .fn = fn, .arg = arg };
+	struct nl_msg *msg;
+	int ret;
+
+	msg = hablk_nl_msg(nl, HABLK_CMD_GET_LOCKS, NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, HABLK_A_RES_NAME, name)) {
+		nlmsg_free(msg);
+		return -EINVAL;
+	}
+	ret = run(nl, msg, locks_cb, &l);
+	return ret ? ret : l.err;
+}
+
+int hablk_nl_subscribe_locks(struct hablk_nl *nl)
+{
+	int grp = genl_ctrl_resolve_grp(nl->sk, HABLK_GENL_NAME, HABLK_GENL_MCGRP_LOCKS);
+
+	if (grp < 0)
+		return -ENOENT;
+	if (nl_socket_add_membership(nl->sk, grp))
+		return -EIO;
+	nl_socket_set_nonblocking(nl->sk);
+	return 0;
+}
+
+struct lock_event_arg {
+	void (*fn)(const char *name, int op, uint64_t first, uint64_t count, void *arg);
+	void *arg;
+};
+
+static int lock_event_cb(struct nl_msg *msg, void *arg)
+{
+	struct lock_event_arg *e = arg;
+	struct nlattr *a[HABLK_A_MAX + 1];
+
+	if (genlmsg_hdr(nlmsg_hdr(msg))->cmd != HABLK_CMD_LOCK_EVENT ||
+	    genlmsg_parse(nlmsg_hdr(msg), 0, a, HABLK_A_MAX, lock_policy) ||
+	    !a[HABLK_A_RES_NAME] || !a[HABLK_A_LOCK_OP] || !a[HABLK_A_LOCK_FIRST] ||
+	    !a[HABLK_A_LOCK_COUNT])
+		return NL_SKIP;		/* malformed: dropped, the kernel says it again */
+	e->fn(nla_get_string(a[HABLK_A_RES_NAME]), nla_get_u8(a[HABLK_A_LOCK_OP]),
+	      nla_get_u64(a[HABLK_A_LOCK_FIRST]), nla_get_u64(a[HABLK_A_LOCK_COUNT]), e->arg);
+	return NL_OK;
+}
+
+int hablk_nl_lock_events(struct hablk_nl *nl,
+			 void (*fn)(const char *name, int op, uint64_t first, uint64_t count,
+				    void *arg),
+			 void *arg)
+{
+	struct lock_event_arg e = { .fn = fn, .arg = arg };
+	struct nl_cb *cb;
+	int ret;
+
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, lock_event_cb, &e);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, no_seq_check, NULL);
+	do {
+		ret = nl_recvmsgs(nl->sk, cb);
+	} while (ret >= 0);
+	nl_cb_put(cb);
+	if (ret == -NLE_AGAIN)
+		return 0;
+	return ret == -NLE_NOMEM ? -ENOBUFS : -EIO;
 }

@@ -29,6 +29,13 @@ struct hablk_status {
 	uint64_t oos_sectors, sync_total, sync_done, sync_elapsed_ms;
 	char last_error[128];
 	char what[32];		/* events: what changed */
+	bool two_primaries;	/* allow-two-primaries */
+	/* two primaries: this node's extent locks (HABLK_A_LOCKS) */
+	unsigned int lock_extent;	/* bytes per extent, 0: no locks */
+	uint64_t locks_held;		/* extents held */
+	unsigned int lock_waiters;	/* writes waiting for a lock now */
+	uint64_t lock_grants, lock_releases;	/* extents granted, given up, so far */
+	uint64_t lock_waits, lock_wait_us;	/* writes that waited, and how long in all */
 };
 
 struct hablk_nl {
@@ -69,6 +76,29 @@ int hablk_nl_set_quorum(struct hablk_nl *nl, const char *name, bool quorum, bool
 int hablk_nl_subscribe(struct hablk_nl *nl);
 /* Wait up to timeout_ms (-1: forever) for an event. 1 got one, 0 timeout, <0 error. */
 int hablk_nl_next_event(struct hablk_nl *nl, struct hablk_status *ev, int timeout_ms);
+
+/* hablkd's lock manager: HABLK_CMD_LOCK (op: GRANT, RELEASE, TAKE_ALL). 0 or a negative errno. */
+int hablk_nl_lock(struct hablk_nl *nl, const char *name, int op, uint64_t first,
+		  uint64_t count, uint64_t seq);
+/*
+ * The kernel's lock table of resource name: fn is called for every run
+ * (op HABLK_LOCK_HELD, WANT or RELEASING) of extents of extent bytes each.
+ */
+int hablk_nl_locks(struct hablk_nl *nl, const char *name,
+		   int (*fn)(int op, uint64_t first, uint64_t count, unsigned int extent,
+			     void *arg),
+		   void *arg);
+/* Join the "locks" group (hablkd); hablk_nl_lock_events() reads what came. */
+int hablk_nl_subscribe_locks(struct hablk_nl *nl);
+/*
+ * Read what is waiting on a socket subscribed to the locks group, without
+ * blocking: fn gets every LOCK_EVENT (HABLK_LOCK_WANT or RELEASED). 0, or a
+ * negative errno (-ENOBUFS: events were lost, dump the table again).
+ */
+int hablk_nl_lock_events(struct hablk_nl *nl,
+			 void (*fn)(const char *name, int op, uint64_t first, uint64_t count,
+				    void *arg),
+			 void *arg);
 
 const char *hablk_role_name(int role);
 const char *hablk_disk_name(int disk);

@@ -14,5 +14,6 @@ Suite *hablkd_suite(void);	/* hablkd's pure parts: hashing, heartbeats, quorum, 
 Suite *nl_suite(void);		/* userspace/nl.c: status replies and events read by policy */
 Suite *print_suite(void);	/* userspace/print.c: the text-or-JSON printer */
 Suite *view_suite(void);	/* userspace/view.c: hablkd's RES.json */
+Suite *dlm_suite(void);		/* userspace/dlm.c, chan.c, lkmsg.c: two primaries' locks */
 
 #endif /* HABLK_TEST_SUITES_H */

@@ -196,6 +196,13 @@ START_TEST(two_primaries_with_protocol_c)
 		HEAD "  allow-two-primaries yes\n" ALPHA BETA "}\n");
 
 	ck_assert(r->allow_two_primaries);
+	ck_assert_uint_eq(r->lock_extent, 1U << 20);	/* the default */
+	r = load_ok(HEAD "  allow-two-primaries yes\n  lock-extent 64K\n" ALPHA BETA "}\n");
+	ck_assert_uint_eq(r->lock_extent, 64U << 10);
+	r = load_ok(HEAD "  lock-extent 1G\n" ALPHA BETA "}\n");
+	ck_assert_uint_eq(r->lock_extent, 1U << 30);
+	r = load_ok(HEAD "  lock-extent 4194304\n" ALPHA BETA "}\n");
+	ck_assert_uint_eq(r->lock_extent, 4U << 20);
 }
 END_TEST
 
@@ -409,6 +416,10 @@ static const struct bad bad[] = {
 	{ "resource r0 {\n secret \"\"\n", "t.res:2: secret in resource 'r0' must be 1..128 bytes, is 0" },
 	{ HEAD "  on-no-quorum freeze\n", "t.res:4: invalid on-no-quorum 'freeze' in resource 'r0' (expected suspend-io or io-error)" },
 	{ HEAD "  allow-two-primaries true\n", "t.res:4: invalid allow-two-primaries 'true' in resource 'r0' (expected yes or no)" },
+	{ HEAD "  lock-extent 32K\n", "t.res:4: invalid lock-extent '32K' in resource 'r0' (a power of two from 64K to 1G)" },
+	{ HEAD "  lock-extent 3M\n", "t.res:4: invalid lock-extent '3M' in resource 'r0' (a power of two from 64K to 1G)" },
+	{ HEAD "  lock-extent 2G\n", "t.res:4: invalid lock-extent '2G' in resource 'r0' (a power of two from 64K to 1G)" },
+	{ HEAD "  lock-extent M\n", "t.res:4: invalid lock-extent 'M' in resource 'r0' (a power of two from 64K to 1G)" },
 	{ HEAD "  auto-promote on\n", "t.res:4: invalid auto-promote 'on' in resource 'r0' (expected yes or no)" },
 	{ HEAD "  auto-promote yes\n  auto-promote no\n", "t.res:5: 'auto-promote' given twice in resource 'r0' (first on line 4)" },
 	{ HEAD "  fence-peer fence.sh\n", "t.res:4: fence-peer 'fence.sh' in resource 'r0' is not an absolute path (max 255)" },

@@ -7,12 +7,15 @@
  * Whatever happens, the two kernels never hold one extent at once.
  */
 #include <check.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bits.h"
 #include "chan.h"
 #include "dlm.h"
+#include "lkmsg.h"
 #include "suites.h"
 
 /* ------------------------------------------------------------------ chan */
@@ -194,12 +197,20 @@ struct pair {
 	uint64_t now;
 	unsigned int seed;
 	unsigned int delay;		/* ms a message takes, at most */
+	bool apart;			/* the replication link is down */
 	uint64_t last_at[2];		/* keeps each direction in order */
 };
+
+static int trace = -1;
+#define TR(...) do { if (trace < 0) trace = getenv("DLM_TRACE") != NULL; \
+		     if (trace) fprintf(stderr, __VA_ARGS__); } while (0)
 
 static int k_grant(void *ctx, uint64_t first, uint64_t count, uint64_t seq)
 {
 	struct node *n = ctx;
+
+	TR("%llu n%d kernel grant %llu+%llu%s\n", (unsigned long long)n->pair->now, n->id,
+	   (unsigned long long)first, (unsigned long long)count, n->k.primary ? "" : " REFUSED");
 
 	(void)seq;
 	if (!n->k.primary)
@@ -216,6 +227,8 @@ static void k_release(void *ctx, uint64_t first, uint64_t count)
 	struct pair *p = n->pair;
 	uint64_t e;
 
+	TR("%llu n%d kernel release %llu+%llu\n", (unsigned long long)p->now, n->id,
+	   (unsigned long long)first, (unsigned long long)count);
 	for (e = first; e < first + count; e++) {
 		if (bits_test(n->k.held, e))
 			n->k.drain_at[e] = p->now + 1 + rand_r(&p->seed) % 5;	/* writes drain */
@@ -243,6 +256,9 @@ static void k_send(void *ctx, const struct hablk_dlm_msg *m)
 	if (at < p->last_at[n->id])
 		at = p->last_at[n->id];
 	p->last_at[n->id] = at;
+	TR("%llu n%d send type %d seq %llu flags %d n %d first %llu+%llu\n",
+	   (unsigned long long)p->now, n->id, m->type, (unsigned long long)m->seq, m->flags, m->n,
+	   (unsigned long long)m->r[0].first, (unsigned long long)m->r[0].count);
 	ck_assert_int_lt(n->nout, 8192);
 	n->out[n->nout].at = at;
 	n->out[n->nout].m = *m;
@@ -253,6 +269,18 @@ static const struct hablk_dlm_ops kops = {
 	.grant = k_grant, .release = k_release, .take_all = k_take_all, .send = k_send,
 };
 
+/* The kernel tells hablkd what its writes wait for (at start, and again every second). */
+static void announce(struct pair *p, int i)
+{
+	struct node *n = &p->n[i];
+	uint64_t e, end;
+
+	for (e = 0; (e = bits_next(n->k.want, NEXT, e, true)) < NEXT; e = end) {
+		end = bits_next(n->k.want, NEXT, e, false);
+		hablk_dlm_kernel_want(&n->d, e, end - e, p->now);
+	}
+}
+
 static void node_start(struct pair *p, int i)
 {
 	struct node *n = &p->n[i];
@@ -262,15 +290,16 @@ static void node_start(struct pair *p, int i)
 	n->id = i;
 	ck_assert_int_eq(hablk_dlm_init(&n->d, NEXT, i == 0, MIN_HOLD, CONTENTION, &kops, n,
 					p->now), 0);
+	hablk_dlm_link(&n->d, !p->apart, p->now);	/* the replication link, as it is */
 	/* relearn the kernel: what it holds, and what it waits for */
 	for (e = 0; (e = bits_next(n->k.held, NEXT, e, true)) < NEXT; e = end) {
 		end = bits_next(n->k.held, NEXT, e, false);
 		hablk_dlm_kernel_held(&n->d, e, end - e, p->now);
 	}
-	for (e = 0; (e = bits_next(n->k.want, NEXT, e, true)) < NEXT; e = end) {
-		end = bits_next(n->k.want, NEXT, e, false);
-		hablk_dlm_kernel_want(&n->d, e, end - e, p->now);
-	}
+	for (e = 0; e < NEXT; e++)
+		if (n->k.drain_at[e])
+			hablk_dlm_kernel_releasing(&n->d, e, 1);
+	announce(p, i);
 }
 
 static void pair_init(struct pair *p, unsigned int seed, unsigned int delay)
@@ -314,6 +343,8 @@ static void pair_step(struct pair *p)
 		struct node *from = &p->n[i], *to = &p->n[1 - i];
 
 		for (j = 0; j < from->nout && from->out[j].at <= p->now; j++) {
+			TR("%llu n%d recv type %d\n", (unsigned long long)p->now, to->id,
+			   from->out[j].m.type);
 			hablk_dlm_receive(&to->d, &from->out[j].m, p->now);
 			check_exclusive(p);
 		}
@@ -334,6 +365,8 @@ static void pair_step(struct pair *p)
 		}
 		hablk_dlm_tick(&n->d, p->now);
 		check_exclusive(p);
+		if (p->now % 1000 == 0)
+			announce(p, i);
 	}
 }
 
@@ -555,13 +588,18 @@ START_TEST(dlm_peer_fenced_mid_transfer)
 	memset(p.n[1].k.held, 0, sizeof(p.n[1].k.held));	/* fenced: it writes nothing */
 	memset(p.n[1].k.drain_at, 0, sizeof(p.n[1].k.drain_at));
 	p.n[0].nout = p.n[1].nout = 0;
+	p.apart = true;
+	hablk_dlm_link(&p.n[0].d, false, p.now);
+	hablk_dlm_link(&p.n[1].d, false, p.now);
 	hablk_dlm_session_lost(&p.n[0].d);
 	hablk_dlm_alone(&p.n[0].d, true, p.now);
 	ck_assert_int_eq(p.n[0].k.take_alls, 1);
 	until_held(&p, 0, 3, 1, 10);
-	/* the fenced node comes back as a secondary; together again */
+	/* the fenced node comes back as a secondary (its hablkd restarted); together again */
 	hablk_dlm_free(&p.n[1].d);
+	p.apart = false;
 	node_start(&p, 1);
+	hablk_dlm_link(&p.n[0].d, true, p.now);
 	hablk_dlm_session(&p.n[1].d, p.now);
 	hablk_dlm_session(&p.n[0].d, p.now);
 	hablk_dlm_alone(&p.n[0].d, false, p.now);
@@ -575,26 +613,62 @@ END_TEST
 
 /*
  * At random: both nodes write all over a small device, messages take up to
- * a few ms, drains too, and now and then either hablkd restarts. The kernels
- * never hold one extent at once, and every write gets its lock.
+ * a few ms, drains too, and now and then either hablkd restarts, or a node
+ * is fenced and comes back. The kernels never hold one extent at once, and
+ * every write gets its lock.
  */
 START_TEST(dlm_random)
 {
 	static struct pair p;
 	unsigned int seed = 1000 + (unsigned int)_i;
-	uint64_t e, n;
-	int step, i;
+	uint64_t e, n, fence_until = 0;
+	int step, i, fenced = -1;
 
 	pair_init(&p, seed, 1 + seed % 6);
 	for (step = 0; step < 20000; step++) {
 		i = rand_r(&p.seed) % 2;
-		if (rand_r(&p.seed) % 4 == 0) {
+		if (i != fenced && rand_r(&p.seed) % 4 == 0) {
 			e = rand_r(&p.seed) % NEXT;
 			n = rand_r(&p.seed) % 8 ? 1 : 1 + rand_r(&p.seed) % 6;
 			want(&p, i, e, n < NEXT - e ? n : NEXT - e);
 		}
-		if (rand_r(&p.seed) % 5000 == 0) {
+		if (fenced < 0 && rand_r(&p.seed) % 7000 == 0) {
+			/*
+			 * i is fenced (the link is gone, the other has the
+			 * vote): its kernel drops its locks and writes
+			 * nothing; the other takes every lock.
+			 */
+			TR("%llu n%d FENCED\n", (unsigned long long)p.now, i);
+			fenced = i;
+			fence_until = p.now + 50 + rand_r(&p.seed) % 200;
+			p.n[i].k.primary = false;
+			memset(p.n[i].k.want, 0, sizeof(p.n[i].k.want));
+			memset(p.n[i].k.drain_at, 0, sizeof(p.n[i].k.drain_at));
+			for (e = 0; e < NEXT; e++) {
+				if (!bits_test(p.n[i].k.held, e))
+					continue;
+				bits_clear(p.n[i].k.held, e);
+				hablk_dlm_kernel_released(&p.n[i].d, e, 1, p.now);
+			}
+			p.apart = true;
+			hablk_dlm_link(&p.n[0].d, false, p.now);
+			hablk_dlm_link(&p.n[1].d, false, p.now);
+			hablk_dlm_alone(&p.n[1 - i].d, true, p.now);
+			check_exclusive(&p);
+		}
+		if (fenced >= 0 && p.now >= fence_until) {
+			/* resynced, connected and promoted again */
+			TR("%llu n%d BACK\n", (unsigned long long)p.now, fenced);
+			p.apart = false;
+			hablk_dlm_link(&p.n[0].d, true, p.now);
+			hablk_dlm_link(&p.n[1].d, true, p.now);
+			hablk_dlm_alone(&p.n[1 - fenced].d, false, p.now);
+			p.n[fenced].k.primary = true;
+			fenced = -1;
+		}
+		if (fenced < 0 && rand_r(&p.seed) % 5000 == 0) {
 			/* hablkd i restarts: a new session for both */
+			TR("%llu n%d RESTART\n", (unsigned long long)p.now, i);
 			hablk_dlm_free(&p.n[i].d);
 			p.n[0].nout = p.n[1].nout = 0;
 			p.last_at[0] = p.last_at[1] = 0;
@@ -603,6 +677,13 @@ START_TEST(dlm_random)
 			hablk_dlm_session(&p.n[1].d, p.now);
 		}
 		pair_step(&p);
+	}
+	if (fenced >= 0) {
+		p.apart = false;
+		hablk_dlm_link(&p.n[0].d, true, p.now);
+		hablk_dlm_link(&p.n[1].d, true, p.now);
+		hablk_dlm_alone(&p.n[1 - fenced].d, false, p.now);
+		p.n[fenced].k.primary = true;
 	}
 	quiesce(&p, 2000);
 	ck_assert_uint_eq(p.n[0].d.st.conflicts, 0);
@@ -640,6 +721,37 @@ START_TEST(dlm_codec)
 }
 END_TEST
 
+/* The lock channel's datagram: the MAC decides first, then every field is checked. */
+START_TEST(lkmsg_codec)
+{
+	struct hablk_lk m = { .sender_id = 0, .dest_id = 1, .res = "r0", .len = 12 }, out;
+	uint8_t buf[HABLK_LK_MAX], bad[HABLK_LK_MAX];
+	int len;
+
+	m.h = (struct hablk_chan_hdr){ .boot = 5, .echo = 6, .seq = 7, .ack = 8 };
+	memcpy(m.payload, "hello world!", 12);
+	len = hablk_lk_encode(&m, "s3cr3t", buf, sizeof(buf));
+	ck_assert_int_eq(len, HABLK_LK_HDR_LEN + 12 + HABLK_LK_MAC_LEN);
+	ck_assert(hablk_lk_is(buf, (size_t)len));
+	ck_assert_int_eq(hablk_lk_decode(buf, (size_t)len, "s3cr3t", "r0", 1, &out), 0);
+	ck_assert_uint_eq(out.h.boot, 5);
+	ck_assert_uint_eq(out.h.ack, 8);
+	ck_assert_int_eq(out.len, 12);
+	ck_assert_mem_eq(out.payload, "hello world!", 12);
+	ck_assert_int_eq(hablk_lk_decode(buf, (size_t)len, "other", "r0", 1, &out), -EBADMSG);
+	ck_assert_int_eq(hablk_lk_decode(buf, (size_t)len - 1, "s3cr3t", "r0", 1, &out), -EMSGSIZE);
+	ck_assert_int_eq(hablk_lk_decode(buf, (size_t)len, "s3cr3t", "r1", 1, &out), -ENOENT);
+	ck_assert_int_eq(hablk_lk_decode(buf, (size_t)len, "s3cr3t", "r0", 0, &out), -ELOOP);
+	ck_assert_int_eq(hablk_lk_decode(buf, (size_t)len, "s3cr3t", "r0", 2, &out), -EXDEV);
+	memcpy(bad, buf, (size_t)len);
+	bad[HABLK_LK_HDR_LEN] ^= 1;		/* a payload bit: the MAC catches it */
+	ck_assert_int_eq(hablk_lk_decode(bad, (size_t)len, "s3cr3t", "r0", 1, &out), -EBADMSG);
+	m.len = HABLK_CHAN_MSG_MAX + 1;
+	ck_assert_int_eq(hablk_lk_encode(&m, "s3cr3t", buf, sizeof(buf)), -1);
+	ck_assert(!hablk_lk_is((const uint8_t *)"HBKD", 4));
+}
+END_TEST
+
 Suite *dlm_suite(void)
 {
 	Suite *s = suite_create("dlm");
@@ -649,6 +761,7 @@ Suite *dlm_suite(void)
 	tcase_add_test(tc, chan_in_order_over_loss);
 	tcase_add_test(tc, chan_session_drops_the_old_run);
 	tcase_add_test(tc, chan_limits);
+	tcase_add_test(tc, lkmsg_codec);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("locks");
@@ -666,7 +779,7 @@ Suite *dlm_suite(void)
 
 	tc = tcase_create("random");
 	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, dlm_random, 0, 20);
+	tcase_add_loop_test(tc, dlm_random, 0, 40);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -162,6 +162,21 @@ START_TEST(rows_cover_every_rule)
 }
 END_TEST
 
+/* What the kernel reads of a rule besides its direction (state.c, peer.c). */
+START_TEST(rule_flags)
+{
+	int n;
+
+	for (n = 0; n <= 17; n++) {
+		unsigned int want = n == 16 || n == 17 ? HABLK_RULE_RESUMES :
+				    n == 9 ? HABLK_RULE_POLICY : 0;
+
+		ck_assert_uint_eq(hablk_sync_rule_flags(n), want);
+	}
+	ck_assert_uint_eq(hablk_sync_rule_flags(99), 0);
+}
+END_TEST
+
 START_TEST(rule_pointer_optional)
 {
 	struct hablk_gen l = GEN(B, A, 0, true, false), p = GEN(A, 0, 0, true, false);
@@ -536,6 +551,7 @@ Suite *sync_rules_suite(void)
 	tcase_add_loop_test(tc, sb_policy, 0, ARRAY_SIZE(sb_rows));
 	tcase_add_test(tc, rows_cover_every_rule);
 	tcase_add_test(tc, rule_pointer_optional);
+	tcase_add_test(tc, rule_flags);
 	tcase_add_test(tc, inputs_untouched);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
