@@ -200,7 +200,7 @@ PY
 #   alpha eth0 ==== replication 192.0.2.0/24 ==== eth0 beta
 #   alpha eth1 ==== control ======================== eth1 beta
 #   alpha eth2 ==== control ==== eth0 gamma eth1 ==== control ==== eth2 beta
-# Each node's control address (hablkd) is 10.9.0.N/32 on lo, routed over its control links;
+# Each node's control address (hablkd) is 203.0.113.N/32 on lo, routed over its control links;
 # the replication path of hablkd runs on 192.0.2.N with the control port.
 
 # hablk_trio_config [EXTRA_RESOURCE_LINES]: r0.res with the arbiter and control addresses;
@@ -221,21 +221,21 @@ hablk_trio_config() {
 	    node alpha {
 	        id 0
 	        address 192.0.2.1:7788
-	        control 10.9.0.1:7790
+	        control 203.0.113.1:7790
 	        disk /dev/vdb
 	        meta-disk internal
 	    }
 	    node beta {
 	        id 1
 	        address 192.0.2.2:7788
-	        control 10.9.0.2:7790
+	        control 203.0.113.2:7790
 	        disk /dev/vdb
 	        meta-disk internal
 	    }
 	    arbiter gamma {
 	        id 2
-	        address 10.9.0.3:7780
-	        control 10.9.0.3:7790
+	        address 203.0.113.3:7780
+	        control 203.0.113.3:7790
 	    }
 	}
 	CONF
@@ -244,12 +244,12 @@ hablk_trio_config() {
 # _trio_net NODE: the control address and its routes (after every boot).
 _trio_net() {
 	case $1 in
-	alpha) vm_run alpha "ip addr add 10.9.0.1/32 dev lo && ip link set eth1 up && ip link set eth2 up &&
-		ip route add 10.9.0.2/32 dev eth1 src 10.9.0.1 && ip route add 10.9.0.3/32 dev eth2 src 10.9.0.1" ;;
-	beta) vm_run beta "ip addr add 10.9.0.2/32 dev lo && ip link set eth1 up && ip link set eth2 up &&
-		ip route add 10.9.0.1/32 dev eth1 src 10.9.0.2 && ip route add 10.9.0.3/32 dev eth2 src 10.9.0.2" ;;
-	gamma) vm_run gamma "ip addr add 10.9.0.3/32 dev lo && ip link set eth0 up && ip link set eth1 up &&
-		ip route add 10.9.0.1/32 dev eth0 src 10.9.0.3 && ip route add 10.9.0.2/32 dev eth1 src 10.9.0.3" ;;
+	alpha) vm_run alpha "ip addr add 203.0.113.1/32 dev lo && ip link set eth1 up && ip link set eth2 up &&
+		ip route add 203.0.113.2/32 dev eth1 src 203.0.113.1 && ip route add 203.0.113.3/32 dev eth2 src 203.0.113.1" ;;
+	beta) vm_run beta "ip addr add 203.0.113.2/32 dev lo && ip link set eth1 up && ip link set eth2 up &&
+		ip route add 203.0.113.1/32 dev eth1 src 203.0.113.2 && ip route add 203.0.113.3/32 dev eth2 src 203.0.113.2" ;;
+	gamma) vm_run gamma "ip addr add 203.0.113.3/32 dev lo && ip link set eth0 up && ip link set eth1 up &&
+		ip route add 203.0.113.1/32 dev eth0 src 203.0.113.3 && ip route add 203.0.113.2/32 dev eth1 src 203.0.113.3" ;;
 	esac
 }
 
