@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2016 # guest scripts are single-quoted on purpose
 # hablk scenario helpers, sourced after lib.sh: a pair of data nodes (alpha, beta) linked by
 # one UDP link, the resource r0 on each node's /dev/vdb, and short wrappers to drive them.
 #
@@ -148,7 +148,7 @@ bg_start() {
 ackw_start() {
 	local end=$((SECONDS + 120))
 	bg_start "$1" ackw "$VM_SRC/tests/vm/ackw write $DEV 4096 6144 100000 /shared/acked.log"
-	until (($(cat "$VM_SHARED/acked.log" 2>/dev/null | wc -l) >= $2)); do
+	until (($(wc -l 2>/dev/null <"$VM_SHARED/acked.log" || echo 0) >= $2)); do
 		((SECONDS < end)) || fail "$1 acknowledged fewer than $2 writes in 120 s"
 		sleep 0.2
 	done

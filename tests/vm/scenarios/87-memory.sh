@@ -4,10 +4,7 @@
 # 64 KiB) plus 3 KiB per GiB of per-extent state; `down` gives it all back. Measured as the
 # drop of free memory (MemFree plus the pages on the per-CPU free lists, with the page cache
 # dropped first) across `up` and `down`.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 gib=1024
 vm_start alpha --disk $((gib * 1024))

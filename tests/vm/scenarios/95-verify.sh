@@ -2,10 +2,7 @@
 # Online verify: blocks corrupted behind hablk's back on beta's backing disk (and one that
 # straddles two blocks) are found exactly, while alpha keeps writing elsewhere, and resynced
 # from alpha; afterwards both devices are identical, and after down no page is left.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_pair_synced 128
 # 5 blocks: 1000, 1001, 20000 (2 KiB into it... a 4 KiB write at 20000.5 touches 20000, 20001),
