@@ -115,6 +115,84 @@ object_count() {
 		END { if (!found) exit 1 }' || fail "no object count named $2 on $1"
 }
 
+# ---- the common ending of every scenario (scenario.sh: vm_at_end hablk_end) -------------------
+
+# _hablk_resources NODE [ROLE]: the names of the resources up in NODE's kernel (of ROLE only).
+_hablk_resources() {
+	local json
+	json=$(vm "$1" "$ADM" -j status) || fail "$1: hablkadm status failed at the end: $json"
+	python3 -c 'import json, sys
+for r in json.loads(sys.argv[1])["resources"]:
+    if sys.argv[2] in ("", r["role"]):
+        print(r["name"])' "$json" "${2:-}"
+}
+
+# _hablk_quiesce NODE: hablkd stopped, and every process that holds a /dev/hablkN killed;
+# fails naming a process that does not go (one blocked in the kernel, e.g. on frozen I/O).
+_hablk_quiesce() {
+	vm_run "$1" --timeout 60 '
+		pkill -TERM -x hablkd
+		i=0
+		while pgrep -x hablkd >/dev/null; do
+			i=$((i + 1)); [ $i -le 100 ] || { echo "hablkd does not stop on SIGTERM"; exit 1; }
+			sleep 0.1
+		done
+		holders() {
+			for f in /proc/[0-9]*/fd/*; do
+				case $(readlink "$f" 2>/dev/null) in /dev/hablk*) f=${f#/proc/}; echo "${f%%/*}" ;; esac
+			done | sort -u
+		}
+		i=0
+		while p=$(holders); [ -n "$p" ]; do
+			kill -KILL $p 2>/dev/null
+			i=$((i + 1))
+			if [ $i -gt 300 ]; then
+				for q in $p; do
+					echo "pid $q ($(cat /proc/$q/comm)) still holds the device after SIGKILL:" \
+						"state $(cut -d" " -f3 /proc/$q/stat), in $(cat /proc/$q/wchan)"
+				done
+				exit 1
+			fi
+			sleep 0.1
+		done' || fail "$1: cannot stop what uses hablk at the end of the scenario"
+}
+
+# hablk_end: run by the EXIT trap when the scenario succeeded. On every running VM with the
+# module loaded: hablkd and the device's holders stopped (all VMs first, so no hablkd reacts to
+# the others), every primary made secondary (all VMs, before any goes down: a managed primary
+# that lost its peer would freeze), every resource down, then no object left, rmmod hablk, and
+# the kernel's "unloaded, 0 objects leaked". Fails naming the VM and what it found.
+hablk_end() {
+	local n r o line nodes=()
+	for n in $(_vm_names); do
+		_vm_running "$n" || continue
+		if vm "$n" test -d /sys/module/hablk; then
+			nodes+=("$n")
+		elif (($? != 1)); then
+			fail "$n does not answer at the end of the scenario"
+		fi
+	done
+	((${#nodes[@]})) || return 0
+	for n in "${nodes[@]}"; do _hablk_quiesce "$n"; done
+	for n in "${nodes[@]}"; do
+		for r in $(_hablk_resources "$n" primary); do
+			vm "$n" "$ADM" secondary "$r" || fail "$n: secondary $r refused at the end"
+		done
+	done
+	for n in "${nodes[@]}"; do
+		for r in $(_hablk_resources "$n"); do
+			vm_run "$n" --timeout 120 "$ADM down $r" ||
+				fail "$n: down $r failed at the end (rc $?; state: $(vm "$n" "$ADM" status "$r" 2>&1))"
+		done
+		o=$(objects "$n")
+		[[ $o == "$NO_OBJECTS" ]] || fail "$n: hablk objects left after down: $o"
+		vm_run "$n" --timeout 120 "rmmod hablk" || fail "$n: rmmod hablk failed (rc $?)"
+		line=$(vm "$n" dmesg | grep 'hablk: unloaded' | tail -n 1)
+		[[ $line == *"unloaded, 0 objects leaked" ]] || fail "$n: rmmod hablk: '$line'"
+	done
+	pass "every resource down, no hablk object left, module unloaded on ${nodes[*]}"
+}
+
 # hablk_check_logs: fail on any kernel splat on either node.
 hablk_check_logs() {
 	local n
