@@ -163,7 +163,7 @@ _hablk_quiesce() {
 # that lost its peer would freeze), every resource down, then no object left, rmmod hablk, and
 # the kernel's "unloaded, 0 objects leaked". Fails naming the VM and what it found.
 hablk_end() {
-	local n r o line nodes=()
+	local n r o rc line res nodes=()
 	for n in $(_vm_names); do
 		_vm_running "$n" || continue
 		if vm "$n" test -d /sys/module/hablk; then
@@ -175,14 +175,23 @@ hablk_end() {
 	((${#nodes[@]})) || return 0
 	for n in "${nodes[@]}"; do _hablk_quiesce "$n"; done
 	for n in "${nodes[@]}"; do
-		for r in $(_hablk_resources "$n" primary); do
+		res=$(_hablk_resources "$n" primary)
+		for r in $res; do
 			vm "$n" "$ADM" secondary "$r" || fail "$n: secondary $r refused at the end"
 		done
 	done
 	for n in "${nodes[@]}"; do
-		for r in $(_hablk_resources "$n"); do
-			vm_run "$n" --timeout 120 "$ADM down $r" ||
-				fail "$n: down $r failed at the end (rc $?; state: $(vm "$n" "$ADM" status "$r" 2>&1))"
+		res=$(_hablk_resources "$n")
+		for r in $res; do
+			vm_run "$n" --timeout 120 "$ADM down $r" && continue
+			rc=$?
+			{
+				echo "# $n: status after the failed down:"
+				vm_run "$n" --timeout 20 "$ADM status" 2>&1 || true
+				echo "# tail of $n's console log:"
+				vm_console "$n" | tail -n 30
+			} >&2
+			fail "$n: down $r failed or hung at the end of the scenario (rc $rc, 255: no answer in 120 s)"
 		done
 		o=$(objects "$n")
 		[[ $o == "$NO_OBJECTS" ]] || fail "$n: hablk objects left after down: $o"
