@@ -191,7 +191,8 @@ hablk_end() {
 				echo "# tail of $n's console log:"
 				vm_console "$n" | tail -n 30
 			} >&2
-			fail "$n: down $r failed or hung at the end of the scenario (rc $rc, 255: no answer in 120 s)"
+			((rc != 255)) || fail "$n: down $r did not return in 120 s at the end of the scenario (hung?)"
+			fail "$n: down $r failed at the end of the scenario (exit $rc)"
 		done
 		o=$(objects "$n")
 		[[ $o == "$NO_OBJECTS" ]] || fail "$n: hablk objects left after down: $o"
