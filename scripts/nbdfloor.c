@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // nbdfloor: the least a network block device does, for scripts/bench: the kernel's nbd client
 // on one guest, a single-threaded server writing to a disk on the other. One TCP connection
 // (TCP_NODELAY), one request and one reply per I/O, no replication: its fio figures are what

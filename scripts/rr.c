@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // rr: TCP request/response time (TCP_NODELAY), for scripts/bench.
 //   rr server PORT [split]      serve one connection: read REQ bytes, reply RESP bytes, until EOF
 //   rr client HOST PORT [N [D [split]]]

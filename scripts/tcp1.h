@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 // tcp1.h: the socket helpers scripts/rr.c and scripts/nbdfloor.c share (each is one static
 // binary built from one file plus this header).
 #ifndef TCP1_H

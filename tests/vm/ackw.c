@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* ackw.c - acknowledged-write logger for crash tests.
  *   ackw write DEV FIRST_BLOCK NBLOCKS COUNT LOG   write COUNT random 4 KiB blocks (O_DIRECT),
  *       each stamped with its block number and a sequence number; after each write returns,

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2016 # guest scripts are single-quoted on purpose
 # hablk scenario helpers, sourced after lib.sh: a pair of data nodes (alpha, beta) linked by
 # one UDP link, the resource r0 on each node's /dev/vdb, and short wrappers to drive them.
 #
@@ -115,6 +115,94 @@ object_count() {
 		END { if (!found) exit 1 }' || fail "no object count named $2 on $1"
 }
 
+# ---- the common ending of every scenario (scenario.sh: vm_at_end hablk_end) -------------------
+
+# _hablk_resources NODE [ROLE]: the names of the resources up in NODE's kernel (of ROLE only).
+_hablk_resources() {
+	local json
+	json=$(vm "$1" "$ADM" -j status) || fail "$1: hablkadm status failed at the end: $json"
+	python3 -c 'import json, sys
+for r in json.loads(sys.argv[1])["resources"]:
+    if sys.argv[2] in ("", r["role"]):
+        print(r["name"])' "$json" "${2:-}"
+}
+
+# _hablk_quiesce NODE: hablkd stopped, and every process that holds a /dev/hablkN killed;
+# fails naming a process that does not go (one blocked in the kernel, e.g. on frozen I/O).
+_hablk_quiesce() {
+	vm_run "$1" --timeout 60 '
+		pkill -TERM -x hablkd
+		i=0
+		while pgrep -x hablkd >/dev/null; do
+			i=$((i + 1)); [ $i -le 100 ] || { echo "hablkd does not stop on SIGTERM"; exit 1; }
+			sleep 0.1
+		done
+		holders() {
+			for f in /proc/[0-9]*/fd/*; do
+				case $(readlink "$f" 2>/dev/null) in /dev/hablk*) f=${f#/proc/}; echo "${f%%/*}" ;; esac
+			done | sort -u
+		}
+		i=0
+		while p=$(holders); [ -n "$p" ]; do
+			kill -KILL $p 2>/dev/null
+			i=$((i + 1))
+			if [ $i -gt 300 ]; then
+				for q in $p; do
+					echo "pid $q ($(cat /proc/$q/comm)) still holds the device after SIGKILL:" \
+						"state $(cut -d" " -f3 /proc/$q/stat), in $(cat /proc/$q/wchan)"
+				done
+				exit 1
+			fi
+			sleep 0.1
+		done' || fail "$1: cannot stop what uses hablk at the end of the scenario"
+}
+
+# hablk_end: run by the EXIT trap when the scenario succeeded. On every running VM with the
+# module loaded: hablkd and the device's holders stopped (all VMs first, so no hablkd reacts to
+# the others), every primary made secondary (all VMs, before any goes down: a managed primary
+# that lost its peer would freeze), every resource down, then no object left, rmmod hablk, and
+# the kernel's "unloaded, 0 objects leaked". Fails naming the VM and what it found.
+hablk_end() {
+	local n r o rc line res nodes=()
+	for n in $(_vm_names); do
+		_vm_running "$n" || continue
+		if vm "$n" test -d /sys/module/hablk; then
+			nodes+=("$n")
+		elif (($? != 1)); then
+			fail "$n does not answer at the end of the scenario"
+		fi
+	done
+	((${#nodes[@]})) || return 0
+	for n in "${nodes[@]}"; do _hablk_quiesce "$n"; done
+	for n in "${nodes[@]}"; do
+		res=$(_hablk_resources "$n" primary)
+		for r in $res; do
+			vm "$n" "$ADM" secondary "$r" || fail "$n: secondary $r refused at the end"
+		done
+	done
+	for n in "${nodes[@]}"; do
+		res=$(_hablk_resources "$n")
+		for r in $res; do
+			vm_run "$n" --timeout 120 "$ADM down $r" && continue
+			rc=$?
+			{
+				echo "# $n: status after the failed down:"
+				vm_run "$n" --timeout 20 "$ADM status" 2>&1 || true
+				echo "# tail of $n's console log:"
+				vm_console "$n" | tail -n 30
+			} >&2
+			((rc != 255)) || fail "$n: down $r did not return in 120 s at the end of the scenario (hung?)"
+			fail "$n: down $r failed at the end of the scenario (exit $rc)"
+		done
+		o=$(objects "$n")
+		[[ $o == "$NO_OBJECTS" ]] || fail "$n: hablk objects left after down: $o"
+		vm_run "$n" --timeout 120 "rmmod hablk" || fail "$n: rmmod hablk failed (rc $?)"
+		line=$(vm "$n" dmesg | grep 'hablk: unloaded' | tail -n 1)
+		[[ $line == *"unloaded, 0 objects leaked" ]] || fail "$n: rmmod hablk: '$line'"
+	done
+	pass "every resource down, no hablk object left, module unloaded on ${nodes[*]}"
+}
+
 # hablk_check_logs: fail on any kernel splat on either node.
 hablk_check_logs() {
 	local n
@@ -148,7 +236,7 @@ bg_start() {
 ackw_start() {
 	local end=$((SECONDS + 120))
 	bg_start "$1" ackw "$VM_SRC/tests/vm/ackw write $DEV 4096 6144 100000 /shared/acked.log"
-	until (($(cat "$VM_SHARED/acked.log" 2>/dev/null | wc -l) >= $2)); do
+	until (($(wc -l 2>/dev/null <"$VM_SHARED/acked.log" || echo 0) >= $2)); do
 		((SECONDS < end)) || fail "$1 acknowledged fewer than $2 writes in 120 s"
 		sleep 0.2
 	done
@@ -200,7 +288,7 @@ PY
 #   alpha eth0 ==== replication 192.0.2.0/24 ==== eth0 beta
 #   alpha eth1 ==== control ======================== eth1 beta
 #   alpha eth2 ==== control ==== eth0 gamma eth1 ==== control ==== eth2 beta
-# Each node's control address (hablkd) is 10.9.0.N/32 on lo, routed over its control links;
+# Each node's control address (hablkd) is 203.0.113.N/32 on lo, routed over its control links;
 # the replication path of hablkd runs on 192.0.2.N with the control port.
 
 # hablk_trio_config [EXTRA_RESOURCE_LINES]: r0.res with the arbiter and control addresses;
@@ -221,21 +309,21 @@ hablk_trio_config() {
 	    node alpha {
 	        id 0
 	        address 192.0.2.1:7788
-	        control 10.9.0.1:7790
+	        control 203.0.113.1:7790
 	        disk /dev/vdb
 	        meta-disk internal
 	    }
 	    node beta {
 	        id 1
 	        address 192.0.2.2:7788
-	        control 10.9.0.2:7790
+	        control 203.0.113.2:7790
 	        disk /dev/vdb
 	        meta-disk internal
 	    }
 	    arbiter gamma {
 	        id 2
-	        address 10.9.0.3:7780
-	        control 10.9.0.3:7790
+	        address 203.0.113.3:7780
+	        control 203.0.113.3:7790
 	    }
 	}
 	CONF
@@ -244,12 +332,12 @@ hablk_trio_config() {
 # _trio_net NODE: the control address and its routes (after every boot).
 _trio_net() {
 	case $1 in
-	alpha) vm_run alpha "ip addr add 10.9.0.1/32 dev lo && ip link set eth1 up && ip link set eth2 up &&
-		ip route add 10.9.0.2/32 dev eth1 src 10.9.0.1 && ip route add 10.9.0.3/32 dev eth2 src 10.9.0.1" ;;
-	beta) vm_run beta "ip addr add 10.9.0.2/32 dev lo && ip link set eth1 up && ip link set eth2 up &&
-		ip route add 10.9.0.1/32 dev eth1 src 10.9.0.2 && ip route add 10.9.0.3/32 dev eth2 src 10.9.0.2" ;;
-	gamma) vm_run gamma "ip addr add 10.9.0.3/32 dev lo && ip link set eth0 up && ip link set eth1 up &&
-		ip route add 10.9.0.1/32 dev eth0 src 10.9.0.3 && ip route add 10.9.0.2/32 dev eth1 src 10.9.0.3" ;;
+	alpha) vm_run alpha "ip addr add 203.0.113.1/32 dev lo && ip link set eth1 up && ip link set eth2 up &&
+		ip route add 203.0.113.2/32 dev eth1 src 203.0.113.1 && ip route add 203.0.113.3/32 dev eth2 src 203.0.113.1" ;;
+	beta) vm_run beta "ip addr add 203.0.113.2/32 dev lo && ip link set eth1 up && ip link set eth2 up &&
+		ip route add 203.0.113.1/32 dev eth1 src 203.0.113.2 && ip route add 203.0.113.3/32 dev eth2 src 203.0.113.2" ;;
+	gamma) vm_run gamma "ip addr add 203.0.113.3/32 dev lo && ip link set eth0 up && ip link set eth1 up &&
+		ip route add 203.0.113.1/32 dev eth0 src 203.0.113.3 && ip route add 203.0.113.2/32 dev eth1 src 203.0.113.3" ;;
 	esac
 }
 

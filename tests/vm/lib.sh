@@ -23,6 +23,7 @@ VM_WORK=''     # per-run directory: console logs, disk images, shared/ (= /share
 VM_SHARED=''   # $VM_WORK/shared
 VM_SOCKDIR=''  # control/monitor sockets (short path: unix socket paths are limited to 108 bytes)
 VM_LOG_ALLOW=${VM_LOG_ALLOW:-}
+VM_AT_END=()   # functions the EXIT trap runs, in order, when the scenario succeeded (vm_at_end)
 
 # ---- assertions ------------------------------------------------------------------------------
 
@@ -54,10 +55,19 @@ vm_setup() {
 	trap 'exit 143' TERM
 }
 
+# vm_at_end FUNC: when the scenario succeeds, the EXIT trap runs FUNC (in a subshell with
+# set -e, the VMs still running) before it kills the VMs; a FUNC that fails fails the scenario.
+vm_at_end() { VM_AT_END+=("$1"); }
+
 _vm_cleanup() {
-	local rc=$? name
+	local rc=$? name fn
 	set +e
 	trap - EXIT
+	for fn in "${VM_AT_END[@]}"; do
+		((rc == 0)) || break
+		(set -e; "$fn")
+		rc=$?
+	done
 	for name in $(_vm_names); do
 		_vm_running "$name" && _vm_killpid "$name"
 	done

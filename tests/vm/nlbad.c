@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* nlbad.c - sends malformed requests to the "hablk" genl family and checks
  * each is rejected and creates nothing. Run in a VM with hablk.ko loaded;
  * prints one line per case, exits 1 if any was accepted. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* vmctl: host client of the hablk VM guest agent (guest-init.sh).  Sends a shell script over the
  * VM's control serial port (a QEMU unix socket), prints its output, exits with its exit code.
  *

@@ -2,10 +2,7 @@
 # Smoke test of the VM harness itself: two VMs on a UDP link; hostname, ping, disk I/O, link
 # down/up, iperf3, control-channel robustness, crash + restart with persistent disks, poweroff.
 # shellcheck disable=SC2016 # guest scripts are single-quoted on purpose
-set -euo pipefail
-# shellcheck source-path=SCRIPTDIR/.. source=lib.sh
-source "$(dirname "$0")/../lib.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 vm_link alpha eth0 beta eth0
 vm_start alpha --ip eth0:192.0.2.1/24 --disk 64 --no-wait

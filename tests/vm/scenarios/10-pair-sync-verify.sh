@@ -3,10 +3,7 @@
 # headers on alpha while the sync runs; roles switch; fio verifies every block on beta; both
 # devices are identical; events report the role changes; idle, no more pages are held than the
 # pool keeps, and none once disconnected. PROTOCOL=A runs it with protocol A.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_boot 256
 hablk_up alpha beta

@@ -1,10 +1,7 @@
 #!/bin/bash
 # (b) DISCARD and WRITE_ZEROES on the primary (blkdiscard, blkdiscard -z) read back as zeroes
 # on both nodes; the data around them is untouched and identical.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_pair_synced 128
 vm_run alpha "

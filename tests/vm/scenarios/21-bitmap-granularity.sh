@@ -4,10 +4,7 @@
 # sync and the resync moves those 1152 KiB (interface counters), not 4 KiB pieces or the whole
 # device. Verify of a block corrupted behind hablk's back repairs its granule. A peer whose
 # metadata has another granularity is refused, with the reason in the status.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 MD_OPTS="--bitmap-granularity 64K"
 hablk_pair_synced 256

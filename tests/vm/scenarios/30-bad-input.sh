@@ -2,10 +2,7 @@
 # (c) Bad input: a malformed configuration, an unknown resource, primary on the secondary while
 # the peer is primary, a mismatched secret on one side, a non-root caller. Each gets a clear
 # one-line error and the right exit code, and changes nothing.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_pair_synced 64
 

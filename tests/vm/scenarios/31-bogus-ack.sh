@@ -4,10 +4,7 @@
 # drops the link ("peer sent a bogus ack"), and the write that waited for the real ack
 # completes as written alone, its blocks out of sync. Once beta acks honestly again the pair
 # reconnects and resyncs them: both devices identical, and no kernel warning on either node.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_boot 64
 hablk_pair_up 120

@@ -2,10 +2,7 @@
 # (d) The replication link cut (ip link down) while alpha writes: alpha keeps serving and its
 # status says the peer is gone and out of sync; link back: beta converges and the whole device
 # is identical on both nodes; fio verifies every block it wrote, on beta.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_pair_synced 128
 FIO="fio --name=v --filename=$DEV --direct=1 --ioengine=libaio --bs=4k --size=48M \

@@ -8,10 +8,7 @@
 #   promotes itself (the time is measured), holds every write alpha acknowledged, and alpha
 #   comes back as a secondary and resyncs;
 # * promote-on-open: opening the device for writing promotes alpha once beta is secondary.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 ACKW="$VM_SRC/tests/vm/ackw"
 
 hablk_trio_synced 256 "auto-promote yes"

@@ -8,10 +8,7 @@
 # * both data nodes restarted, the stale alpha first: the arbiter knows it is outdated, so it
 #   gets no vote, its disk is marked outdated and it may not become primary; beta back,
 #   alpha resyncs from it.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 ACKW="$VM_SRC/tests/vm/ackw"
 
 hablk_trio_synced 256 "auto-promote yes"

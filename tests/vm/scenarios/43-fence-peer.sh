@@ -5,10 +5,7 @@
 # status says so; once it succeeds (the peer is fenced) the frozen write completes. Beta,
 # without quorum, is never promoted. A write in flight when the link fails reaches beta when
 # the link comes back before the thaw.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_pair_synced 128
 # the handler logs its arguments and environment, and exits with what fence.rc says (or hangs)

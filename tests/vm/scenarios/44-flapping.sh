@@ -3,10 +3,7 @@
 # auto-promote on): for a minute alpha's replication link, then all its links, go down and
 # up every second while alpha writes. Beta is never promoted, alpha stays primary, every
 # write completes, and in the end the devices are identical.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_trio_synced 128 "auto-promote yes"
 

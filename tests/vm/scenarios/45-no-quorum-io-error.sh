@@ -2,10 +2,7 @@
 # on-no-quorum io-error (hablkd on the pair, no arbiter): the link cut, alpha has no quorum
 # (two nodes need both) and fails writes at once instead of freezing; beta stays secondary;
 # the link back, alpha writes again and beta resyncs.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_boot 128
 hablk_config "on-no-quorum io-error

@@ -3,10 +3,7 @@
 # primary's VM killed under writes, beta promotes itself; the time from the kill to beta's
 # status saying primary is measured (target: within 5 s), and beta holds every write alpha
 # acknowledged.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 TIMING='' hablk_trio_synced 128 "auto-promote yes"
 ackw_start alpha 200

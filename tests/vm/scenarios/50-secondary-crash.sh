@@ -1,10 +1,7 @@
 #!/bin/bash
 # (e) The secondary's VM killed (kill -9 of QEMU) while alpha writes: alpha keeps serving.
 # beta boots again, comes up, resyncs, and the device is identical on both nodes.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_pair_synced 128
 FIO="fio --name=v --filename=$DEV --direct=1 --ioengine=libaio --bs=4k --size=48M \

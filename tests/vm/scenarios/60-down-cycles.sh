@@ -1,10 +1,7 @@
 #!/bin/bash
 # (f) down (and secondary) while the device is open is refused and changes nothing; then 20
 # cycles of insmod, up, connect, down, rmmod on alpha while beta stays up: no object leaks.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_pair_synced 64
 bg_start alpha holder "exec 3<$DEV; touch /shared/holder.open; sleep 600"

@@ -2,10 +2,7 @@
 # Bitmap resync: with the link down alpha writes 16 MiB in four places; the status counts
 # exactly those blocks out of sync; link back, only they cross the link (interface counters:
 # close to 16 MiB, not the 256 MiB device), and the devices are identical.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_pair_synced 256
 vm alpha ip link set eth0 down

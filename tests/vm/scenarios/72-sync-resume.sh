@@ -4,10 +4,7 @@
 # the devices' contents: the link cut (alpha writes alone meanwhile), a clean down of the
 # target, a crash of the source (all three resume); a crash of the target (a full sync:
 # chunks it acked may have been lost with its disk cache).
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_boot 256
 # alpha's data is random, so that a block the sync skips shows in the checksums

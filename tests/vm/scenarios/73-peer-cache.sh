@@ -9,10 +9,7 @@
 #  3. a commanded disconnect flushes the peer first: nothing out of sync;
 #  4. alpha's periodic flush alone brings held writes to beta's disk;
 #  5. a demotion has the peer flush first, and the link stays up after the switchover.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_pair_synced 64
 

@@ -3,10 +3,7 @@
 # acknowledged (each logged after it returned); alpha comes back, resyncs only the extents
 # it was writing in (its write-intent map) plus what beta wrote since, and the devices end
 # identical.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 ACKW="$VM_SRC/tests/vm/ackw"
 
 hablk_pair_synced 256

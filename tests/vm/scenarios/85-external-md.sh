@@ -2,10 +2,7 @@
 # External metadata (meta-disk /dev/vdc): all of /dev/vdb is exported; a full sync, a link
 # outage resynced through the bitmap kept on /dev/vdc, fio verified after a switch-over;
 # create-md refuses to overwrite the metadata device without --force.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_boot 128 8
 sed -i 's|meta-disk internal|meta-disk /dev/vdc|' "$VM_SHARED/r0.res"

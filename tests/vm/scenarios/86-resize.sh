@@ -3,10 +3,7 @@
 # holding data; resize on each node moves the metadata to the new end; the device grows on
 # both, the new area is synced from the primary, old data is intact, the whole device is
 # identical, and the metadata is found at its new place after down/up.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_pair_synced 128
 old=$(st alpha size_kib)

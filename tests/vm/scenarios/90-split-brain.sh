@@ -3,10 +3,7 @@
 # reconnect both detect it, refuse to replicate and say so (status, events, kernel log).
 # Manual recovery: beta (the loser) saves its changed blocks, connects with
 # --discard-my-data, and is resynced from alpha; the saved image restores beta's writes.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_pair_synced 128
 adm alpha disconnect "$RES"

@@ -2,10 +2,7 @@
 # after-sb discard-least-changes with split-brain-save: both nodes write while apart, beta
 # fewer blocks; on reconnect the policy picks beta as the loser on both nodes, beta's kernel
 # runs hablkadm save-divergent before anything is overwritten, and beta is resynced from alpha.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_boot 128
 hablk_config "after-sb discard-least-changes

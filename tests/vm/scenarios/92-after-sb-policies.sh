@@ -2,10 +2,7 @@
 # The other after-sb policies, one split-brain each, beta the expected loser every time:
 # discard-zero-changes (beta promoted while apart but wrote nothing), discard-younger-primary
 # (beta promoted after alpha), discard-secondary (beta is secondary when they meet).
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_boot 64
 first=1 round=0

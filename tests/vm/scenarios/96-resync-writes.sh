@@ -2,10 +2,7 @@
 # Writes during resync in both directions end with identical disks: a bitmap resync
 # alpha -> beta (paused, written over, resumed) and, after invalidate on alpha, a full
 # sync beta -> alpha while beta writes; fio verifies every block it wrote.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_pair_synced 128
 FIO="fio --name=v --filename=$DEV --direct=1 --ioengine=libaio --bs=4k --size=48M \

@@ -3,10 +3,8 @@
 # failing every I/O while fio writes; alpha detaches it, reports diskless, and keeps
 # serving through beta: fio finishes without an error and then verifies every block it
 # wrote, reading through the peer; the device reads the same on both nodes.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+# shellcheck disable=SC2016 # guest scripts are single-quoted on purpose
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_boot 128
 sed -i '0,/disk \/dev\/vdb/s||disk /dev/mapper/hb|' "$VM_SHARED/r0.res"   # alpha's disk only

@@ -2,10 +2,7 @@
 # data-integrity yes: every data packet carries a CRC-32 of its payload. With beta's fault
 # injection flipping a bit in every 20th packet it receives, beta refuses those, alpha sends
 # them again, fio finishes without an error, and both devices are identical.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_boot 128
 hablk_config "data-integrity yes"

@@ -3,10 +3,7 @@
 # its blocks are almost all equal to alpha's. The resync compares digests first: only the
 # 3 blocks corrupted behind hablk's back travel (interface counters: a few MiB at most,
 # not 128), and the devices end identical.
-set -euo pipefail
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../hablk.sh"
-vm_setup
+source "$(dirname "$0")/../scenario.sh"
 
 hablk_boot 128
 hablk_config "checksum-resync yes"
