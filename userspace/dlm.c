@@ -281,6 +281,22 @@ static void block_mine(struct hablk_dlm *d, uint64_t first, uint64_t count)
 }
 
 /*
+ * Master: free extent @e is wanted by both nodes: the one that did not hold
+ * it last goes first, so under contention the nodes take turns.
+ */
+static bool our_turn(const struct hablk_dlm *d, uint64_t e)
+{
+	return bits_test(d->want, e) && bits_test(d->their_want, e) &&
+	       bits_test(d->prev_theirs, e);
+}
+
+static bool their_turn(const struct hablk_dlm *d, uint64_t e)
+{
+	return bits_test(d->want, e) && bits_test(d->their_want, e) &&
+	       !bits_test(d->prev_theirs, e);
+}
+
+/*
  * Master: one run of what the follower wants: grant what is free (unless
  * @wait: we are still giving up units, and the grant should grow over them
  * once they are free), call back what is ours.
@@ -288,7 +304,7 @@ static void block_mine(struct hablk_dlm *d, uint64_t first, uint64_t count)
 static void serve_theirs(struct hablk_dlm *d, uint64_t first, uint64_t count, bool wait,
 			 uint64_t now)
 {
-	uint64_t e = first, end, stop = first + count;
+	uint64_t e = first, end, stop = first + count, b;
 
 	while (e < stop) {
 		if (bits_test(d->theirs, e)) {
@@ -301,6 +317,15 @@ static void serve_theirs(struct hablk_dlm *d, uint64_t first, uint64_t count, bo
 		} else {
 			end = bits_next(d->mine, stop, e, true);
 			end = bits_next(d->theirs, end, e, true);
+			/* wanted by both: the node that did not hold it last goes first */
+			if (our_turn(d, e)) {
+				while (++e < end && our_turn(d, e))
+					;
+				continue;
+			}
+			for (b = e + 1; b < end && !our_turn(d, b); b++)
+				;
+			end = b;
 			if (!wait)
 				grant_theirs(d, e, end - e, now);
 		}
@@ -332,6 +357,14 @@ static void serve_mine(struct hablk_dlm *d, uint64_t first, uint64_t count, bool
 		} else {
 			end = bits_next(d->theirs, stop, e, true);
 			end = bits_next(d->mine, end, e, true);
+			if (their_turn(d, e)) {
+				while (++e < end && their_turn(d, e))
+					;
+				continue;
+			}
+			for (b = e + 1; b < end && !their_turn(d, b); b++)
+				;
+			end = b;
 			if (!wait)
 				grant_mine(d, e, end - e, now);
 		}
@@ -340,32 +373,57 @@ static void serve_mine(struct hablk_dlm *d, uint64_t first, uint64_t count, bool
 }
 
 /*
- * Master: answer what both nodes wait for (the follower's first). While a
- * node is still giving up units called back for the other, the other's
- * grants wait for the last of them, so they grow over the whole unit: a
- * handover is one round trip, not one per extent.
+ * Master: is a unit of @held (one node's) being given up (@going, @going2)
+ * inside [first, +count) or next to it across free extents? Then a grant of
+ * that run to the other node waits, to grow over the whole unit once it is
+ * free: a handover is one round trip, not one per extent.
+ */
+static bool going_near(const struct hablk_dlm *d, const uint64_t *held, const uint64_t *going,
+		       const uint64_t *going2, uint64_t first, uint64_t count)
+{
+	uint64_t a = first, b = first + count;
+
+	if (bits_any(held, first, count))
+		return true;	/* called back now, or still going */
+	while (a > 0 && !bits_test(d->mine, a - 1) && !bits_test(d->theirs, a - 1))
+		a--;
+	while (b < d->nextents && !bits_test(d->mine, b) && !bits_test(d->theirs, b))
+		b++;
+	return (a > 0 && bits_test(held, a - 1) &&
+		(bits_test(going, a - 1) || (going2 && bits_test(going2, a - 1)))) ||
+	       (b < d->nextents && bits_test(held, b) &&
+		(bits_test(going, b) || (going2 && bits_test(going2, b))));
+}
+
+/*
+ * Master: answer what both nodes wait for (the follower's first). A run
+ * waits only for the units it would grow over (going_near), never for
+ * handovers elsewhere: under contention neither node starves the other.
  */
 static void master_process(struct hablk_dlm *d, uint64_t now)
 {
-	bool ours_going = bits_any(d->blocked, 0, d->nextents) ||
-			  bits_any(d->releasing, 0, d->nextents);
-	uint64_t e, end;
+	uint64_t e, end, n;
+	int pass;
 
 	if (!d->synced)
 		return;		/* the follower may hold anything: grant nothing yet */
-	for (e = 0;; e = end) {
-		e = bits_next(d->their_want, d->nextents, e, true);
-		if (e >= d->nextents)
-			break;
-		end = bits_next(d->their_want, d->nextents, e, false);
-		serve_theirs(d, e, end - e, ours_going, now);
-	}
-	for (e = 0;; e = end) {
-		e = bits_next(d->want, d->nextents, e, true);
-		if (e >= d->nextents)
-			break;
-		end = bits_next(d->want, d->nextents, e, false);
-		serve_mine(d, e, end - e, bits_any(d->blocking, 0, d->nextents), now);
+	/* the follower's again last: what we just took on our turn, it asks back */
+	for (pass = 0; pass < 3; pass++) {
+		uint64_t *want = pass == 1 ? d->want : d->their_want;
+
+		for (e = 0;; e = end) {
+			e = bits_next(want, d->nextents, e, true);
+			if (e >= d->nextents)
+				break;
+			end = bits_next(want, d->nextents, e, false);
+			n = end - e;
+			if (pass == 1)
+				serve_mine(d, e, n, going_near(d, d->theirs, d->blocking, NULL, e, n),
+					   now);
+			else
+				serve_theirs(d, e, n, going_near(d, d->mine, d->blocked,
+								 d->releasing, e, n), now);
+		}
 	}
 }
 
