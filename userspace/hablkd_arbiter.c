@@ -97,6 +97,13 @@ static bool together(const struct hablkd_res *c, int id, uint32_t want, uint32_t
 	       (a->sees & 1u << other) && (b->sees & 1u << id);
 }
 
+/* Node id (or -1) is alive and says it is primary. */
+static bool still_primary(const struct hablkd_res *c, int id, uint32_t alive)
+{
+	return id >= 0 && id < HQ_MAX_VOTERS && (alive & 1u << id) &&
+	       c->pv[id].last.role == HABLK_HB_ROLE_PRIMARY;
+}
+
 /*
  * What the data nodes say of themselves, when they are together and current:
  * the primary, an outdated node current again, the holder's new generation.
@@ -113,8 +120,12 @@ static bool learn(struct hablkd_res *c, uint32_t alive, uint32_t want)
 
 		if (!(c->data_mask & 1u << id) || !(alive & 1u << id) || m->disk == HABLK_HB_DISK_NONE)
 			continue;
-		/* a primary replicating to its peer (it asks no vote) is the primary */
-		if (m->role == HABLK_HB_ROLE_PRIMARY && as->primary != id && !(want & 1u << id)) {
+		/*
+		 * A primary replicating to its peer (it asks no vote) is the
+		 * primary; of two primaries, the one recorded first stays.
+		 */
+		if (m->role == HABLK_HB_ROLE_PRIMARY && as->primary != id && !(want & 1u << id) &&
+		    !still_primary(c, as->primary, alive)) {
 			as->primary = id;
 			changed = true;
 		}
