@@ -11,5 +11,6 @@ void hablk_decide(const struct hablk_decide_in *in, struct hablk_decide_out *out
 		     !in->fenced && !in->fence_busy && (!in->has_arbiter || in->granted);
 	out->promote = in->auto_promote && in->granted && !in->connected && !in->peer_alive &&
 		       !in->primary && in->uptodate && !in->told_outdated;
-	out->outdate = in->told_outdated && !in->connected && !in->primary && in->uptodate;
+	out->outdate = in->told_outdated && !in->connected && in->uptodate &&
+		       (!in->primary || in->two_primaries);
 }

@@ -19,6 +19,7 @@ struct hablk_decide_in {
 	bool peer_alive;	/* heard from the peer on any path */
 	bool auto_promote;	/* the resource asks for automatic promotion */
 	bool told_outdated;	/* the arbiter says our data is outdated */
+	bool two_primaries;	/* allow-two-primaries: a primary that lost the vote is outdated too */
 };
 
 struct hablk_decide_out {
@@ -37,7 +38,9 @@ struct hablk_decide_out {
  * an arbiter only while it holds the vote (a primary cut off from everyone
  * must not shoot the survivor). A secondary promotes itself only with the
  * vote, UpToDate data, and a peer that is gone on every path. A secondary
- * apart from its peer that the arbiter records outdated marks its disk so.
+ * apart from its peer that the arbiter records outdated marks its disk so;
+ * with two primaries, so does a primary (its writes then fail: the peer
+ * took every lock).
  */
 void hablk_decide(const struct hablk_decide_in *in, struct hablk_decide_out *out);
 

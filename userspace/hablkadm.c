@@ -49,6 +49,8 @@ static const struct {
 	{ "save-divergent", cmd_save_divergent, 1, "RES --save DIR  save the blocks this node changed\n"
 	  "                (run by the kernel before a split-brain's losing changes go)" },
 	{ "status", cmd_status, 0, "[RES]           show state (-j: JSON)" },
+	{ "locks", cmd_locks, 1, "RES             two primaries: which extents this node (and the\n"
+	  "                peer, on the master) holds (-j: JSON)" },
 	{ "events", cmd_events, -1, "                one line per state change (-j: JSON lines)" },
 	{ "wait-connect", do_wait_connect, 1, "RES [--timeout S]  wait until connected" },
 	{ "wait-sync", do_wait_sync, 1, "RES [--timeout S]  wait until both disks are UpToDate" },

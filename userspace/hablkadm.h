@@ -43,5 +43,6 @@ int save_divergent(struct hablk_nl *nl, const char *res, unsigned int minor, con
 int cmd_status(const struct opts *o);
 int cmd_events(const struct opts *o);
 int cmd_wait(const struct opts *o, bool sync);
+int cmd_locks(const struct opts *o);
 
 #endif /* HABLKADM_H */

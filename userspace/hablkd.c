@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include "hablkd.h"
+#include "lkmsg.h"
 
 #define TICK_MS		100		/* decisions are re-taken this often */
 #define STATE_DIR	"/var/lib/hablk"	/* the arbiter's store */
@@ -104,7 +105,7 @@ static int sock_for(struct hablkd *d, const struct sockaddr_storage *addr, sockl
 }
 
 /* The address of path for node n: the control address, or the replication IP with its port. */
-static bool path_addr(const struct hablk_node *n, int path, struct sockaddr_storage *out,
+bool hablkd_path_addr(const struct hablk_node *n, int path, struct sockaddr_storage *out,
 		      socklen_t *len)
 {
 	*out = n->control;
@@ -169,7 +170,7 @@ static int res_init(struct hablkd *d, struct hablkd_res *c, const struct hablk_r
 		return -1;
 	for (i = 0; i < HABLK_HB_PATHS; i++) {
 		c->sock[i] = -1;
-		if (path_addr(self, i, &a, &len)) {
+		if (hablkd_path_addr(self, i, &a, &len)) {
 			c->sock[i] = sock_for(d, &a, len);
 			if (c->sock[i] < 0)
 				return -1;
@@ -177,8 +178,10 @@ static int res_init(struct hablkd *d, struct hablkd_res *c, const struct hablk_r
 	}
 	if (c->is_arbiter && hablkd_arbiter_init(c, now))
 		return -1;
-	if (!c->is_arbiter)
+	if (!c->is_arbiter) {
 		hablkd_data_init(c);
+		hablkd_locks_init(c);
+	}
 	hablkd_log(LOG_INFO, "%s: %s %s (id %u)%s", r->name, c->is_arbiter ? "arbiter" : "data node",
 		   self->name, self->id,
 		   r->has_arbiter || c->is_arbiter ? "" : ", no arbiter: quorum needs the peer");
@@ -208,7 +211,7 @@ static void send_hb(struct hablkd_res *c, const struct hablk_node *to, uint8_t f
 	m.sees = hq_alive_mask(&c->q, now);
 	m.current_uuid = dn->up ? dn->st.current_uuid : 0;
 	for (path = 0; path < HABLK_HB_PATHS; path++) {
-		if (c->sock[path] < 0 || !path_addr(to, path, &a, &len))
+		if (c->sock[path] < 0 || !hablkd_path_addr(to, path, &a, &len))
 			continue;
 		m.path = (uint8_t)path;
 		m.seq = ++c->seq;
@@ -262,7 +265,7 @@ static void heard(struct hablkd_res *c, const struct hablk_hb *m, uint64_t now)
 static void receive(struct hablkd *d, void *arg, uint64_t now)
 {
 	int s = (int)(intptr_t)arg;
-	uint8_t buf[HABLK_HB_LEN + 1];
+	uint8_t buf[HABLK_LK_MAX + 1];
 	struct hablk_hb m;
 	char res[HABLK_HB_RES_LEN + 1];
 	size_t i;
@@ -270,6 +273,10 @@ static void receive(struct hablkd *d, void *arg, uint64_t now)
 	int ret;
 
 	while ((n = recv(d->socks[s].fd, buf, sizeof(buf), 0)) >= 0) {
+		if (hablk_lk_is(buf, (size_t)n)) {
+			hablkd_locks_receive(d, s, buf, (size_t)n, now);	/* two primaries */
+			continue;
+		}
 		if (n != HABLK_HB_LEN)
 			continue;
 		/* the name picks the resource (and its secret); the MAC then decides */
@@ -333,6 +340,8 @@ static void view_fill(const struct hablkd_res *c, uint64_t now, struct hablk_vie
 		hablkd_arbiter_view(c, v);
 	else
 		hablkd_data_view(c, now, v);
+	if (!c->is_arbiter)
+		hablkd_locks_view(c, v);
 	for (k = 0; k < c->nvoters && k < HABLK_VIEW_VOTERS; k++) {
 		const struct hablk_node *n = c->voters[k];
 		struct hablk_view_voter *w = &v->voters[v->nvoters++];
@@ -393,6 +402,8 @@ static void tick(struct hablkd *d, uint64_t now)
 		else
 			hablkd_data_tick(c, now);
 		write_view(c, now);
+		if (!c->is_arbiter)
+			hablkd_locks_write(c);
 		send_all(c, now);
 	}
 }
@@ -404,16 +415,24 @@ static int loop(struct hablkd *d)
 	uint64_t next = 0, now;
 	int i, n, nfds;
 
+	uint64_t wake;
+
 	while (!stop) {
 		now = now_ms();
 		if (now >= next) {
 			tick(d, now);
 			next = now + TICK_MS;
 		}
+		/* the lock managers' timers run between ticks: a handover waits for no tick */
+		if (hablkd_locks_next(d) <= now)
+			hablkd_locks_timers(d, now);
+		wake = hablkd_locks_next(d);
+		if (wake > next)
+			wake = next;
 		nfds = d->nwatch;	/* a watch added meanwhile is polled next turn */
 		for (i = 0; i < nfds; i++)
 			pfd[i] = (struct pollfd){ .fd = d->watch[i].fd, .events = POLLIN };
-		n = poll(pfd, (nfds_t)nfds, (int)(next - now));
+		n = poll(pfd, (nfds_t)nfds, wake > now ? (int)(wake - now) : 0);
 		if (n < 0 && errno != EINTR) {
 			hablkd_log(LOG_ERR, "poll: %s", strerror(errno));
 			return 1;
@@ -547,9 +566,12 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/%s.json", d.run_dir, d.res[i].r->name);
 		unlink(path);
 		free(d.res[i].view);
+		hablkd_locks_stop(&d.res[i]);
 	}
 	if (d.nl_ok)
 		hablk_nl_close(&d.nl);
+	if (d.lock_ev_ok)
+		hablk_nl_close(&d.lock_ev);
 	hablk_config_free(&cfg);
 	free(d.res);
 	return ret;

@@ -9,7 +9,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include "arbiter.h"
+#include "chan.h"
 #include "config.h"
+#include "dlm.h"
 #include "hbmsg.h"
 #include "nl.h"
 #include "quorum.h"
@@ -61,6 +63,20 @@ struct hablkd_vote {
 	uint64_t want_since[HQ_MAX_VOTERS];	/* asking since, 0: not asking */
 };
 
+/* Two primaries: the lock manager and its channel to the peer's hablkd (hablkd_locks.c). */
+struct hablkd_locks {
+	bool on;			/* the resource allows two primaries */
+	bool ready;			/* set up from the kernel's table */
+	struct hablk_dlm dlm;
+	struct hablk_chan chan;
+	uint64_t nextents;		/* extents of the exported size */
+	uint64_t size_sectors;		/* the size the table was made for */
+	bool alone;			/* the peer is fenced: every lock is ours */
+	uint64_t demote_at;		/* a fenced primary tries to be secondary then */
+	uint64_t now;			/* the time of the event being handled */
+	char *map_text;			/* RES.locks as last written (master) */
+};
+
 /* One resource this node is in, as a data node or as its arbiter. */
 struct hablkd_res {
 	struct hablkd *d;
@@ -85,6 +101,7 @@ struct hablkd_res {
 
 	struct hablkd_data data;	/* data nodes only */
 	struct hablkd_fence fence;	/* data nodes only */
+	struct hablkd_locks locks;	/* data nodes of a two-primaries resource */
 	struct hablkd_vote vote;	/* the arbiter only */
 };
 
@@ -110,6 +127,9 @@ struct hablkd {
 	const char *run_dir;		/* RES.json for hablkadm status */
 	struct hablk_nl nl;		/* the kernel (data nodes), opened on first use */
 	bool nl_ok;
+	struct hablk_nl lock_ev;	/* the kernel's "locks" group (two primaries) */
+	bool lock_ev_ok;
+	uint64_t lock_now;		/* the time its events are read at */
 	struct hablkd_sock socks[HABLKD_MAX_SOCKS];
 	int nsocks;
 	struct hablkd_watch watch[HABLKD_MAX_WATCH];
@@ -123,6 +143,9 @@ int hablkd_watch(struct hablkd *d, int fd, void (*fn)(struct hablkd *d, void *ar
 		 void *arg);
 /* The voter of c with node id id, or NULL. */
 const struct hablk_node *hablkd_node(const struct hablkd_res *c, int id);
+/* The address of path (HABLK_HB_PATH_*) for node n; false if n has no such path. */
+bool hablkd_path_addr(const struct hablk_node *n, int path, struct sockaddr_storage *out,
+		      socklen_t *len);
 
 /* hablkd_data.c: a data node */
 void hablkd_data_init(struct hablkd_res *c);
@@ -134,6 +157,21 @@ void hablkd_data_tick(struct hablkd_res *c, uint64_t now);
 uint8_t hablkd_data_flags(const struct hablkd_res *c);
 /* Its part of the view: quorum, the arbiter, the peer, fencing. */
 void hablkd_data_view(const struct hablkd_res *c, uint64_t now, struct hablk_view *v);
+
+/* hablkd_locks.c: two primaries' lock manager */
+void hablkd_locks_init(struct hablkd_res *c);
+/* Every tick, with hablkd's verdict on quorum: set up, sessions, the link, fencing. */
+void hablkd_locks_tick(struct hablkd_res *c, bool quorum, uint64_t now);
+void hablkd_locks_stop(struct hablkd_res *c);
+/* A lock channel datagram arrived on socket sock (its MAC is checked here). */
+void hablkd_locks_receive(struct hablkd *d, int sock, const uint8_t *buf, size_t len,
+			  uint64_t now);
+/* When the lock managers have work between ticks (UINT64_MAX: none), and doing it. */
+uint64_t hablkd_locks_next(const struct hablkd *d);
+void hablkd_locks_timers(struct hablkd *d, uint64_t now);
+void hablkd_locks_view(const struct hablkd_res *c, struct hablk_view *v);
+/* The master's map of the peer's holdings, RUN_DIR/RES.locks, when it changed. */
+void hablkd_locks_write(struct hablkd_res *c);
 
 /* hablkd_fence.c: a data node's fence-peer handler */
 void hablkd_fence_start(struct hablkd_res *c, uint64_t now);

@@ -106,6 +106,7 @@ static void inputs(const struct hablkd_res *c, uint64_t now, struct hablk_decide
 	in->peer_alive = hq_heard_within(&c->q, c->peer, 2ull * c->timeout, now);
 	in->auto_promote = c->r->auto_promote;
 	in->told_outdated = c->data.told_outdated;
+	in->two_primaries = c->r->allow_two_primaries;
 }
 
 static void outdate(struct hablkd_res *c)
@@ -170,6 +171,8 @@ void hablkd_data_tick(struct hablkd_res *c, uint64_t now)
 		outdate(c);
 	if (out.fence)
 		hablkd_fence_start(c, now);
+	/* two primaries: a survivor takes every lock before its frozen writes go */
+	hablkd_locks_tick(c, out.quorum, now);
 	tell_quorum(c, &in, &out);
 	if (out.promote && now >= c->data.promote_at)
 		promote(c, now);

@@ -203,6 +203,14 @@ static const struct status_attr {
 	{ HABLK_A_SYNC_DONE,	  K_U64,    N_PEER, MEMBER(sync_done), 0 },
 	{ HABLK_A_SYNC_ELAPSED_MS, K_U64,   N_PEER, MEMBER(sync_elapsed_ms), 0 },
 	{ HABLK_A_LAST_ERROR,	  K_STRING, N_PEER, MEMBER(last_error), 0 },
+	{ HABLK_A_TWO_PRIMARIES,  K_BOOL,   N_TOP,  MEMBER(two_primaries), 0 },
+	{ HABLK_A_LOCK_EXTENT,	  K_U32,    N_LOCKS, MEMBER(lock_extent), 0 },
+	{ HABLK_A_LOCKS_HELD,	  K_U64,    N_LOCKS, MEMBER(locks_held), 0 },
+	{ HABLK_A_LOCK_WAITERS,	  K_U32,    N_LOCKS, MEMBER(lock_waiters), 0 },
+	{ HABLK_A_LOCK_GRANTS,	  K_U64,    N_LOCKS, MEMBER(lock_grants), 0 },
+	{ HABLK_A_LOCK_RELEASES,  K_U64,    N_LOCKS, MEMBER(lock_releases), 0 },
+	{ HABLK_A_LOCK_WAITS,	  K_U64,    N_LOCKS, MEMBER(lock_waits), 0 },
+	{ HABLK_A_LOCK_WAIT_US,	  K_U64,    N_LOCKS, MEMBER(lock_wait_us), 0 },
 };
 
 #define NR_STATUS_ATTRS	(sizeof(status_attrs) / sizeof(status_attrs[0]))

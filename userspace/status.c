@@ -66,6 +66,28 @@ static void print_peer(struct hablk_pr *p, const struct hablk_status *s)
 	hablk_pr_close_array(p);
 }
 
+/*
+ * Two primaries: this node's extent locks, the "locks" member or a line:
+ * held, writes waiting now, extents granted and given up so far, and the
+ * writes that had to wait for a lock (how many, how long on average).
+ */
+static void print_locks(struct hablk_pr *p, const struct hablk_status *s)
+{
+	double avg = s->lock_waits ? (double)s->lock_wait_us / 1000.0 / (double)s->lock_waits : 0;
+
+	hablk_pr_open_object(p, "locks");
+	hablk_pr_uint(p, HABLK_PR_ANY, "extent_kib", "  locks: extent:%uKiB", s->lock_extent >> 10);
+	hablk_pr_u64(p, HABLK_PR_ANY, "held", " held:%llu", s->locks_held);
+	hablk_pr_uint(p, HABLK_PR_ANY, "waiters", " waiting:%u", s->lock_waiters);
+	hablk_pr_u64(p, HABLK_PR_ANY, "grants", " granted:%llu", s->lock_grants);
+	hablk_pr_u64(p, HABLK_PR_ANY, "releases", " released:%llu", s->lock_releases);
+	hablk_pr_u64(p, HABLK_PR_ANY, "waits", " waits:%llu", s->lock_waits);
+	hablk_pr_u64(p, HABLK_PR_JSON, "wait_us", NULL, s->lock_wait_us);
+	hablk_pr_float(p, HABLK_PR_ANY, "wait_avg_ms", " wait-avg:%sms", 2, avg);
+	hablk_pr_text(p, "\n");
+	hablk_pr_close_object(p);
+}
+
 /* hablkd's view, while the hablkd that wrote it runs: the "hablkd" member, the hablkd: line. */
 static void print_view(struct hablk_pr *p, const char *name)
 {
@@ -113,6 +135,9 @@ static void print_res(struct hablk_pr *p, const struct hablk_status *s, bool eve
 	hablk_pr_u64(p, HABLK_PR_JSON, "size_kib", NULL, s->size_sectors / 2);
 	hablk_pr_string(p, HABLK_PR_JSON, "current_uuid", NULL, uuid);
 	hablk_pr_uint(p, HABLK_PR_JSON, "bitmap_granularity_kib", NULL, s->bm_block >> 10);
+	hablk_pr_bool(p, HABLK_PR_JSON, "two_primaries", NULL, s->two_primaries);
+	if (s->lock_extent)
+		print_locks(p, s);
 	print_peer(p, s);
 	if (!event)
 		print_view(p, s->name);
@@ -157,10 +182,14 @@ static void print_event(struct hablk_pr *p, const struct hablk_status *ev)
 		return;
 	}
 	hablk_pr_text(p, "%s %s role:%s disk:%s connection:%s peer-role:%s peer-disk:%s "
-		      "replication:%s\n", ev->what, ev->name, hablk_role_name(ev->role),
+		      "replication:%s", ev->what, ev->name, hablk_role_name(ev->role),
 		      hablk_disk_name(ev->disk), hablk_conn_name(ev->conn),
 		      hablk_role_name(ev->peer_role), hablk_disk_name(ev->peer_disk),
 		      hablk_repl_name(ev->repl));
+	if (ev->lock_extent)
+		hablk_pr_text(p, " locks-held:%llu lock-waiters:%u",
+			      (unsigned long long)ev->locks_held, ev->lock_waiters);
+	hablk_pr_text(p, "\n");
 }
 
 /* First one "exists" line per resource, then one line per change. */

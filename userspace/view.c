@@ -13,6 +13,25 @@
 
 #define VIEW_FILE_MAX	4096	/* a longer RES.json is not hablkd's */
 
+static void print_locks(struct hablk_pr *p, const struct hablk_view_locks *l)
+{
+	hablk_pr_open_object(p, "locks");
+	hablk_pr_string(p, HABLK_PR_ANY, "role", " locks:%s", l->role);
+	hablk_pr_bool(p, HABLK_PR_JSON, "session", NULL, l->session);
+	hablk_pr_bool(p, HABLK_PR_JSON, "alone", NULL, l->alone);
+	hablk_pr_u64(p, HABLK_PR_JSON, "extents", NULL, l->extents);
+	hablk_pr_u64(p, HABLK_PR_ANY, "held", " held:%llu", l->held);
+	if (l->peer_held >= 0)
+		hablk_pr_u64(p, HABLK_PR_ANY, "peer_held", " peer-held:%llu",
+			     (uint64_t)l->peer_held);
+	else
+		hablk_pr_null(p, "peer_held");
+	hablk_pr_u64(p, HABLK_PR_JSON, "transfers", NULL, l->transfers);
+	hablk_pr_u64(p, HABLK_PR_JSON, "blocks", NULL, l->blocks);
+	hablk_pr_u64(p, HABLK_PR_JSON, "retransmits", NULL, l->retransmits);
+	hablk_pr_close_object(p);
+}
+
 void hablk_view_print(struct hablk_pr *p, const char *key, const struct hablk_view *v)
 {
 	unsigned int i;
@@ -33,6 +52,8 @@ void hablk_view_print(struct hablk_pr *p, const char *key, const struct hablk_vi
 		hablk_pr_bool(p, HABLK_PR_ANY, "arbiter_vote", " vote:%s", v->arbiter_vote);
 		hablk_pr_string(p, HABLK_PR_ANY, "peer", " peer:%s", v->peer);
 		hablk_pr_string(p, HABLK_PR_ANY, "fencing", " fencing:%s", v->fencing);
+		if (v->has_locks)
+			print_locks(p, &v->locks);
 	}
 	hablk_pr_open_array(p, "voters");
 	for (i = 0; i < v->nvoters; i++) {
@@ -147,6 +168,41 @@ static bool parse_voters(struct json_object *o, struct hablk_view *v)
 	return true;
 }
 
+static bool get_u64(struct json_object *o, const char *key, uint64_t *out)
+{
+	int64_t v;
+
+	if (!get_int(o, key, 0, INT64_MAX, &v))
+		return false;
+	*out = (uint64_t)v;
+	return true;
+}
+
+/* "locks" (two primaries), if there: 1 read, 0 absent, -1 malformed. */
+static int parse_locks(struct json_object *o, struct hablk_view *v)
+{
+	struct json_object *l = get(o, "locks", json_type_object);
+	struct hablk_view_locks *k = &v->locks;
+	uint64_t peer;
+
+	if (!l)
+		return json_object_object_get_ex(o, "locks", NULL) ? -1 : 0;
+	if (!get_string(l, "role", k->role, sizeof(k->role)) ||
+	    !get_bool(l, "session", &k->session) || !get_bool(l, "alone", &k->alone) ||
+	    !get_u64(l, "extents", &k->extents) || !get_u64(l, "held", &k->held) ||
+	    !get_u64(l, "transfers", &k->transfers) || !get_u64(l, "blocks", &k->blocks) ||
+	    !get_u64(l, "retransmits", &k->retransmits))
+		return -1;
+	if (is_null(l, "peer_held"))
+		k->peer_held = -1;
+	else if (get_u64(l, "peer_held", &peer))
+		k->peer_held = (int64_t)peer;
+	else
+		return -1;
+	v->has_locks = true;
+	return 1;
+}
+
 static bool parse_object(struct json_object *o, struct hablk_view *v)
 {
 	char kind[16];
@@ -167,7 +223,8 @@ static bool parse_object(struct json_object *o, struct hablk_view *v)
 		   !get_string(o, "arbiter", v->arbiter, sizeof(v->arbiter)) ||
 		   !get_bool(o, "arbiter_vote", &v->arbiter_vote) ||
 		   !get_string(o, "peer", v->peer, sizeof(v->peer)) ||
-		   !get_string(o, "fencing", v->fencing, sizeof(v->fencing))) {
+		   !get_string(o, "fencing", v->fencing, sizeof(v->fencing)) ||
+		   parse_locks(o, v) < 0) {
 		return false;
 	}
 	return parse_voters(o, v);

@@ -11,6 +11,19 @@
 #define HABLK_RUN_DIR		"/run/hablk"	/* hablkd's RES.json (hablkd --run-dir) */
 #define HABLK_VIEW_VOTERS	3		/* the two data nodes and the arbiter */
 
+/* Two primaries: hablkd's lock manager (hablkd_locks.c). */
+struct hablk_view_locks {
+	char role[16];		/* master, follower */
+	bool session;		/* the peer's hablkd hears us */
+	bool alone;		/* the peer is fenced: every lock is ours */
+	uint64_t extents;	/* of the device */
+	uint64_t held;		/* by this node */
+	int64_t peer_held;	/* by the peer (the master knows), -1: not known here */
+	uint64_t transfers;	/* extents that changed hands (the master counts) */
+	uint64_t blocks;	/* times this node was asked to give extents up */
+	uint64_t retransmits;	/* lock messages sent again */
+};
+
 struct hablk_view_voter {
 	char name[HABLK_NAME_LEN];
 	unsigned int id;
@@ -23,6 +36,8 @@ struct hablk_view_voter {
  * One resource as the hablkd on this node sees it. As JSON, one object:
  *   {"pid":N,"node":NAME,"kind":"data"|"arbiter",
  *    data nodes:  "quorum":B,"arbiter":S,"arbiter_vote":B,"peer":S,"fencing":S,
+ *                 two primaries: "locks":{"role":S,"session":B,"alone":B,"extents":N,
+ *                 "held":N,"peer_held":N|null,"transfers":N,"blocks":N,"retransmits":N},
  *    the arbiter: "vote_holder":NAME|null,
  *    "voters":[{"name":NAME,"id":N,"arbiter":B,"alive":B,"link":B,"control":B},...]}
  */
@@ -38,6 +53,8 @@ struct hablk_view {
 	bool arbiter_vote;			/* it holds the arbiter's vote */
 	char peer[32];				/* replicating, alive, replication link cut, ... */
 	char fencing[128];			/* what the fencing of a frozen primary waits for */
+	bool has_locks;				/* two primaries: "locks" */
+	struct hablk_view_locks locks;
 	unsigned int nvoters;
 	struct hablk_view_voter voters[HABLK_VIEW_VOTERS];
 };
@@ -45,7 +62,8 @@ struct hablk_view {
 /*
  * Print v: in JSON mode as the object above (the member key, or a value if
  * key is NULL); in text mode " quorum:B arbiter:S vote:B peer:S fencing:S"
- * (a dash for each on the arbiter).
+ * (a dash for each on the arbiter), and with two primaries " locks:ROLE
+ * held:N peer-held:N".
  */
 void hablk_view_print(struct hablk_pr *p, const char *key, const struct hablk_view *v);
 

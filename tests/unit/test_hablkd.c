@@ -1343,6 +1343,12 @@ static const struct decide_row {
 	  .suspended = 1, .told_outdated = 1 }, { 0 } },
 	{ "told outdated: never promote", { .granted = 1, .has_arbiter = 1, .uptodate = 1,
 	  .auto_promote = 1, .told_outdated = 1 }, { .quorum = 1, .outdate = 1 } },
+	{ "two primaries, the loser: outdated, as a primary", { .has_arbiter = 1, .primary = 1,
+	  .uptodate = 1, .suspended = 1, .told_outdated = 1, .two_primaries = 1 },
+	  { .outdate = 1 } },
+	{ "two primaries, the winner: quorum, thaw", { .granted = 1, .has_arbiter = 1,
+	  .primary = 1, .uptodate = 1, .suspended = 1, .two_primaries = 1 },
+	  { .quorum = 1, .thaw = 1 } },
 };
 
 START_TEST(decide_row)
@@ -1359,20 +1365,20 @@ START_TEST(decide_row)
 }
 END_TEST
 
-/* Every one of the 2^12 inputs keeps the safety rules. */
+/* Every one of the 2^13 inputs keeps the safety rules. */
 START_TEST(decide_invariants)
 {
 	struct hablk_decide_in in;
 	struct hablk_decide_out o;
 	unsigned int m;
 
-	for (m = 0; m < 1u << 12; m++) {
+	for (m = 0; m < 1u << 13; m++) {
 		in = (struct hablk_decide_in){
 			.connected = m & 1, .granted = m >> 1 & 1, .has_arbiter = m >> 2 & 1,
 			.has_handler = m >> 3 & 1, .fenced = m >> 4 & 1, .fence_busy = m >> 5 & 1,
 			.primary = m >> 6 & 1, .uptodate = m >> 7 & 1, .suspended = m >> 8 & 1,
 			.peer_alive = m >> 9 & 1, .auto_promote = m >> 10 & 1,
-			.told_outdated = m >> 11 & 1,
+			.told_outdated = m >> 11 & 1, .two_primaries = m >> 12 & 1,
 		};
 		if (in.granted && !in.has_arbiter)
 			continue;	/* no arbiter, no vote */
@@ -1390,8 +1396,9 @@ START_TEST(decide_invariants)
 		ck_assert(!o.promote || (in.granted && in.uptodate && !in.connected &&
 					 !in.peer_alive && !in.primary && in.auto_promote &&
 					 !in.told_outdated));
-		/* outdating: only a secondary apart from its peer, and only when told */
-		ck_assert(!o.outdate || (in.told_outdated && !in.connected && !in.primary));
+		/* outdating: only apart from its peer, when told; a primary only with two */
+		ck_assert(!o.outdate || (in.told_outdated && !in.connected &&
+					 (!in.primary || in.two_primaries)));
 	}
 }
 END_TEST

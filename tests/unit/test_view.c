@@ -29,13 +29,27 @@ static const char arbiter_view[] =
 	"{\"name\":\"alpha\",\"id\":0,\"arbiter\":false,\"alive\":false,\"link\":false,\"control\":false},"
 	"{\"name\":\"beta\",\"id\":1,\"arbiter\":false,\"alive\":true,\"link\":false,\"control\":true},"
 	"{\"name\":\"gamma\",\"id\":2,\"arbiter\":true,\"alive\":true,\"link\":false,\"control\":false}]}\n";
+/* Two primaries: the lock manager's part, as the master and as the follower writes it. */
+static const char locks_view[] =
+	"{\"pid\":9,\"node\":\"alpha\",\"kind\":\"data\",\"quorum\":true,"
+	"\"arbiter\":\"reachable\",\"arbiter_vote\":false,\"peer\":\"replicating\","
+	"\"fencing\":\"none\",\"locks\":{\"role\":\"master\",\"session\":true,\"alone\":false,"
+	"\"extents\":256,\"held\":200,\"peer_held\":56,\"transfers\":7,\"blocks\":2,"
+	"\"retransmits\":0},\"voters\":[]}\n";
+static const char locks_follower[] =
+	"{\"pid\":9,\"node\":\"beta\",\"kind\":\"data\",\"quorum\":true,"
+	"\"arbiter\":\"none\",\"arbiter_vote\":false,\"peer\":\"replicating\","
+	"\"fencing\":\"none\",\"locks\":{\"role\":\"follower\",\"session\":false,"
+	"\"alone\":true,\"extents\":256,\"held\":256,\"peer_held\":null,\"transfers\":0,"
+	"\"blocks\":0,\"retransmits\":3},\"voters\":[]}\n";
 static const char arbiter_nobody[] =
 	"{\"pid\":7,\"node\":\"gamma\",\"kind\":\"arbiter\",\"vote_holder\":null,\"voters\":[]}\n";
 
 /* Parsed and printed again: the same bytes. */
 START_TEST(round_trip)
 {
-	static const char *const views[] = { data_view, arbiter_view, arbiter_nobody };
+	static const char *const views[] = { data_view, arbiter_view, arbiter_nobody, locks_view,
+					     locks_follower };
 	struct hablk_view v;
 	char *json;
 
@@ -207,7 +221,7 @@ Suite *view_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("view");
-	tcase_add_loop_test(tc, round_trip, 0, 3);
+	tcase_add_loop_test(tc, round_trip, 0, 5);
 	tcase_add_test(tc, fields);
 	tcase_add_test(tc, text_form);
 	tcase_add_loop_test(tc, rejected, 0, ARRAY_SIZE(bad));
