@@ -370,6 +370,26 @@ hablk_trio_synced() {
 	wait_log gamma "node beta is reachable" 30
 }
 
+# hablk_dual_synced DISK_MIB [EXTRA_RESOURCE_LINES]: the three booted with
+# allow-two-primaries, hablkd on all three managing both data nodes (a primary needs it
+# then), alpha primary --force, the initial sync done, and beta primary too.
+hablk_dual_synced() {
+	hablk_trio_boot "$1"
+	hablk_trio_config "allow-two-primaries yes
+	    ${2:-}"
+	hablkd_start alpha beta gamma
+	hablk_up alpha beta
+	adm alpha wait-connect "$RES" --timeout 60
+	wait_st alpha managed True 30
+	wait_st beta managed True 30
+	adm alpha primary "$RES" --force
+	adm alpha wait-sync "$RES" --timeout 300
+	adm beta wait-sync "$RES" --timeout 60
+	adm beta primary "$RES"
+	wait_log gamma "node alpha is reachable" 30
+	wait_log gamma "node beta is reachable" 30
+}
+
 # hablk_rejoin NODE: a killed data node's VM back: network, module, up and hablkd.
 hablk_rejoin() {
 	vm_restart "$1"
