@@ -4,6 +4,7 @@
 # * fio random 4 KiB writes on both nodes at once over the same 16 MiB (different data):
 #   no error, still connected, no split-brain, the whole devices identical;
 # * the lock counters moved (grants on both, waits), and hablkadm locks lists the holdings;
+# * beta's hablkd killed: its write to an extent it lacks waits until hablkd is back;
 # * beta made secondary, an open for writing promotes it again (a migration's destination).
 source "$(dirname "$0")/../scenario.sh"
 
@@ -68,6 +69,19 @@ for s in sys.argv[1:]:
     print("# %s locks: %s" % (r["name"], l))
 PY
 pass "lock counters moved on both nodes"
+
+# beta's hablkd gone: beta gets no new lock, so its write to an extent it lacks waits; hablkd
+# back, it relearns what beta's kernel holds, the write gets its lock and completes
+x=$(python3 -c 'import json, sys
+held = {e for f, n in json.loads(sys.argv[1])["held"] for e in range(f, f + n)}
+print(min(set(range(64, 128)) - held))' "$(adm beta -j locks "$RES")")
+vm_run beta "pkill -KILL -x hablkd"
+bg_start beta lockwait "dd if=/dev/urandom of=$DEV bs=4k count=1 seek=$((x * 256)) oflag=direct status=none"
+sleep 3	# a write that wrongly got a lock would be done by now
+[[ ! -e $VM_SHARED/lockwait.rc ]] || fail "beta wrote extent $x without its hablkd"
+hablkd_start beta
+bg_wait lockwait 60 || fail "beta's write to extent $x failed after hablkd came back"
+pass "without hablkd beta's write to extent $x waited; hablkd back, it completed"
 
 adm beta secondary "$RES"
 assert_eq "$(st alpha peer.role)" secondary "beta secondary"
