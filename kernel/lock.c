@@ -57,6 +57,12 @@ static int bitmaps_alloc(unsigned long **maps, u64 nextents)
 	return 0;
 }
 
+/* For STATE: log2 of the lock extent's bytes with two primaries, else 0. */
+u8 hablk_lock_shift(struct hablk_resource *res)
+{
+	return res->cfg.two_primaries ? ilog2(res->cfg.lock_extent) : 0;
+}
+
 /* At up: the table for @sectors of data, if the resource allows two primaries. */
 int hablk_lock_setup(struct hablk_resource *res, sector_t sectors)
 {
@@ -168,8 +174,10 @@ bool hablk_lock_park(struct hablk_resource *res, struct bio *bio)
 	}
 	bio_list_add(&lk->waiting, bio);
 	lk->nwaiting++;
+	/* being given up counts as lacking: asked for again, granted after the release */
 	for (e = first; e <= last; e++) {
-		if (!test_bit(e, lk->held) && !__test_and_set_bit(e, lk->wanted))
+		if ((!test_bit(e, lk->held) || test_bit(e, lk->releasing)) &&
+		    !__test_and_set_bit(e, lk->wanted))
 			want = true;
 	}
 	spin_unlock_irqrestore(&lk->lock, flags);
@@ -310,6 +318,7 @@ int hablk_lock_command(struct hablk_resource *res, u8 op, u64 first, u64 count, 
 void hablk_lock_drop_all(struct hablk_resource *res)
 {
 	struct hablk_locks *lk = &res->locks;
+	struct lock_wait *w, *tmp;
 
 	if (!lk->on)
 		return;
@@ -318,6 +327,10 @@ void hablk_lock_drop_all(struct hablk_resource *res)
 	lk->nreleasing = bitmap_weight(lk->releasing, lk->nextents);
 	bitmap_zero(lk->wanted, lk->nextents);
 	bitmap_zero(lk->announced, lk->nextents);
+	list_for_each_entry_safe(w, tmp, &lk->wait_runs, list) {	/* no grant ends them */
+		list_del(&w->list);
+		kfree(w);
+	}
 	spin_unlock_irq(&lk->lock);
 	queue_work(res->wq, &lk->work);
 }
@@ -413,11 +426,18 @@ static void announce(struct hablk_resource *res)
 		w = kmalloc(sizeof(*w), GFP_NOIO | __GFP_NOWARN);
 		spin_lock_irq(&lk->lock);
 		/* a run of wanted extents hablkd has not heard of */
-		for (;; e = end) {
+		for (;;) {
 			e = find_next_bit(lk->wanted, lk->nextents, e);
-			end = e < lk->nextents ? find_next_zero_bit(lk->wanted, lk->nextents, e) : e;
-			if (e >= lk->nextents || find_next_zero_bit(lk->announced, end, e) < end)
+			end = e;
+			if (e >= lk->nextents)
 				break;
+			if (test_bit(e, lk->announced)) {
+				e = find_next_zero_bit(lk->announced, lk->nextents, e);
+				continue;
+			}
+			end = min(find_next_zero_bit(lk->wanted, lk->nextents, e),
+				  find_next_bit(lk->announced, lk->nextents, e));
+			break;
 		}
 		if (e < lk->nextents) {
 			bitmap_set(lk->announced, e, end - e);
@@ -448,17 +468,30 @@ static void lock_work(struct work_struct *work)
 	announce(res);
 }
 
-/* Wants still unanswered a while later (hablkd restarted, an event lost): again. */
+/*
+ * Wants still unanswered a while later (hablkd restarted, an event lost):
+ * told again, every second while any is left; their waits go on.
+ */
 static void reannounce(struct work_struct *work)
 {
 	struct hablk_resource *res = container_of(to_delayed_work(work), struct hablk_resource,
 						  locks.reannounce);
 	struct hablk_locks *lk = &res->locks;
+	bool any = false;
+	u64 e, end;
 
-	spin_lock_irq(&lk->lock);
-	bitmap_zero(lk->announced, lk->nextents);
-	spin_unlock_irq(&lk->lock);
-	queue_work(res->wq, &lk->work);
+	for (e = 0;; e = end) {
+		spin_lock_irq(&lk->lock);
+		e = find_next_bit(lk->wanted, lk->nextents, e);
+		end = e < lk->nextents ? find_next_zero_bit(lk->wanted, lk->nextents, e) : e;
+		spin_unlock_irq(&lk->lock);
+		if (e >= lk->nextents)
+			break;
+		hablk_genl_lock_event(res, HABLK_LOCK_WANT, e, end - e);
+		any = true;
+	}
+	if (any)
+		queue_delayed_work(res->wq, &lk->reannounce, REANNOUNCE);
 }
 
 /* Refuse a peer's write into an extent this node holds: the peer does not hold it. */
