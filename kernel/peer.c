@@ -256,6 +256,8 @@ static bool state_valid(const struct hablk_p_state *st)
 	return st->role <= HABLK_ROLE_PRIMARY && st->disk <= HABLK_DISK_UPTODATE &&
 	       st->dirty <= 1 && st->discard <= 1 && st->lost_writes <= 1 &&
 	       st->after_sb < __HABLK_ASB_MAX &&
+	       (!st->lock_shift || (st->lock_shift >= ilog2(HABLK_LOCK_EXTENT_MIN) &&
+				    st->lock_shift <= ilog2(HABLK_LOCK_EXTENT_MAX))) &&
 	       (!st->bm_shift || (st->bm_shift >= ilog2(HABLK_MD_BM_BLOCK) &&
 				  st->bm_shift <= ilog2(HABLK_MD_BM_BLOCK_MAX)));
 }
@@ -277,6 +279,7 @@ static void take_peer_facts(struct hablk_resource *res, const struct hablk_p_sta
 	res->st.peer_sb.primary = st->role == HABLK_ROLE_PRIMARY;
 	res->st.peer_sb.policy = st->after_sb;
 	res->st.peer_bm_shift = st->bm_shift;
+	res->st.peer_lock_shift = st->lock_shift;
 }
 
 /* A P_STATE from the peer: at connect (@initial) or after a change. */
@@ -288,6 +291,11 @@ int hablk_state_peer_update(struct hablk_resource *res, const struct hablk_p_sta
 
 	if (!state_valid(st))
 		return -EPROTO;
+	if (st->lock_shift != hablk_lock_shift(res)) {
+		/* the two lock tables would number different extents: both could write one */
+		hablk_state_set_error(res, "allow-two-primaries or lock-extent differs from the peer's");
+		return initial ? -ECONNABORTED : -EPROTO;
+	}
 	if (initial)
 		hablk_quorum_link_new(res);
 	hablk_state_lock(res);

@@ -291,6 +291,7 @@ int hablk_send_state(struct hablk_resource *res)
 	st.after_sb = res->cfg.after_sb;
 	st.bm_shift = res->bm.nbits ? res->bm.shift + SECTOR_SHIFT : 0;
 	st.lost_writes = res->st.lost_peer_writes;
+	st.lock_shift = hablk_lock_shift(res);
 	st.primary_since = cpu_to_be64(res->st.primary_since);
 	st.sync_uuid = cpu_to_be64(res->st.gen.consistent ? 0 : res->st.gen.sync_uuid);
 	spin_unlock_irq(&res->st.lock);

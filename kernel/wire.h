@@ -123,7 +123,7 @@ struct hablk_p_state {
 	__u8 after_sb;		/* its enum hablk_after_sb */
 	__u8 bm_shift;		/* log2 of bytes per bitmap bit (12: 4 KiB), 0: no disk */
 	__u8 lost_writes;	/* 1: stopped uncleanly holding acked peer writes maybe unflushed */
-	__u8 pad;
+	__u8 lock_shift;	/* two primaries: log2 of the lock extent's bytes; 0: one primary */
 	__be64 changes;		/* out-of-sync blocks (split-brain: blocks written apart) */
 	__be64 primary_since;	/* wall-clock seconds it last became primary, 0: not since up */
 	__be64 sync_uuid;	/* Inconsistent: the interrupted sync's generation, 0: none */
