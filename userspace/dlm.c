@@ -557,6 +557,19 @@ void hablk_dlm_session_lost(struct hablk_dlm *d)
 	d->session = false;
 }
 
+void hablk_dlm_resync(struct hablk_dlm *d, uint64_t now)
+{
+	struct hablk_dlm_msg m = { .type = HABLK_DLM_RESYNC };
+
+	if (d->alone)
+		return;
+	if (d->master)
+		resync(d);
+	else if (d->session)
+		d->ops->send(d->ctx, &m);
+	process(d, now);
+}
+
 void hablk_dlm_link(struct hablk_dlm *d, bool connected, uint64_t now)
 {
 	if (connected == d->connected)

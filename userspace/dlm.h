@@ -123,6 +123,12 @@ void hablk_dlm_session(struct hablk_dlm *d, uint64_t now);
 void hablk_dlm_link(struct hablk_dlm *d, bool connected, uint64_t now);
 /* The session is gone (the peer's hablkd is silent): nothing is sent meanwhile. */
 void hablk_dlm_session_lost(struct hablk_dlm *d);
+/*
+ * Messages of ours were lost (the channel's queue overflowed), the rest are
+ * delivered: start over from what each node holds (the master asks the
+ * follower; the follower asks the master to ask).
+ */
+void hablk_dlm_resync(struct hablk_dlm *d, uint64_t now);
 /* Master: the peer is secondary (our kernel says so): it holds nothing. */
 void hablk_dlm_peer_secondary(struct hablk_dlm *d, uint64_t now);
 /*

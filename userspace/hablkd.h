@@ -72,6 +72,7 @@ struct hablkd_locks {
 	uint64_t nextents;		/* extents of the exported size */
 	uint64_t size_sectors;		/* the size the table was made for */
 	bool alone;			/* the peer is fenced: every lock is ours */
+	bool overflow;			/* the channel dropped messages: resync once it drains */
 	uint64_t demote_at;		/* a fenced primary tries to be secondary then */
 	uint64_t now;			/* the time of the event being handled */
 	char *map_text;			/* RES.locks as last written (master) */

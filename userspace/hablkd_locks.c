@@ -57,9 +57,13 @@ static void op_send(void *ctx, const struct hablk_dlm_msg *m)
 	uint8_t buf[HABLK_CHAN_MSG_MAX];
 	int len = hablk_dlm_encode(m, buf, sizeof(buf));
 
-	if (len < 0 || hablk_chan_queue(&c->locks.chan, buf, (size_t)len))
-		hablkd_log(LOG_ERR, "%s: the lock channel is full: a message is dropped",
-			   c->r->name);
+	if (c->locks.overflow)
+		return;		/* lost anyway: the resync after the drain tells it all */
+	if (len < 0 || hablk_chan_queue(&c->locks.chan, buf, (size_t)len)) {
+		hablkd_log(LOG_WARNING, "%s: the lock channel is full: the lock managers "
+			   "resync once the peer has the rest", c->r->name);
+		c->locks.overflow = true;
+	}
 }
 
 static const struct hablk_dlm_ops dlm_ops = {
@@ -312,8 +316,14 @@ void hablkd_locks_tick(struct hablkd_res *c, bool quorum, uint64_t now)
 		return;
 	lk->now = now;
 	/* a new run of the peer's hablkd (its fresh heartbeats say which): a new session */
-	if (peer_boot && hablk_chan_peer(&lk->chan, peer_boot))
+	if (peer_boot && hablk_chan_peer(&lk->chan, peer_boot)) {
+		lk->overflow = false;	/* the new session starts from what each holds */
 		hablk_dlm_session(&lk->dlm, now);
+	}
+	if (lk->overflow && !lk->chan.qlen) {
+		lk->overflow = false;
+		hablk_dlm_resync(&lk->dlm, now);
+	}
 	hablk_dlm_link(&lk->dlm, connected, now);
 	if (connected && st->peer_role == HABLK_ROLE_SECONDARY)
 		hablk_dlm_peer_secondary(&lk->dlm, now);

@@ -612,6 +612,40 @@ START_TEST(dlm_peer_fenced_mid_transfer)
 END_TEST
 
 /*
+ * Messages lost (hablkd's channel overflowed and dropped them): a request,
+ * then a blocking callback. Nothing moves until the sender resyncs; then
+ * each write gets its lock.
+ */
+START_TEST(dlm_lost_messages_resync)
+{
+	static struct pair p;
+	int k;
+
+	pair_init(&p, 6, 2);
+	want(&p, 0, 0, 1);
+	until_held(&p, 0, 0, NEXT, 50);
+	p.now += MIN_HOLD;
+	want(&p, 1, 5, 1);
+	p.n[1].nout = 0;			/* the request is lost */
+	for (k = 0; k < 200; k++)
+		pair_step(&p);
+	ck_assert(!satisfied(&p, 1, 5, 1));
+	hablk_dlm_resync(&p.n[1].d, p.now);
+	until_held(&p, 1, 5, 1, 50);
+
+	p.now += MIN_HOLD;
+	want(&p, 0, 5, 1);
+	p.n[0].nout = 0;			/* the blocking callback is lost */
+	for (k = 0; k < 200; k++)
+		pair_step(&p);
+	ck_assert(!satisfied(&p, 0, 5, 1));
+	hablk_dlm_resync(&p.n[0].d, p.now);
+	until_held(&p, 0, 5, 1, 50);
+	pair_free(&p);
+}
+END_TEST
+
+/*
  * Both nodes write at random over the same 16 extents, 8 writes in flight
  * each (fio's iodepth): neither starves, whichever node is the master.
  */
@@ -700,6 +734,12 @@ START_TEST(dlm_random)
 			hablk_dlm_alone(&p.n[1 - fenced].d, false, p.now);
 			p.n[fenced].k.primary = true;
 			fenced = -1;
+		}
+		if (fenced < 0 && rand_r(&p.seed) % 4000 == 0) {
+			/* i's channel overflowed: what it had in flight is lost, then it resyncs */
+			TR("%llu n%d LOST %d\n", (unsigned long long)p.now, i, p.n[i].nout);
+			p.n[i].nout = 0;
+			hablk_dlm_resync(&p.n[i].d, p.now);
 		}
 		if (fenced < 0 && rand_r(&p.seed) % 5000 == 0) {
 			/* hablkd i restarts: a new session for both */
@@ -815,6 +855,7 @@ Suite *dlm_suite(void)
 	tc = tcase_create("random");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, dlm_contention_is_fair);
+	tcase_add_test(tc, dlm_lost_messages_resync);
 	tcase_add_loop_test(tc, dlm_random, 0, 40);
 	suite_add_tcase(s, tc);
 	return s;
