@@ -180,11 +180,42 @@ out = {
                             "host_busy_percent": bs["iperf3.host_busy"],
                             "host_steal_percent": bs["iperf3.host_steal"]},
     "drbd": drbd_out,
+    "hablk_two_primaries": dual_out,
     "ratios": ratios,
     "ratios_hablk_protocol_a": ratios_a,
     "ratios_drbd": ratios_drbd,
     "hablk_vs_drbd": vs_drbd,
 }
+# Two primaries (section 4c): alpha alone against hablk C; the handover against req/resp;
+# both nodes at once against alpha alone; stripes by lock extent.
+hd, du = r["hablk_dual"], r["dual"]
+extents = [("64K", r["dual_64K"]), ("1M", du), ("16M", r["dual_16M"])]
+main = {"seq": "mb_s", "qd1": "iops", "qd16": "iops", "qd64": "iops", "rr16": "iops"}
+ratios_dual = {
+    "one_writer_vs_hablk_c": {jobs[j]: div(hd[j + "." + m], hb[j + "." + m]) for j, m in main.items()},
+    "handover_vs_rr": div(du["handover_us"], link["rr_mean_us"]),
+    "disjoint_seq_sum_vs_one_writer": div(du["seq.sum_mb_s"], hd["seq.mb_s"]),
+    "disjoint_seq_sum_vs_iperf3": div(du["seq.sum_mb_s"], link["iperf3_mb_s"]),
+    "disjoint_qd16_sum_vs_one_writer": div(du["qd16.sum_iops"], hd["qd16.iops"]),
+}
+def both(d, key):
+    return {"alpha": {"iops": d[key + ".alpha_iops"], "mb_s": d[key + ".alpha_mb_s"]},
+            "beta": {"iops": d[key + ".beta_iops"], "mb_s": d[key + ".beta_mb_s"]},
+            "sum": {"iops": d[key + ".sum_iops"], "mb_s": d[key + ".sum_mb_s"]},
+            "lock_ops_per_s": d[key + ".lock_ops_s"],
+            "cpu_busy_percent": {"alpha": d[key + ".cpu_alpha"], "beta": d[key + ".cpu_beta"]},
+            "host_busy_percent": d[key + ".host_busy"], "host_steal_percent": d[key + ".host_steal"]}
+dual_out = dict(fio(hd), setup="allow-two-primaries, hablkd on both, lock extent 1 MiB; "
+                               "the fio suite with alpha alone writing",
+                stayed_connected=bool(hd["connected_after"]),
+                handover={"mean_wait_us": du["handover_us"], "writes_waited": du["handover_waits"],
+                          "setup": "one 4 KiB write at a time in one extent, alpha and beta in turn"},
+                disjoint_halves={"seq_write_1m_qd8": both(du, "seq"),
+                                 "randwrite_4k_qd16": both(du, "qd16")},
+                stripes_4m={e: dict(both(d, "stripes"), handover_mean_wait_us=d["handover_us"])
+                            for e, d in extents},
+                ratios=ratios_dual)
+
 def rounded(x):
     if isinstance(x, dict):
         return {k: rounded(v) for k, v in x.items()}
@@ -304,6 +335,35 @@ row("  vCPU busy alpha/beta", "", [cpu(bs, "iperf3")])
 row("  host CPU busy/stolen", "", [steal(bs, "iperf3")])
 row("hablk C seq write (brd) / this iperf3", "", [ratio(ratios_null["seq_write_brd_vs_iperf3_beside_disks"])])
 
+head("two primaries: hablk C, hablkd on both, 1 MiB extents", ["", "ratio", "target"])
+for j, m in main.items():
+    row("alpha alone: %s / hablk C" % jobs[j], "MB/s" if m == "mb_s" else "IOPS",
+        [num(hd[j + "." + m]), ratio(ratios_dual["one_writer_vs_hablk_c"][jobs[j]]), ">= 0.95x"])
+row("stayed connected through fio", "", ["yes" if hd["connected_after"] and du["connected_after"] else "NO"])
+row("lock handover: wait per write / req/resp", "us",
+    [num(du["handover_us"]), ratio(ratios_dual["handover_vs_rr"]), "<= 2x"])
+row("  writes that waited", "", [num(du["handover_waits"])])
+row("disjoint halves, seq 1 MiB QD8: alpha/beta", "MB/s",
+    ["%s/%s" % (num(du["seq.alpha_mb_s"]), num(du["seq.beta_mb_s"]))])
+row("  both / alpha alone", "MB/s", [num(du["seq.sum_mb_s"]),
+                                     ratio(ratios_dual["disjoint_seq_sum_vs_one_writer"]), ">= 1.3x"])
+row("  both / iperf3", "", ["", ratio(ratios_dual["disjoint_seq_sum_vs_iperf3"])])
+row("  vCPU busy alpha/beta", "", [cpu(du, "seq")])
+row("  host CPU busy/stolen", "", [steal(du, "seq")])
+row("  lock grants+releases", "/s", [num(du["seq.lock_ops_s"]), "", "~0"])
+row("disjoint halves, rand 4 KiB QD16: alpha/beta", "IOPS",
+    ["%s/%s" % (num(du["qd16.alpha_iops"]), num(du["qd16.beta_iops"]))])
+row("  both / alpha alone", "IOPS", [num(du["qd16.sum_iops"]),
+                                     ratio(ratios_dual["disjoint_qd16_sum_vs_one_writer"])])
+row("  vCPU busy alpha/beta", "", [cpu(du, "qd16")])
+row("  lock grants+releases", "/s", [num(du["qd16.lock_ops_s"]), "", "~0"])
+head("two primaries by lock extent", [e for e, _ in extents])
+row("lock handover: wait per write", "us", [num(d["handover_us"]) for _, d in extents])
+row("4 MiB stripes, rand 4 KiB 8xQD2 each: both", "IOPS", [num(d["stripes.sum_iops"]) for _, d in extents])
+row("  alpha/beta", "IOPS", ["%s/%s" % (num(d["stripes.alpha_iops"]), num(d["stripes.beta_iops"]))
+                             for _, d in extents])
+row("  lock grants+releases", "/s", [num(d["stripes.lock_ops_s"]) for _, d in extents])
+
 lines.append("")
 lines.append("%-*s %-5s" % (W, "ratios (issue 5 targets)", "") +
              "".join("%11s" % c for c in ("hablk C", "hablk A", "DRBD C", "target")))
@@ -353,6 +413,11 @@ print("iperf3 beside both disks: fio writes each node's brd (1 MiB, O_DIRECT, QD
 print("          sequential rate while iperf3 runs: the link beside a replicated write's disk work.")
 print("resync: %s %% of the device rewritten in 4 KiB random blocks while disconnected; moved =" % dirty_pct)
 print("        alpha's eth0 bytes (frames, both ways) from connect to in sync.")
+print("two primaries: lock handover = the kernel's mean wait of a write for its lock, the lock")
+print("          moving at every write (one 4 KiB write at a time, alpha and beta in turn, one")
+print("          extent); disjoint halves: alpha writes the first half of the device, beta the")
+print("          second, at once, after a 2 s warm-up; stripes: alpha the even 4 MiB stripes of")
+print("          64 MiB, beta the odd ones (false sharing where an extent spans two stripes).")
 print("DRBD tuning: %s" % drbd_out["tuning"].replace("; ", ";\n             "))
 print()
 print("json: %s" % path)

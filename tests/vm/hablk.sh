@@ -439,8 +439,8 @@ hablk_brd_pair() {
 	for n in alpha beta; do vm "$n" modprobe brd rd_nr=1 rd_size=$(($3 * 1024)); done
 }
 
-# hablk_bench_config PROTOCOL [DISK [META]]: /shared/bench.res (CFG, read by adm) on DISK
-# (default /dev/ram0, the brd disks) with metadata META (default internal) on both nodes.
+# hablk_bench_config PROTOCOL [DISK [META [EXTRA_RESOURCE_LINES]]]: /shared/bench.res (CFG, read
+# by adm) on DISK (default /dev/ram0, the brd disks) with metadata META (default internal).
 hablk_bench_config() {
 	local disk=${2:-/dev/ram0} md=${3:-internal}
 	CFG=/shared/bench.res
@@ -453,6 +453,7 @@ hablk_bench_config() {
 	    ping-timeout 1500
 	    connect-interval 100
 	    connect-interval-max 1000
+	    ${4:-}
 	    node alpha {
 	        id 0
 	        address 192.0.2.1:7788
