@@ -5,7 +5,8 @@
  * exports to the others, grouped by file.
  *
  * Lock order: st.lock -> slots.lock -> send.lock; quorum.lock, req.defer_lock,
- * iv.lock, pool.lock, rx.ack_lock and bm.lock nest inside nothing of ours.
+ * iv.lock, pool.lock, rx.ack_lock, bm.lock and locks.lock nest inside nothing
+ * of ours.
  */
 #ifndef HABLK_H
 #define HABLK_H

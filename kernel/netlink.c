@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Generic netlink family "hablk": commands (admin only where they change
- * state), status as doit or dump, and the "events" multicast group.
+ * state), status and the lock table as doit or dump, the "events" multicast
+ * group (state changes) and the "locks" group (lock wants, for hablkd).
  */
 #include <linux/ctype.h>
 #include <linux/in.h>
@@ -49,12 +50,12 @@ static const struct nla_policy hablk_policy[HABLK_A_MAX + 1] = {
 /* Group numbers, in the order of hablk_mcgrps[]. */
 enum {
 	HABLK_MCGRP_EVENTS,	/* state changes, for everyone */
-	HABLK_MCGRP_LOCKS,	/* wanted and released locks, for hablkd */
+	HABLK_MCGRP_LOCKS,	/* wanted and released locks, for hablkd only */
 };
 
 static const struct genl_multicast_group hablk_mcgrps[] = {
 	[HABLK_MCGRP_EVENTS] = { .name = HABLK_GENL_MCGRP_EVENTS },
-	[HABLK_MCGRP_LOCKS] = { .name = HABLK_GENL_MCGRP_LOCKS },
+	[HABLK_MCGRP_LOCKS] = { .name = HABLK_GENL_MCGRP_LOCKS, .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 static bool valid_name(const char *s)
@@ -567,7 +568,7 @@ out:
 
 /*
  * The lock table, one message per run of held, wanted or releasing extents
- * (hablkd relearns it after a restart; hablkadm lock show prints it).
+ * (hablkd relearns it after a restart; hablkadm locks prints it).
  * cb->args: [0] the kind of run being dumped (HABLK_LOCK_HELD, WANT,
  * RELEASING), [1] the next extent.
  */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Full sync: the source reads its disk in chunks, each holding its interval
- * until the peer acked it so application writes never race a chunk; the
- * target writes the chunks and takes the source's generation when done.
+ * Resync, full or from the bitmap: the source reads its disk in chunks,
+ * each holding its interval until the peer acked it so application writes
+ * never race a chunk; the target writes the chunks and takes the source's
+ * generation when done.
  */
 #include <linux/slab.h>
 #include "hablk.h"

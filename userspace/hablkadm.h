@@ -26,7 +26,7 @@ struct opts {
 
 void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Load the configuration and find res and this node in it; exits on error. */
+/* Load the configuration and find res and this node in it; 0, or an exit code (said why). */
 int load_res(const struct opts *o, struct hablk_config *cfg, const struct hablk_res **res,
 	     const struct hablk_node **self, const struct hablk_node **peer);
 /* Connect to the kernel; prints why not and returns EXIT_REFUSED on failure. */

@@ -377,7 +377,7 @@ void hablkd_locks_timers(struct hablkd *d, uint64_t now)
 
 /*
  * The master's map of the peer's holdings, for hablkadm locks: RUN_DIR/RES.locks,
- * {"peer":NAME,"runs":[[FIRST,COUNT],...]}, replaced when it changes.
+ * {"pid":PID,"peer":NAME,"runs":[[FIRST,COUNT],...]}, replaced when it changes.
  */
 void hablkd_locks_write(struct hablkd_res *c)
 {
@@ -394,7 +394,8 @@ void hablkd_locks_write(struct hablkd_res *c)
 	f = open_memstream(&text, &len);
 	if (!f)
 		return;
-	fprintf(f, "{\"peer\":\"%s\",\"runs\":[", hablkd_node(c, c->peer)->name);
+	fprintf(f, "{\"pid\":%d,\"peer\":\"%s\",\"runs\":[", (int)getpid(),
+		hablkd_node(c, c->peer)->name);
 	for (e = 0; (e = hablk_dlm_next_run(&lk->dlm, true, e, &n)) < lk->nextents; e += n) {
 		fprintf(f, "%s[%llu,%llu]", sep, (unsigned long long)e, (unsigned long long)n);
 		sep = ",";

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/utsname.h>
 #include <json-c/json.h>
 #include "hablkadm.h"
@@ -57,7 +58,7 @@ static int collect(int op, uint64_t first, uint64_t count, unsigned int extent, 
 static int load_peer(const char *res, char *peer, size_t peerlen, struct runs *out)
 {
 	char path[512], *buf;
-	struct json_object *o = NULL, *runs, *name, *e;
+	struct json_object *o = NULL, *runs, *name, *pid, *e;
 	size_t i, n;
 	FILE *f;
 	int ret = -1;
@@ -74,7 +75,11 @@ static int load_peer(const char *res, char *peer, size_t peerlen, struct runs *o
 	buf[n] = 0;
 	o = json_tokener_parse(buf);
 	free(buf);
-	if (!o || !json_object_object_get_ex(o, "peer", &name) ||
+	/* a map left by a hablkd that is gone is not shown */
+	if (!o || !json_object_object_get_ex(o, "pid", &pid) ||
+	    !json_object_is_type(pid, json_type_int) || json_object_get_int(pid) <= 0 ||
+	    (kill((pid_t)json_object_get_int(pid), 0) && errno == ESRCH) ||
+	    !json_object_object_get_ex(o, "peer", &name) ||
 	    !json_object_is_type(name, json_type_string) ||
 	    !json_object_object_get_ex(o, "runs", &runs) ||
 	    !json_object_is_type(runs, json_type_array))

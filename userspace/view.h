@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* view.h - hablkd's view of a resource (voters, quorum, the arbiter's vote, fencing):
+/* view.h - hablkd's view of a resource (voters, quorum, the arbiter's vote, fencing, locks):
  * what hablkd writes to RUN_DIR/RES.json and hablkadm status and events read back. */
 #ifndef HABLK_VIEW_H
 #define HABLK_VIEW_H

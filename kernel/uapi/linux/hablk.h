@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
 /*
- * hablk generic netlink interface, shared by hablk.ko and hablkadm.
+ * hablk generic netlink interface, shared by hablk.ko, hablkadm and hablkd.
  *
- * Family "hablk", version HABLK_GENL_VERSION, multicast group "events".
- * Every command that changes state needs CAP_NET_ADMIN (GENL_ADMIN_PERM).
+ * Family "hablk", version HABLK_GENL_VERSION, multicast groups "events"
+ * (state changes, for everyone) and "locks" (lock wants and releases, with
+ * CAP_NET_ADMIN). Every command that changes state needs CAP_NET_ADMIN
+ * (GENL_ADMIN_PERM).
  *
  * HABLK_CMD_UP: create a resource and its device, attach the backing disk,
  *               start connecting to the peer.
