@@ -552,6 +552,14 @@ void hablk_dlm_session(struct hablk_dlm *d, uint64_t now)
 	process(d, now);
 }
 
+void hablk_dlm_resume(struct hablk_dlm *d, uint64_t grant_seq, uint64_t seen_seq, uint64_t now)
+{
+	d->session = true;
+	d->grant_seq = grant_seq;	/* the follower knows our grants by these numbers */
+	d->seen_seq = seen_seq;
+	hablk_dlm_resync(d, now);
+}
+
 void hablk_dlm_session_lost(struct hablk_dlm *d)
 {
 	d->session = false;

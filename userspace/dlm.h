@@ -121,6 +121,13 @@ void hablk_dlm_session(struct hablk_dlm *d, uint64_t now);
  * again, the master asks the follower what it holds.
  */
 void hablk_dlm_link(struct hablk_dlm *d, bool connected, uint64_t now);
+/*
+ * A manager made again in the same session (the resource was down, or
+ * grew), its kernel's table relearnt: the grants' numbering goes on from the
+ * last manager's (@grant_seq, @seen_seq), and both sides start over from
+ * what each holds (hablk_dlm_resync()).
+ */
+void hablk_dlm_resume(struct hablk_dlm *d, uint64_t grant_seq, uint64_t seen_seq, uint64_t now);
 /* The session is gone (the peer's hablkd is silent): nothing is sent meanwhile. */
 void hablk_dlm_session_lost(struct hablk_dlm *d);
 /*

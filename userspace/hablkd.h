@@ -71,8 +71,11 @@ struct hablkd_locks {
 	struct hablk_chan chan;
 	uint64_t nextents;		/* extents of the exported size */
 	uint64_t size_sectors;		/* the size the table was made for */
+	unsigned int extent;		/* and its extent, bytes */
 	bool alone;			/* the peer is fenced: every lock is ours */
 	bool overflow;			/* the channel dropped messages: resync once it drains */
+	bool session;			/* the channel has a session with the peer's hablkd */
+	uint64_t grant_seq, seen_seq;	/* the last manager's numbering, for the next */
 	uint64_t demote_at;		/* a fenced primary tries to be secondary then */
 	uint64_t now;			/* the time of the event being handled */
 	char *map_text;			/* RES.locks as last written (master) */

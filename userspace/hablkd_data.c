@@ -162,8 +162,10 @@ void hablkd_data_tick(struct hablkd_res *c, uint64_t now)
 	struct hablk_decide_out out;
 
 	kernel_refresh(c);
-	if (!c->data.up)
+	if (!c->data.up) {
+		hablkd_locks_stop(c);	/* down: the next up starts with an empty table */
 		return;
+	}
 	hablkd_fence_watch(c, c->data.st.conn == HABLK_CONN_CONNECTED, now);
 	inputs(c, now, &in);
 	hablk_decide(&in, &out);

@@ -230,6 +230,8 @@ void hablkd_locks_stop(struct hablkd_res *c)
 
 	if (!lk->ready)
 		return;
+	lk->grant_seq = lk->dlm.grant_seq;	/* the next manager numbers on */
+	lk->seen_seq = lk->dlm.seen_seq;
 	hablk_dlm_free(&lk->dlm);
 	lk->ready = false;
 	if (lk->map_text) {
@@ -253,6 +255,7 @@ static void start(struct hablkd_res *c, uint64_t now)
 	if (!st->lock_extent || lock_events_open(c->d))
 		return;
 	lk->size_sectors = st->size_sectors;
+	lk->extent = st->lock_extent;
 	lk->nextents = (st->size_sectors + extent_sectors - 1) / extent_sectors;
 	if (hablk_dlm_init(&lk->dlm, lk->nextents, c->self->id < (unsigned int)c->peer,
 			   MIN_HOLD_MS, CONTENTION_MS, &dlm_ops, c, now)) {
@@ -267,9 +270,11 @@ static void start(struct hablkd_res *c, uint64_t now)
 		hablk_dlm_free(&lk->dlm);
 		return;
 	}
-	hablk_chan_init(&lk->chan, c->d->boot_id);
 	lk->ready = true;
 	lk->alone = false;
+	/* the channel's session goes on: the peer has not restarted, we start over */
+	if (lk->session)
+		hablk_dlm_resume(&lk->dlm, lk->grant_seq, lk->seen_seq, now);
 	hablkd_log(LOG_INFO, "%s: lock manager up, %s of %llu extents of %u KiB", c->r->name,
 		   lk->dlm.master ? "master" : "follower", (unsigned long long)lk->nextents,
 		   st->lock_extent >> 10);
@@ -278,6 +283,8 @@ static void start(struct hablkd_res *c, uint64_t now)
 void hablkd_locks_init(struct hablkd_res *c)
 {
 	c->locks.on = c->r->allow_two_primaries && c->peer >= 0;
+	/* one channel per run of hablkd: its sessions outlive a manager made again */
+	hablk_chan_init(&c->locks.chan, c->d->boot_id);
 }
 
 /* --- every tick, after hablk_decide() --- */
@@ -308,8 +315,8 @@ void hablkd_locks_tick(struct hablkd_res *c, bool quorum, uint64_t now)
 	if (!lk->on)
 		return;
 	demote_fenced(c, now);
-	if (lk->ready && st->size_sectors != lk->size_sectors)
-		hablkd_locks_stop(c);	/* grown: a new table */
+	if (lk->ready && (st->size_sectors != lk->size_sectors || st->lock_extent != lk->extent))
+		hablkd_locks_stop(c);	/* grown, or up again otherwise: a new table */
 	if (!lk->ready)
 		start(c, now);
 	if (!lk->ready)
@@ -318,6 +325,7 @@ void hablkd_locks_tick(struct hablkd_res *c, bool quorum, uint64_t now)
 	/* a new run of the peer's hablkd (its fresh heartbeats say which): a new session */
 	if (peer_boot && hablk_chan_peer(&lk->chan, peer_boot)) {
 		lk->overflow = false;	/* the new session starts from what each holds */
+		lk->session = true;
 		hablk_dlm_session(&lk->dlm, now);
 	}
 	if (lk->overflow && !lk->chan.qlen) {

@@ -742,6 +742,15 @@ START_TEST(dlm_random)
 			hablk_dlm_resync(&p.n[i].d, p.now);
 		}
 		if (fenced < 0 && rand_r(&p.seed) % 5000 == 0) {
+			/* i's manager made again in the same session (its resource grew) */
+			uint64_t g = p.n[i].d.grant_seq, s = p.n[i].d.seen_seq;
+
+			TR("%llu n%d REMADE\n", (unsigned long long)p.now, i);
+			hablk_dlm_free(&p.n[i].d);
+			node_start(&p, i);
+			hablk_dlm_resume(&p.n[i].d, g, s, p.now);
+		}
+		if (fenced < 0 && rand_r(&p.seed) % 5000 == 0) {
 			/* hablkd i restarts: a new session for both */
 			TR("%llu n%d RESTART\n", (unsigned long long)p.now, i);
 			hablk_dlm_free(&p.n[i].d);
