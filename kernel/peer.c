@@ -177,7 +177,7 @@ static enum hablk_sync_decision decide(struct hablk_resource *res, int *rule)
 }
 
 /* Same data: leftover bits (a demoted node's intent extents) are moot. */
-static void in_sync(struct hablk_resource *res)
+static int in_sync(struct hablk_resource *res)
 {
 	bool current_again;
 
@@ -190,8 +190,11 @@ static void in_sync(struct hablk_resource *res)
 		hablk_state_set(res, HABLK_S_DISK, HABLK_DISK_UPTODATE);
 	hablk_state_set(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED);
 	hablk_state_unlock(res, NULL);
-	if (current_again)
-		hablk_md_set_flags(res, 0, HABLK_MDF_OUTDATED);
+	if (!current_again)
+		return 0;
+	hablk_md_set_flags(res, 0, HABLK_MDF_OUTDATED);
+	/* the peer heard Outdated in our first STATE: it would wait for a sync forever */
+	return hablk_send_state(res);
 }
 
 /* First state of the peer on a new connection: decide what to do. */
@@ -213,8 +216,7 @@ static int connected_decide(struct hablk_resource *res)
 	d = decide(res, &rule);
 	switch (d) {
 	case HABLK_SYNC_NONE:
-		in_sync(res);
-		return 0;
+		return in_sync(res);
 	case HABLK_SYNC_BOTH_INCONSISTENT:
 		hablk_state_change(res, HABLK_S_REPL, HABLK_REPL_ESTABLISHED, NULL);
 		return 0;

@@ -5,7 +5,9 @@
 #   no error, still connected, no split-brain, the whole devices identical;
 # * the lock counters moved (grants on both, waits), and hablkadm locks lists the holdings;
 # * beta's hablkd killed: its write to an extent it lacks waits until hablkd is back;
-# * beta made secondary, an open for writing promotes it again (a migration's destination).
+# * beta made secondary, an open for writing promotes it again (a migration's destination);
+# * down and up again with 16 MiB extents, hablkd running on: both nodes write interleaved
+#   4 MiB stripes (writes arrive on extents being given up); no write hangs, devices identical.
 source "$(dirname "$0")/../scenario.sh"
 
 hablk_dual_synced 256 "auto-promote yes"
@@ -88,3 +90,30 @@ assert_eq "$(st alpha peer.role)" secondary "beta secondary"
 vm_run beta "dd if=/dev/urandom of=$DEV bs=4k count=1 seek=100 oflag=direct status=none"
 assert_eq "$(st beta role)" primary "an open for writing promoted beta beside primary alpha"
 pass "promote-on-open with two primaries"
+
+# down and up with another extent, hablkd running on; stripes: two nodes in one extent
+for n in alpha beta; do adm $n secondary "$RES"; done
+for n in alpha beta; do adm $n down "$RES"; done
+hablk_trio_config "allow-two-primaries yes
+	    lock-extent 16M"
+for n in alpha beta; do adm $n up "$RES"; done
+adm alpha wait-connect "$RES" --timeout 60
+adm alpha wait-sync "$RES" --timeout 60
+wait_st alpha managed True 30
+wait_st beta managed True 30
+adm alpha primary "$RES"
+adm beta primary "$RES"
+stripes="--numjobs=8 --offset_increment=8M --size=4M --iodepth=2 --runtime=10 --time_based"
+for n in alpha beta; do
+	off=0
+	[[ $n == beta ]] && off=4M
+	bg_start $n "stripes-$n" "fio --name=s --filename=$DEV --direct=1 --ioengine=libaio \
+		--rw=randwrite --bs=4k $stripes --offset=$off --group_reporting --output-format=terse"
+done
+bg_wait stripes-alpha 120 || fail "fio on alpha failed: $(cat "$VM_SHARED/stripes-alpha.log")"
+bg_wait stripes-beta 120 || fail "fio on beta failed: $(cat "$VM_SHARED/stripes-beta.log")"
+ext=$(python3 -c 'import json, sys
+print(json.loads(sys.argv[1])["resources"][0]["locks"]["extent_kib"])' "$(adm alpha status -j "$RES")")
+assert_eq "$ext" 16384 "the kernel has 16 MiB extents"
+assert_eq "$(dev_sum beta)" "$(dev_sum alpha)" "stripes in shared extents: devices identical"
+pass "down and up with 16 MiB extents under hablkd: interleaved stripes completed on both"

@@ -4,7 +4,8 @@
 # * without hablkd managing the node: primary refused (its writes would wait for locks no one
 #   grants); hablkd started, the same primary succeeds;
 # * without allow-two-primaries: the second primary refused, the peer being primary;
-# * a peer that is primary: no auto-promote on open for writing without allow-two-primaries.
+# * a peer that is primary: no auto-promote on open for writing without allow-two-primaries;
+# * the two nodes with different lock-extents: they do not connect, and say why.
 source "$(dirname "$0")/../scenario.sh"
 
 # refused: exit code 1 or 2 (want), stderr matching a pattern, printed
@@ -59,3 +60,20 @@ fi
 assert_eq "$(st beta role)" secondary "an open for writing did not promote beta"
 assert_eq "$(st alpha two_primaries)" False "status: one primary allowed"
 pass "without allow-two-primaries: beta refused primary and promote-on-open"
+
+# different lock extents: the two would number different extents; they must not connect
+vm_run alpha "pkill -x hablkd"; vm_run beta "pkill -x hablkd"
+adm alpha secondary "$RES"
+for n in alpha beta; do adm $n down "$RES"; done
+hablk_trio_config "allow-two-primaries yes
+	    lock-extent 1M"
+sed 's/lock-extent 1M/lock-extent 4M/' "$VM_SHARED/r0.res" >"$VM_SHARED/r0-4m.res"
+adm alpha up "$RES"
+vm beta "$ADM" -c /shared/r0-4m.res up "$RES"
+end=$((SECONDS + 30))
+until [[ $(st alpha peer.last_error) == *"lock-extent differs"* ]]; do
+	((SECONDS < end)) || fail "alpha: no lock-extent error: '$(st alpha peer.last_error)'"
+	sleep 0.2
+done
+[[ $(st beta peer.connection) != connected ]] || fail "beta connected with a different lock-extent"
+pass "different lock-extents: not connected: $(st alpha peer.last_error)"
