@@ -45,20 +45,20 @@ int hablk_chan_queue(struct hablk_chan *c, const void *payload, size_t len)
 	return 0;
 }
 
-static void send_item(struct hablk_chan *c, const struct hablk_chan_item *it,
+static void send_item(struct hablk_chan *c, const struct hablk_chan_item *it, bool again,
 		      hablk_chan_send_fn send, void *ctx)
 {
 	struct hablk_chan_hdr h = {
 		.boot = c->my_boot, .echo = c->peer_boot, .seq = it->seq, .ack = c->received,
 	};
 
-	send(ctx, &h, it->data, it->len);
+	send(ctx, &h, it->data, it->len, again);
 	c->ack_due = false;	/* it carries the ack */
 }
 
 void hablk_chan_flush(struct hablk_chan *c, uint64_t now, hablk_chan_send_fn send, void *ctx)
 {
-	unsigned int i;
+	unsigned int i, before = c->sent;
 
 	if (!c->peer_boot)
 		return;		/* whom to: not known yet */
@@ -69,16 +69,16 @@ void hablk_chan_flush(struct hablk_chan *c, uint64_t now, hablk_chan_send_fn sen
 		c->rto = c->rto * 2 > HABLK_CHAN_RTO_MAX ? HABLK_CHAN_RTO_MAX : c->rto * 2;
 	}
 	for (i = c->sent; i < c->qlen; i++)
-		send_item(c, &c->q[(c->qhead + i) % HABLK_CHAN_QUEUE], send, ctx);
+		send_item(c, &c->q[(c->qhead + i) % HABLK_CHAN_QUEUE], i < before, send, ctx);
 	if (c->sent < c->qlen)
 		c->rtx_at = now + c->rto;
 	c->sent = c->qlen;
-	if (c->ack_due) {
+	if (c->ack_due && now >= c->ack_at) {
 		struct hablk_chan_hdr h = {
 			.boot = c->my_boot, .echo = c->peer_boot, .seq = 0, .ack = c->received,
 		};
 
-		send(ctx, &h, NULL, 0);
+		send(ctx, &h, NULL, 0, false);
 		c->ack_due = false;
 	}
 }
@@ -105,8 +105,8 @@ static void take_ack(struct hablk_chan *c, uint64_t ack)
 }
 
 void hablk_chan_input(struct hablk_chan *c, const struct hablk_chan_hdr *h,
-		      const uint8_t *payload, size_t len, hablk_chan_deliver_fn deliver,
-		      void *ctx)
+		      const uint8_t *payload, size_t len, uint64_t now,
+		      hablk_chan_deliver_fn deliver, void *ctx)
 {
 	/* only this session: the peer's current run, talking to ours */
 	if (!c->peer_boot || h->boot != c->peer_boot || h->echo != c->my_boot)
@@ -114,7 +114,10 @@ void hablk_chan_input(struct hablk_chan *c, const struct hablk_chan_hdr *h,
 	take_ack(c, h->ack);
 	if (!h->seq)
 		return;
-	c->ack_due = true;	/* even a duplicate: its ack may have been lost */
+	if (!c->ack_due) {	/* even a duplicate: its ack may have been lost */
+		c->ack_due = true;
+		c->ack_at = now + HABLK_CHAN_ACK_DELAY;
+	}
 	if (h->seq != c->received + 1)
 		return;		/* a duplicate, or after a gap: it comes again in order */
 	c->received = h->seq;
@@ -123,9 +126,15 @@ void hablk_chan_input(struct hablk_chan *c, const struct hablk_chan_hdr *h,
 
 uint64_t hablk_chan_next_timer(const struct hablk_chan *c)
 {
+	uint64_t t = UINT64_MAX;
+
 	if (!c->peer_boot)
 		return UINT64_MAX;
-	if (c->ack_due || c->sent < c->qlen)
+	if (c->sent < c->qlen)
 		return 0;	/* now */
-	return c->qlen && c->rtx_at ? c->rtx_at : UINT64_MAX;
+	if (c->qlen && c->rtx_at)
+		t = c->rtx_at;
+	if (c->ack_due && c->ack_at < t)
+		t = c->ack_at;
+	return t;
 }

@@ -17,6 +17,7 @@
 #define HABLK_CHAN_QUEUE	256	/* messages sent and not yet acked, at most */
 #define HABLK_CHAN_RTO_MIN	20	/* ms before a message is sent again, at first */
 #define HABLK_CHAN_RTO_MAX	1000	/* ... doubling up to this */
+#define HABLK_CHAN_ACK_DELAY	5	/* ms an ack waits for a message to ride on */
 
 /* One datagram's header, as the caller's codec carries it. */
 struct hablk_chan_hdr {
@@ -44,12 +45,16 @@ struct hablk_chan {
 	uint64_t rto;			/* current retransmission timeout, ms */
 	uint64_t rtx_at;		/* when the oldest unacked message goes again, 0: none */
 	bool ack_due;			/* we received something: ack it */
+	uint64_t ack_at;		/* ... alone, if no message of ours carried it by then */
 	uint64_t retransmits;		/* for the status */
 };
 
-/* The datagram to send: header and payload (len 0 for an ack alone). */
+/*
+ * The datagram to send: header and payload (len 0 for an ack alone); @again:
+ * a message sent before and not acked in time (the caller may try every path).
+ */
 typedef void (*hablk_chan_send_fn)(void *ctx, const struct hablk_chan_hdr *h,
-				   const uint8_t *payload, size_t len);
+				   const uint8_t *payload, size_t len, bool again);
 /* A message, delivered in order, exactly once per session. */
 typedef void (*hablk_chan_deliver_fn)(void *ctx, const uint8_t *payload, size_t len);
 
@@ -66,11 +71,12 @@ int hablk_chan_queue(struct hablk_chan *c, const void *payload, size_t len);
 void hablk_chan_flush(struct hablk_chan *c, uint64_t now, hablk_chan_send_fn send, void *ctx);
 /*
  * An authentic datagram arrived: take its ack, deliver its message if it is
- * the next one. Datagrams of another run of either side are ignored.
+ * the next one. Datagrams of another run of either side are ignored. Its
+ * ack goes with our next message, or alone HABLK_CHAN_ACK_DELAY ms after @now.
  */
 void hablk_chan_input(struct hablk_chan *c, const struct hablk_chan_hdr *h,
-		      const uint8_t *payload, size_t len, hablk_chan_deliver_fn deliver,
-		      void *ctx);
+		      const uint8_t *payload, size_t len, uint64_t now,
+		      hablk_chan_deliver_fn deliver, void *ctx);
 /* When hablk_chan_flush() has something to send again, or UINT64_MAX. */
 uint64_t hablk_chan_next_timer(const struct hablk_chan *c);
 

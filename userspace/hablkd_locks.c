@@ -72,9 +72,13 @@ static const struct hablk_dlm_ops dlm_ops = {
 
 /* --- the lock channel --- */
 
-/* One datagram to the peer, on every path we have to it (duplicates are dropped there). */
+/*
+ * One datagram to the peer: on the replication link's path while the peer is
+ * heard there, else on the control path; a message sent again goes on every
+ * path (the peer drops duplicates).
+ */
 static void chan_send(void *ctx, const struct hablk_chan_hdr *h, const uint8_t *payload,
-		      size_t len)
+		      size_t len, bool again)
 {
 	struct hablkd_res *c = ctx;
 	const struct hablk_node *peer = hablkd_node(c, c->peer);
@@ -83,15 +87,18 @@ static void chan_send(void *ctx, const struct hablk_chan_hdr *h, const uint8_t *
 	uint8_t buf[HABLK_LK_MAX];
 	struct sockaddr_storage a;
 	socklen_t alen;
-	int path, n;
+	int path, n, one;
 
 	snprintf(m.res, sizeof(m.res), "%s", c->r->name);
 	memcpy(m.payload, payload, len);
 	n = hablk_lk_encode(&m, c->r->secret, buf, sizeof(buf));
 	if (n < 0)
 		return;
+	one = again ? -1 : hq_path_alive(&c->q, c->peer, HABLK_HB_PATH_LINK, c->locks.now) ?
+	      HABLK_HB_PATH_LINK : HABLK_HB_PATH_CONTROL;
 	for (path = 0; path < HABLK_HB_PATHS; path++) {
-		if (c->sock[path] < 0 || !hablkd_path_addr(peer, path, &a, &alen))
+		if ((one >= 0 && path != one) || c->sock[path] < 0 ||
+		    !hablkd_path_addr(peer, path, &a, &alen))
 			continue;
 		(void)sendto(c->d->socks[c->sock[path]].fd, buf, (size_t)n, 0,
 			     (const struct sockaddr *)&a, alen);
@@ -145,7 +152,7 @@ void hablkd_locks_receive(struct hablkd *d, int sock, const uint8_t *buf, size_t
 		    !lk->ready)
 			return;
 		lk->now = now;
-		hablk_chan_input(&lk->chan, &m.h, m.payload, m.len, deliver, c);
+		hablk_chan_input(&lk->chan, &m.h, m.payload, m.len, now, deliver, c);
 		flush(c, now);
 		return;
 	}

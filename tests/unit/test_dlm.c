@@ -24,14 +24,17 @@ struct wire {
 	struct hablk_chan_hdr h[4096];
 	uint8_t p[4096][HABLK_CHAN_MSG_MAX];
 	size_t len[4096];
+	bool again[4096];
 	int n;
 };
 
-static void wire_send(void *ctx, const struct hablk_chan_hdr *h, const uint8_t *p, size_t len)
+static void wire_send(void *ctx, const struct hablk_chan_hdr *h, const uint8_t *p, size_t len,
+		      bool again)
 {
 	struct wire *w = ctx;
 
 	ck_assert_int_lt(w->n, 4096);
+	w->again[w->n] = again;
 	w->h[w->n] = *h;
 	memcpy(w->p[w->n], p ? p : (const uint8_t *)"", len);
 	w->len[w->n] = len;
@@ -61,7 +64,7 @@ static void carry(struct wire *w, struct hablk_chan *c, struct got *g, unsigned 
 		if (drop && rand_r(seed) % drop == 0)
 			continue;
 		for (k = rand_r(seed) % 5 == 0 ? 2 : 1; k > 0; k--)
-			hablk_chan_input(c, &w->h[i], w->p[i], w->len[i], got_deliver, g);
+			hablk_chan_input(c, &w->h[i], w->p[i], w->len[i], 0, got_deliver, g);
 	}
 	w->n = 0;
 }
@@ -102,6 +105,52 @@ START_TEST(chan_in_order_over_loss)
 }
 END_TEST
 
+/* An ack rides on the next message, or goes alone a little later; a resend says so. */
+START_TEST(chan_acks_ride_on_messages)
+{
+	static struct hablk_chan a, b;
+	static struct wire ab, ba;
+	static struct got ga, gb;
+	unsigned int seed = 3;
+	int v = 1;
+
+	memset(&ab, 0, sizeof(ab));
+	memset(&ba, 0, sizeof(ba));
+	memset(&ga, 0, sizeof(ga));
+	memset(&gb, 0, sizeof(gb));
+	hablk_chan_init(&a, 11);
+	hablk_chan_init(&b, 22);
+	hablk_chan_peer(&a, 22);
+	hablk_chan_peer(&b, 11);
+	ck_assert_int_eq(hablk_chan_queue(&a, &v, sizeof(v)), 0);
+	hablk_chan_flush(&a, 100, wire_send, &ab);
+	ck_assert_int_eq(ab.n, 1);
+	ck_assert(!ab.again[0]);
+	hablk_chan_input(&b, &ab.h[0], ab.p[0], ab.len[0], 100, got_deliver, &gb);
+	ab.n = 0;
+	ck_assert_int_eq(gb.n, 1);
+	hablk_chan_flush(&b, 101, wire_send, &ba);
+	ck_assert_int_eq(ba.n, 0);			/* the ack waits */
+	ck_assert_uint_eq(hablk_chan_next_timer(&b), 100 + HABLK_CHAN_ACK_DELAY);
+	ck_assert_int_eq(hablk_chan_queue(&b, &v, sizeof(v)), 0);
+	hablk_chan_flush(&b, 102, wire_send, &ba);
+	ck_assert_int_eq(ba.n, 1);			/* the reply carries it */
+	ck_assert_uint_eq(ba.h[0].ack, 1);
+	carry(&ba, &a, &ga, 0, &seed);
+	ck_assert_uint_eq(a.qlen, 0);
+	hablk_chan_flush(&b, 103, wire_send, &ba);
+	ck_assert_int_eq(ba.n, 0);			/* no ack alone after that */
+	hablk_chan_flush(&a, 102 + HABLK_CHAN_ACK_DELAY, wire_send, &ab);
+	ck_assert_int_eq(ab.n, 1);			/* a's ack, alone, in time */
+	ck_assert_uint_eq(ab.len[0], 0);
+	/* b's message, its ack lost: sent again, marked so */
+	ab.n = 0;
+	hablk_chan_flush(&b, 1000, wire_send, &ba);
+	ck_assert_int_eq(ba.n, 1);
+	ck_assert(ba.again[0]);
+}
+END_TEST
+
 START_TEST(chan_session_drops_the_old_run)
 {
 	static struct hablk_chan a, b;
@@ -128,7 +177,7 @@ START_TEST(chan_session_drops_the_old_run)
 	hablk_chan_peer(&a, 22);
 	ck_assert(hablk_chan_peer(&b, 33));
 	/* the old run's datagram again (a replay): not delivered */
-	hablk_chan_input(&b, &old, (const uint8_t *)&v, sizeof(v), got_deliver, &gb);
+	hablk_chan_input(&b, &old, (const uint8_t *)&v, sizeof(v), 0, got_deliver, &gb);
 	ck_assert_int_eq(gb.n, 1);
 	/* the new run's first message is number 1 again, and gets through */
 	v = 43;
@@ -844,6 +893,7 @@ Suite *dlm_suite(void)
 	tc = tcase_create("chan");
 	tcase_add_test(tc, chan_in_order_over_loss);
 	tcase_add_test(tc, chan_session_drops_the_old_run);
+	tcase_add_test(tc, chan_acks_ride_on_messages);
 	tcase_add_test(tc, chan_limits);
 	tcase_add_test(tc, lkmsg_codec);
 	suite_add_tcase(s, tc);
