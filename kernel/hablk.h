@@ -27,7 +27,7 @@
 
 #include "uapi/linux/hablk.h"
 #include "wire.h"
-#include "meta_format.h"
+#include "md_format.h"
 #include "sync_rules.h"
 
 struct hablk_resource;
@@ -222,7 +222,7 @@ int hablk_backing_open(struct hablk_resource *res, struct netlink_ext_ack *extac
 void hablk_backing_close(struct hablk_resource *res);
 void hablk_backing_failed(struct hablk_resource *res);
 
-/* md.c: the on-disk metadata's superblock (meta_format.h) */
+/* md.c: the on-disk metadata's superblock (md_format.h) */
 struct hablk_md {
 	void *handle;			/* an external metadata disk, if any */
 	struct block_device *bdev;	/* where the metadata is: the backing disk, or that one */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The on-disk metadata's superblock (meta_format.h, docs/metadata.md): read
+ * The on-disk metadata's superblock (md_format.h, docs/metadata.md): read
  * and validated at up, written back crash-safely (FUA, sequence number,
  * checksum) whenever the state it records changes.
  */
@@ -72,7 +72,7 @@ static int md_validate(struct hablk_resource *res, const struct hablk_md_sb *sb,
 	    le64_to_cpu(sb->data_sectors) != l.data_sectors ||
 	    le64_to_cpu(sb->md_offset) != l.md_offset ||
 	    le64_to_cpu(sb->bm_offset) != l.bm_offset ||
-	    le64_to_cpu(sb->al_offset) != l.al_offset) {
+	    le64_to_cpu(sb->intent_offset) != l.intent_offset) {
 		NL_SET_ERR_MSG(extack, "metadata does not match the disk size");
 		return -EINVAL;
 	}
@@ -137,7 +137,7 @@ int hablk_md_open(struct hablk_resource *res, struct netlink_ext_ack *extack)
 			 le64_to_cpu(res->md.sb.disk_bytes) - HABLK_MD_SB_BYTES;
 	md_to_state(res);
 	ret = hablk_bm_load(res, le32_to_cpu(res->md.sb.bm_block),
-			    le64_to_cpu(res->md.sb.bm_offset), le64_to_cpu(res->md.sb.al_offset));
+			    le64_to_cpu(res->md.sb.bm_offset), le64_to_cpu(res->md.sb.intent_offset));
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "cannot read the bitmap");
 		return ret;

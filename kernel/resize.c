@@ -81,7 +81,7 @@ int hablk_resize(struct hablk_resource *res, struct netlink_ext_ack *extack)
 	/* quiesce: new writes wait in submit_write, those in flight finish */
 	down_write(&res->resize.sem);
 	wait_event(res->iv.wait, hablk_iv_empty(res));
-	ret = hablk_bm_grow(res, l.data_sectors, l.bm_offset, l.al_offset) ?:
+	ret = hablk_bm_grow(res, l.data_sectors, l.bm_offset, l.intent_offset) ?:
 	      hablk_lock_grow(res, l.data_sectors);
 	if (!ret) {
 		mutex_lock(&res->md.mutex);
@@ -89,7 +89,7 @@ int hablk_resize(struct hablk_resource *res, struct netlink_ext_ack *extack)
 		res->md.sb.data_sectors = cpu_to_le64(l.data_sectors);
 		res->md.sb.md_offset = cpu_to_le64(l.md_offset);
 		res->md.sb.bm_offset = cpu_to_le64(l.bm_offset);
-		res->md.sb.al_offset = cpu_to_le64(l.al_offset);
+		res->md.sb.intent_offset = cpu_to_le64(l.intent_offset);
 		res->md.offset = l.sb_offset;
 		mutex_unlock(&res->md.mutex);
 		ret = hablk_md_set_flags(res, 0, 0);	/* the new superblock: the switch */

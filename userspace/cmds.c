@@ -10,7 +10,7 @@
 #include "../kernel/uapi/linux/hablk.h"
 #include "hablkadm.h"
 #include "md.h"
-#include "../kernel/meta_format.h"
+#include "../kernel/md_format.h"
 
 int cmd_create_md(const struct opts *o)
 {

@@ -11,7 +11,7 @@
 #include <sys/utsname.h>
 #include "../kernel/uapi/linux/hablk.h"
 #include "hablkadm.h"
-#include "../kernel/meta_format.h"
+#include "../kernel/md_format.h"
 
 static int do_down(const struct opts *o) { return cmd_simple(o, HABLK_CMD_DOWN); }
 static int do_primary(const struct opts *o) { return cmd_simple(o, HABLK_CMD_PRIMARY); }

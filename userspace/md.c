@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* md.c - create-md: writes the superblock laid out in kernel/meta_format.h
- * and zeroes the activity log and bitmap, after checking the disk is unused. */
+/* md.c - create-md: writes the superblock laid out in kernel/md_format.h
+ * and zeroes the intent map and bitmap, after checking the disk is unused. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <linux/fs.h>
-#include "../kernel/meta_format.h"
+#include "../kernel/md_format.h"
 #include "md.h"
 
 #define PROBE_BYTES (68 * 1024)
@@ -103,7 +103,7 @@ static int write_md(int fd, const struct hablk_md_layout *l, unsigned long long 
 	sb.data_sectors = cpu_to_le64(l->data_sectors);
 	sb.md_offset = cpu_to_le64(l->md_offset);
 	sb.bm_offset = cpu_to_le64(l->bm_offset);
-	sb.al_offset = cpu_to_le64(l->al_offset);
+	sb.intent_offset = cpu_to_le64(l->intent_offset);
 	sb.seq = cpu_to_le64(1);
 	sb.crc = cpu_to_le32(hablk_md_crc32(&sb, sizeof(sb)));
 	memcpy(buf, &sb, sizeof(sb));
@@ -204,7 +204,7 @@ int hablk_md_create(const char *disk, const char *meta, unsigned int node_id,
 	if (ret)
 		goto out;
 	if (meta)
-		ret = write_md(mfd, &l, size, node_id, HABLK_MDF_EXTERNAL, bm_block, l.al_offset,
+		ret = write_md(mfd, &l, size, node_id, HABLK_MDF_EXTERNAL, bm_block, l.intent_offset,
 			       l.bm_offset + hablk_md_bm_bytes(size, bm_block), buf);
 	else
 		ret = write_md(fd, &l, size, node_id, 0, bm_block, l.bm_offset, l.sb_offset, buf);

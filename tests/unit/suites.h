@@ -9,7 +9,7 @@
 Suite *config_suite(void);	/* userspace/config.c: hablk.conf(5), addresses */
 Suite *wire_suite(void);	/* kernel/wire.h: the replication wire format */
 Suite *sync_rules_suite(void);	/* kernel/sync_rules.c: the sync decision at connect */
-Suite *md_suite(void);		/* kernel/meta_format.h, userspace/md.c: create-md */
+Suite *md_suite(void);		/* kernel/md_format.h, userspace/md.c: create-md */
 Suite *hablkd_suite(void);	/* hablkd's pure parts: hashing, heartbeats, quorum, arbiter */
 Suite *nl_suite(void);		/* userspace/nl.c: status replies and events read by policy */
 Suite *print_suite(void);	/* userspace/print.c: the text-or-JSON printer */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* test_md.c - check(3) unit tests of kernel/meta_format.h and userspace/md.c (create-md). */
+/* test_md.c - check(3) unit tests of kernel/md_format.h and userspace/md.c (create-md). */
 #define _GNU_SOURCE
 
 #include <check.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../kernel/meta_format.h"
+#include "../../kernel/md_format.h"
 #include "../../userspace/md.h"
 #include "suites.h"
 
@@ -71,19 +71,19 @@ static bool layout_ok(unsigned long long size, char *why, size_t len)
 		return false;
 	}
 	md_bytes = rounded - l.md_offset;
-	bm_bytes = l.al_offset - l.bm_offset;
-	if (l.md_offset % 4096 || l.bm_offset % 4096 || l.al_offset % 4096 || l.sb_offset % 4096)
+	bm_bytes = l.intent_offset - l.bm_offset;
+	if (l.md_offset % 4096 || l.bm_offset % 4096 || l.intent_offset % 4096 || l.sb_offset % 4096)
 		what = "offsets not 4 KiB aligned";
-	/* in order: data < bitmap < activity log < superblock */
-	else if (!(l.md_offset <= l.bm_offset && l.bm_offset < l.al_offset &&
-		   l.al_offset < l.sb_offset))
+	/* in order: data < bitmap < intent map < superblock */
+	else if (!(l.md_offset <= l.bm_offset && l.bm_offset < l.intent_offset &&
+		   l.intent_offset < l.sb_offset))
 		what = "areas out of order";
-	/* superblock in the last 4 KiB, activity log right before it */
+	/* superblock in the last 4 KiB, intent map right before it */
 	else if (l.sb_offset != rounded - HABLK_MD_SB_BYTES)
 		what = "superblock not in the last 4 KiB";
-	else if (l.al_offset != l.sb_offset - hablk_md_al_bytes(size & ~4095ULL))
-		what = "activity log not right before the superblock";
-	else if (hablk_md_al_bytes(size & ~4095ULL) * 8 * (4ULL << 20) < (size & ~4095ULL))
+	else if (l.intent_offset != l.sb_offset - hablk_md_intent_bytes(size & ~4095ULL))
+		what = "intent map not right before the superblock";
+	else if (hablk_md_intent_bytes(size & ~4095ULL) * 8 * (4ULL << 20) < (size & ~4095ULL))
 		what = "write-intent map too small for one bit per 4 MiB";
 	/* the data ends where the metadata starts, and leaves at least 2 MiB */
 	else if (l.data_sectors * 512 != l.md_offset)
@@ -102,13 +102,13 @@ static bool layout_ok(unsigned long long size, char *why, size_t len)
 		 bm_bytes > 32 * KiB * (size / GiB + 1))
 		what = "bitmap larger than 32 KiB per GiB";
 	/* and the area wastes less than the 1 MiB rounding */
-	else if (md_bytes >= bm_bytes + hablk_md_al_bytes(size & ~4095ULL) + HABLK_MD_SB_BYTES + MiB)
+	else if (md_bytes >= bm_bytes + hablk_md_intent_bytes(size & ~4095ULL) + HABLK_MD_SB_BYTES + MiB)
 		what = "metadata area larger than needed";
 	if (!what)
 		return true;
 	snprintf(why, len, "size %llu: %s (md %llu bm %llu al %llu sb %llu data_sectors %llu)",
 		 size, what, (unsigned long long)l.md_offset, (unsigned long long)l.bm_offset,
-		 (unsigned long long)l.al_offset, (unsigned long long)l.sb_offset,
+		 (unsigned long long)l.intent_offset, (unsigned long long)l.sb_offset,
 		 (unsigned long long)l.data_sectors);
 	return false;
 }
@@ -152,7 +152,7 @@ START_TEST(layout_examples)
 	ck_assert_uint_eq(l.md_offset, 2 * MiB);
 	ck_assert_uint_eq(l.data_sectors, 4096);
 	ck_assert_uint_eq(l.sb_offset, MIN_DISK - 4096);
-	ck_assert_uint_eq(l.al_offset, MIN_DISK - 4096 - 32768);
+	ck_assert_uint_eq(l.intent_offset, MIN_DISK - 4096 - 32768);
 	ck_assert_uint_eq(l.bm_offset, MIN_DISK - 4096 - 32768 - 4096);
 
 	/* 1 GiB: 262144 bits = 32 KiB of bitmap */
@@ -160,12 +160,12 @@ START_TEST(layout_examples)
 	ck_assert_uint_eq(l.md_offset, GiB - MiB);
 	ck_assert_uint_eq(l.data_sectors, (GiB - MiB) / 512);
 	ck_assert_uint_eq(l.sb_offset, GiB - 4096);
-	ck_assert_uint_eq(l.al_offset, GiB - 4096 - 32768);
+	ck_assert_uint_eq(l.intent_offset, GiB - 4096 - 32768);
 	ck_assert_uint_eq(l.bm_offset, GiB - 4096 - 32768 - 32768);
 
 	/* 1 TiB: 32 MiB of bitmap, 33 MiB of metadata */
 	ck_assert_int_eq(hablk_md_layout(TiB, HABLK_MD_BM_BLOCK, &l), 0);
-	ck_assert_uint_eq(l.al_offset - l.bm_offset, 32 * MiB);
+	ck_assert_uint_eq(l.intent_offset - l.bm_offset, 32 * MiB);
 	ck_assert_uint_eq(l.md_offset, TiB - 33 * MiB);
 
 	/* an odd size: rounded down to 4 KiB first */
@@ -206,15 +206,15 @@ START_TEST(granularity_layout)
 
 	ck_assert_int_eq(hablk_md_layout(TiB, 4096, &l4), 0);
 	ck_assert_int_eq(hablk_md_layout(TiB, 65536, &l64), 0);
-	ck_assert_uint_eq(l64.al_offset - l64.bm_offset, 2 * MiB);
+	ck_assert_uint_eq(l64.intent_offset - l64.bm_offset, 2 * MiB);
 	ck_assert_uint_eq(l64.sb_offset, l4.sb_offset);
-	ck_assert_uint_eq(l64.al_offset, l4.al_offset);
+	ck_assert_uint_eq(l64.intent_offset, l4.intent_offset);
 	/* the metadata area shrinks with the bitmap: 33 MiB becomes 3 MiB */
 	ck_assert_uint_eq(l64.md_offset, TiB - 3 * MiB);
 	ck_assert_uint_gt(l64.data_sectors, l4.data_sectors);
 
 	ck_assert_int_eq(hablk_md_layout_external(TiB, 4 * MiB, 65536, &lx), 0);
-	ck_assert_uint_eq(lx.bm_offset, 4096 + hablk_md_al_bytes(TiB));
+	ck_assert_uint_eq(lx.bm_offset, 4096 + hablk_md_intent_bytes(TiB));
 	ck_assert_int_eq(hablk_md_layout_external(TiB, 4 * MiB, 4096, &lx), -2);
 }
 END_TEST
@@ -270,13 +270,13 @@ START_TEST(layout_sweep_small)
 END_TEST
 
 /*
- * Where the bitmap plus activity log and superblock outgrow 1 MiB (about
+ * Where the bitmap plus intent map and superblock outgrow 1 MiB (about
  * 30 GiB), the metadata area grows to 2 MiB.
  */
 START_TEST(layout_sweep_md_growth)
 {
 	/* bitmap bytes at which 4 KiB + 32 KiB + bitmap exceeds 1 MiB */
-	const unsigned long long bm_max = MiB - HABLK_MD_SB_BYTES - HABLK_MD_AL_BYTES;
+	const unsigned long long bm_max = MiB - HABLK_MD_SB_BYTES - HABLK_MD_INTENT_BYTES;
 	const unsigned long long edge = bm_max * 8 * 4096;
 	struct sweep sw = { 0, 0, "" };
 	unsigned long long size;
@@ -512,7 +512,7 @@ static void assert_sb(unsigned long long size, unsigned int node_id)
 	ck_assert_uint_eq(le64_to_cpu(sb.data_sectors), l.data_sectors);
 	ck_assert_uint_eq(le64_to_cpu(sb.md_offset), l.md_offset);
 	ck_assert_uint_eq(le64_to_cpu(sb.bm_offset), l.bm_offset);
-	ck_assert_uint_eq(le64_to_cpu(sb.al_offset), l.al_offset);
+	ck_assert_uint_eq(le64_to_cpu(sb.intent_offset), l.intent_offset);
 	ck_assert_uint_eq(le64_to_cpu(sb.current_uuid), 0);
 	ck_assert_uint_eq(le64_to_cpu(sb.bitmap_uuid), 0);
 	ck_assert_uint_eq(le64_to_cpu(sb.history_uuid[0]), 0);
@@ -538,7 +538,7 @@ START_TEST(create_fresh)
 	ck_assert_ptr_nonnull(md);
 	ck_assert_int_eq(hablk_md_layout(size, HABLK_MD_BM_BLOCK, &l), 0);
 	make_disk(size);
-	/* stale bytes in the bitmap and activity log; user data below them */
+	/* stale bytes in the bitmap and intent map; user data below them */
 	memset(junk, 0xa5, MiB);
 	put(l.md_offset, junk, l.sb_offset - l.md_offset);
 	put(MiB, data, sizeof(data));
@@ -547,7 +547,7 @@ START_TEST(create_fresh)
 	ck_assert_int_eq(create(1, false), 0);
 	assert_sb(size, 1);
 	ck_assert_uint_eq(file_size(), size);
-	/* bitmap and activity log start empty */
+	/* bitmap and intent map start empty */
 	get(l.bm_offset, md, l.sb_offset - l.bm_offset);
 	ck_assert(all_zero(md, l.sb_offset - l.bm_offset));
 	/* the data area is the user's */
@@ -589,12 +589,12 @@ START_TEST(create_external)
 	ck_assert_uint_eq(le32_to_cpu(sb.node_id), 3);
 	ck_assert_uint_eq(le64_to_cpu(sb.data_sectors), l.data_sectors);
 	ck_assert_uint_eq(le64_to_cpu(sb.bm_offset), l.bm_offset);
-	ck_assert_uint_eq(le64_to_cpu(sb.al_offset), l.al_offset);
+	ck_assert_uint_eq(le64_to_cpu(sb.intent_offset), l.intent_offset);
 	ck_assert_uint_eq(le64_to_cpu(sb.disk_bytes), size);
 	/* intent map and bitmap start empty */
-	ck_assert_int_eq(pread(fd, md, l.bm_offset + 4096 - l.al_offset, (off_t)l.al_offset),
-			 (ssize_t)(l.bm_offset + 4096 - l.al_offset));
-	ck_assert(all_zero(md, l.bm_offset + 4096 - l.al_offset));
+	ck_assert_int_eq(pread(fd, md, l.bm_offset + 4096 - l.intent_offset, (off_t)l.intent_offset),
+			 (ssize_t)(l.bm_offset + 4096 - l.intent_offset));
+	ck_assert(all_zero(md, l.bm_offset + 4096 - l.intent_offset));
 	/* a second run refuses, --force overwrites */
 	ck_assert_int_eq(hablk_md_create(path, meta, 3, HABLK_MD_BM_BLOCK, false, err, sizeof(err)), 1);
 	ck_assert_msg(strstr(err, "holds hablk metadata"), "%s", err);
@@ -717,7 +717,7 @@ START_TEST(create_granularity)
 	ck_assert_uint_eq(le32_to_cpu(sb.bm_block), 65536);
 	ck_assert_uint_eq(le64_to_cpu(sb.bm_offset), l.bm_offset);
 	ck_assert_uint_eq(le64_to_cpu(sb.data_sectors), l.data_sectors);
-	ck_assert_uint_eq(l.al_offset - l.bm_offset, 4096);
+	ck_assert_uint_eq(l.intent_offset - l.bm_offset, 4096);
 }
 END_TEST
 

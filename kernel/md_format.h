@@ -3,8 +3,8 @@
  * hablk on-disk metadata: layout of the internal (or external) metadata area and the
  * superblock, shared by hablk.ko and hablkadm create-md (docs/metadata.md).
  */
-#ifndef HABLK_META_FORMAT_H
-#define HABLK_META_FORMAT_H
+#ifndef HABLK_MD_FORMAT_H
+#define HABLK_MD_FORMAT_H
 
 #ifdef __KERNEL__
 #include <linux/types.h>
@@ -25,7 +25,7 @@
 #define HABLK_MD_MAGIC		0x314d4b4c42414848ULL	/* "HHABLKM1" little-endian */
 #define HABLK_MD_VERSION	1
 #define HABLK_MD_SB_BYTES	4096ULL		/* superblock slot, at the very end */
-#define HABLK_MD_AL_BYTES	32768ULL	/* write-intent map, at least (covers 1 TiB) */
+#define HABLK_MD_INTENT_BYTES	32768ULL	/* write-intent map, at least (covers 1 TiB) */
 #define HABLK_MD_BM_BLOCK	4096ULL		/* bytes per bitmap bit (default) */
 #define HABLK_MD_BM_BLOCK_MAX	(256ULL << 10)	/* at most one resync chunk per bit */
 #define HABLK_MD_ALIGN		(1ULL << 20)	/* metadata area rounded to 1 MiB */
@@ -56,7 +56,7 @@ struct hablk_md_sb {
 	__le64 data_sectors;	/* usable (exported) sectors from offset 0 */
 	__le64 md_offset;	/* byte offset of the metadata area */
 	__le64 bm_offset;	/* byte offset of the bitmap */
-	__le64 al_offset;	/* byte offset of the write-intent map (activity log) */
+	__le64 intent_offset;	/* byte offset of the write-intent map */
 	__le64 current_uuid;	/* data generation */
 	__le64 bitmap_uuid;	/* generation the bitmap is relative to, or 0 */
 	__le64 history_uuid[2];
@@ -72,15 +72,15 @@ struct hablk_md_sb {
 } __packed;
 
 /*
- * Bytes of the write-intent map (activity log) area: one bit per 4 MiB
- * extent of the disk, in whole 4 KiB pages, at least HABLK_MD_AL_BYTES.
+ * Bytes of the write-intent map area: one bit per 4 MiB
+ * extent of the disk, in whole 4 KiB pages, at least HABLK_MD_INTENT_BYTES.
  */
-static inline __u64 hablk_md_al_bytes(__u64 disk_bytes)
+static inline __u64 hablk_md_intent_bytes(__u64 disk_bytes)
 {
 	__u64 extents = (disk_bytes + HABLK_MD_EXTENT_BYTES - 1) / HABLK_MD_EXTENT_BYTES;
 	__u64 bytes = ((extents + 7) / 8 + 4095) & ~4095ULL;
 
-	return bytes > HABLK_MD_AL_BYTES ? bytes : HABLK_MD_AL_BYTES;
+	return bytes > HABLK_MD_INTENT_BYTES ? bytes : HABLK_MD_INTENT_BYTES;
 }
 
 /* Bitmap granularity: a power of two from 4 KiB to HABLK_MD_BM_BLOCK_MAX. */
@@ -102,21 +102,21 @@ struct hablk_md_layout {
 	__u64 data_sectors;
 	__u64 md_offset;
 	__u64 bm_offset;
-	__u64 al_offset;
+	__u64 intent_offset;
 	__u64 sb_offset;
 };
 
 /*
  * Internal metadata layout for a backing disk of disk_bytes and a bitmap bit
  * per bm_block bytes, or -1 when the disk is too small (less than 2 MiB of
- * data would be left). [ data ... | bitmap | activity log | superblock ]
+ * data would be left). [ data ... | bitmap | intent map | superblock ]
  * The bitmap is sized for the whole disk, so it also covers the data area.
  */
 static inline int hablk_md_layout(__u64 disk_bytes, __u64 bm_block, struct hablk_md_layout *l)
 {
 	__u64 bm_bytes = hablk_md_bm_bytes(disk_bytes &= ~4095ULL, bm_block);
-	__u64 al_bytes = hablk_md_al_bytes(disk_bytes);
-	__u64 md_bytes = HABLK_MD_SB_BYTES + al_bytes + bm_bytes;
+	__u64 intent_bytes = hablk_md_intent_bytes(disk_bytes);
+	__u64 md_bytes = HABLK_MD_SB_BYTES + intent_bytes + bm_bytes;
 
 	md_bytes = (md_bytes + HABLK_MD_ALIGN - 1) & ~(HABLK_MD_ALIGN - 1);
 	if (disk_bytes < md_bytes + (2ULL << 20))
@@ -124,8 +124,8 @@ static inline int hablk_md_layout(__u64 disk_bytes, __u64 bm_block, struct hablk
 	l->md_offset = disk_bytes - md_bytes;
 	l->data_sectors = l->md_offset >> 9;
 	l->sb_offset = disk_bytes - HABLK_MD_SB_BYTES;
-	l->al_offset = l->sb_offset - al_bytes;
-	l->bm_offset = l->al_offset - bm_bytes;
+	l->intent_offset = l->sb_offset - intent_bytes;
+	l->bm_offset = l->intent_offset - bm_bytes;
 	return 0;
 }
 
@@ -139,16 +139,16 @@ static inline int hablk_md_layout_external(__u64 disk_bytes, __u64 meta_bytes, _
 					   struct hablk_md_layout *l)
 {
 	__u64 bm_bytes = hablk_md_bm_bytes(disk_bytes &= ~4095ULL, bm_block);
-	__u64 al_bytes = hablk_md_al_bytes(disk_bytes);
+	__u64 intent_bytes = hablk_md_intent_bytes(disk_bytes);
 
 	if (disk_bytes < (2ULL << 20))
 		return -1;
-	if (HABLK_MD_SB_BYTES + al_bytes + bm_bytes > meta_bytes)
+	if (HABLK_MD_SB_BYTES + intent_bytes + bm_bytes > meta_bytes)
 		return -2;
 	l->md_offset = 0;
 	l->sb_offset = 0;
-	l->al_offset = HABLK_MD_SB_BYTES;
-	l->bm_offset = HABLK_MD_SB_BYTES + al_bytes;
+	l->intent_offset = HABLK_MD_SB_BYTES;
+	l->bm_offset = HABLK_MD_SB_BYTES + intent_bytes;
 	l->data_sectors = disk_bytes >> 9;
 	return 0;
 }
@@ -167,4 +167,4 @@ static inline __u32 hablk_md_crc32(const void *buf, unsigned long len)
 	return ~crc;
 }
 
-#endif /* HABLK_META_FORMAT_H */
+#endif /* HABLK_MD_FORMAT_H */
