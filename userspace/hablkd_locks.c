@@ -123,6 +123,8 @@ static void deliver(void *ctx, const uint8_t *payload, size_t len)
 	hablk_dlm_receive(&c->locks.dlm, &m, c->locks.now);
 }
 
+static void read_lock_events(struct hablkd *d, void *arg, uint64_t now);
+
 void hablkd_locks_receive(struct hablkd *d, int sock, const uint8_t *buf, size_t len,
 			  uint64_t now)
 {
@@ -153,6 +155,13 @@ void hablkd_locks_receive(struct hablkd *d, int sock, const uint8_t *buf, size_t
 			return;
 		lk->now = now;
 		hablk_chan_input(&lk->chan, &m.h, m.payload, m.len, now, deliver, c);
+		/*
+		 * A release the message asked for may be done already (no write
+		 * was in flight there): its event is waiting; answer it now,
+		 * in the same datagram as the ack.
+		 */
+		if (d->lock_ev_ok)
+			read_lock_events(d, NULL, now);
 		flush(c, now);
 		return;
 	}
