@@ -268,7 +268,8 @@ static void take_all(struct hablk_resource *res)
 
 	spin_lock_irq(&lk->lock);
 	lk->grants += lk->nextents - bitmap_weight(lk->held, lk->nextents);
-	bitmap_fill(lk->held, lk->nextents);
+	/* not bitmap_fill(): whole words; a grow would find the bits past the end held */
+	bitmap_set(lk->held, 0, lk->nextents);
 	bitmap_zero(lk->wanted, lk->nextents);
 	bitmap_zero(lk->announced, lk->nextents);
 	lk->seq++;
