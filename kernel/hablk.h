@@ -29,6 +29,7 @@
 #include "wire.h"
 #include "md_format.h"
 #include "sync_rules.h"
+#include "lock_table.h"
 
 struct hablk_resource;
 struct hablk_req;
@@ -639,31 +640,19 @@ void hablk_resize_apply(struct hablk_resource *res);
 
 /* lock.c: two primaries' per-extent write locks, granted by hablkd */
 
-#define HABLK_LOCK_MAPS	5
-
 struct hablk_locks {
 	spinlock_t lock;
 	bool on;			/* two primaries allowed: every write needs its lock */
 	unsigned int shift;		/* log2 of sectors per extent */
-	u64 nextents;
-	union {
-		unsigned long *maps[HABLK_LOCK_MAPS];
-		struct {
-			unsigned long *held;	  /* extents this node may write */
-			unsigned long *releasing; /* held, being given up: no new writes */
-			unsigned long *wanted;	  /* parked writes wait for these */
-			unsigned long *announced; /* wanted, and hablkd was told */
-			unsigned long *unheld;	  /* asked to release, not held: say so */
-		};
-	};
-	u64 nreleasing;			/* bits in releasing (READ_ONCE on the fast path) */
+	/* maps and counters (t.nreleasing: READ_ONCE on the fast path), under lock */
+	struct hablk_lock_table t;
 	struct bio_list waiting;	/* writes parked for their locks */
 	unsigned int nwaiting;
 	struct list_head wait_runs;	/* when each run of wants was told to hablkd */
 	struct work_struct work;	/* tells hablkd what is wanted, finishes releases */
 	struct delayed_work reannounce;	/* wants unanswered for a while: told again */
 	u64 seq;			/* the newest grant's sequence number */
-	u64 grants, releases, waits, wait_us;	/* for the status */
+	u64 waits, wait_us;		/* for the status, with t.grants, t.releases */
 };
 
 struct hablk_lock_stats {

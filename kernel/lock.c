@@ -5,6 +5,11 @@
  * submit_bio), until this node holds every extent it touches; an extent is
  * given up only once every write there is on both disks; a write from the
  * peer to an extent this node holds is refused.
+ *
+ * The table itself (what is held, releasing, wanted, told) and its decisions
+ * are in lock_table.c, shared with the unit tests; here are the spinlock
+ * around it, the parked bios, the work that drains releases and tells
+ * hablkd, and the events.
  */
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -72,8 +77,8 @@ int hablk_lock_setup(struct hablk_resource *res, sector_t sectors)
 	if (!lk->on)
 		return 0;
 	lk->shift = ilog2(res->cfg.lock_extent) - SECTOR_SHIFT;
-	lk->nextents = DIV_ROUND_UP_ULL(sectors, 1ULL << lk->shift);
-	return bitmaps_alloc(lk->maps, lk->nextents);
+	lk->t.nextents = DIV_ROUND_UP_ULL(sectors, 1ULL << lk->shift);
+	return bitmaps_alloc(lk->t.maps, lk->t.nextents);
 }
 
 void hablk_lock_free(struct hablk_resource *res)
@@ -87,7 +92,7 @@ void hablk_lock_free(struct hablk_resource *res)
 		list_del(&w->list);
 		kfree(w);
 	}
-	bitmaps_free(lk->maps);
+	bitmaps_free(lk->t.maps);
 }
 
 /* Online grow (writes quiesced): the table for @sectors; the new extents are nobody's. */
@@ -106,32 +111,14 @@ int hablk_lock_grow(struct hablk_resource *res, sector_t sectors)
 		return ret;
 	spin_lock_irq(&lk->lock);
 	for (i = 0; i < HABLK_LOCK_MAPS; i++) {
-		bitmap_copy(maps[i], lk->maps[i], lk->nextents);
-		old[i] = lk->maps[i];
-		lk->maps[i] = maps[i];
+		bitmap_copy(maps[i], lk->t.maps[i], lk->t.nextents);
+		old[i] = lk->t.maps[i];
+		lk->t.maps[i] = maps[i];
 	}
-	lk->nextents = n;
+	lk->t.nextents = n;
 	spin_unlock_irq(&lk->lock);
 	bitmaps_free(old);
 	return 0;
-}
-
-/* The extents [*first, *last] a range of sectors touches. */
-static void extents_of(struct hablk_locks *lk, sector_t sector, u32 size, u64 *first,
-		       u64 *last)
-{
-	*first = sector >> lk->shift;
-	*last = (sector + max_t(u64, size >> SECTOR_SHIFT, 1) - 1) >> lk->shift;
-	*last = min_t(u64, *last, lk->nextents - 1);
-}
-
-/* Caller holds lk->lock: may a write of this node go to [first, last] now? */
-static bool covered(struct hablk_locks *lk, u64 first, u64 last)
-{
-	u64 n = last + 1;
-
-	return find_next_zero_bit(lk->held, n, first) >= n &&
-	       find_next_bit(lk->releasing, n, first) >= n;
 }
 
 /*
@@ -148,9 +135,9 @@ bool hablk_lock_missing(struct hablk_resource *res, sector_t sector, u32 size)
 
 	if (!lk->on || !size)
 		return false;
-	extents_of(lk, sector, size, &first, &last);
+	hablk_lt_extents(&lk->t, lk->shift, sector, size, &first, &last);
 	spin_lock_irq(&lk->lock);
-	ok = covered(lk, first, last);
+	ok = hablk_lt_covered(&lk->t, first, last);
 	spin_unlock_irq(&lk->lock);
 	return !ok;
 }
@@ -162,24 +149,21 @@ bool hablk_lock_missing(struct hablk_resource *res, sector_t sector, u32 size)
 bool hablk_lock_park(struct hablk_resource *res, struct bio *bio)
 {
 	struct hablk_locks *lk = &res->locks;
-	u64 first, last, e;
+	u64 first, last;
 	unsigned long flags;
-	bool want = false;
+	bool want;
 
-	extents_of(lk, bio->bi_iter.bi_sector, bio->bi_iter.bi_size, &first, &last);
+	hablk_lt_extents(&lk->t, lk->shift, bio->bi_iter.bi_sector, bio->bi_iter.bi_size,
+			 &first, &last);
 	spin_lock_irqsave(&lk->lock, flags);
-	if (covered(lk, first, last)) {
+	if (hablk_lt_covered(&lk->t, first, last)) {
 		spin_unlock_irqrestore(&lk->lock, flags);
 		return false;
 	}
 	bio_list_add(&lk->waiting, bio);
 	lk->nwaiting++;
 	/* being given up counts as lacking: asked for again, granted after the release */
-	for (e = first; e <= last; e++) {
-		if ((!test_bit(e, lk->held) || test_bit(e, lk->releasing)) &&
-		    !__test_and_set_bit(e, lk->wanted))
-			want = true;
-	}
+	want = hablk_lt_want(&lk->t, first, last);
 	spin_unlock_irqrestore(&lk->lock, flags);
 	if (want)
 		queue_work(res->wq, &lk->work);
@@ -201,8 +185,7 @@ static void waits_done(struct hablk_locks *lk)
 	ktime_t now = ktime_get();
 
 	list_for_each_entry_safe(w, tmp, &lk->wait_runs, list) {
-		if (find_next_zero_bit(lk->held, w->first + w->count, w->first) <
-		    w->first + w->count)
+		if (!hablk_lt_all_held(&lk->t, w->first, w->count))
 			continue;
 		lk->waits++;
 		lk->wait_us += ktime_us_delta(now, w->since);
@@ -216,18 +199,12 @@ static int grant(struct hablk_resource *res, u64 first, u64 count, u64 seq)
 {
 	struct hablk_locks *lk = &res->locks;
 	struct bio_list bios = BIO_EMPTY_LIST;
-	u64 e;
 
 	spin_lock_irq(&lk->lock);
-	if (first >= lk->nextents || count > lk->nextents - first) {
+	if (!hablk_lt_grant(&lk->t, first, count)) {
 		spin_unlock_irq(&lk->lock);
 		return -ERANGE;
 	}
-	for (e = first; e < first + count; e++)
-		if (!__test_and_set_bit(e, lk->held))
-			lk->grants++;
-	bitmap_clear(lk->wanted, first, count);
-	bitmap_clear(lk->announced, first, count);
 	lk->seq = max(lk->seq, seq);
 	waits_done(lk);
 	take_waiting(lk, &bios);
@@ -241,21 +218,14 @@ static int grant(struct hablk_resource *res, u64 first, u64 count, u64 seq)
 static int release(struct hablk_resource *res, u64 first, u64 count)
 {
 	struct hablk_locks *lk = &res->locks;
-	u64 e;
+	bool ok;
 
+	/* not held: answered at once, by the work (it finds no interval there) */
 	spin_lock_irq(&lk->lock);
-	if (first >= lk->nextents || count > lk->nextents - first) {
-		spin_unlock_irq(&lk->lock);
-		return -ERANGE;
-	}
-	for (e = first; e < first + count; e++) {
-		if (test_bit(e, lk->held) && !__test_and_set_bit(e, lk->releasing))
-			lk->nreleasing++;
-		/* not held: answered at once, below (the work finds no interval there) */
-		if (!test_bit(e, lk->held))
-			__set_bit(e, lk->unheld);
-	}
+	ok = hablk_lt_release(&lk->t, first, count);
 	spin_unlock_irq(&lk->lock);
+	if (!ok)
+		return -ERANGE;
 	queue_work(res->wq, &lk->work);
 	return 0;
 }
@@ -267,10 +237,7 @@ static void take_all(struct hablk_resource *res)
 	struct bio_list bios = BIO_EMPTY_LIST;
 
 	spin_lock_irq(&lk->lock);
-	lk->grants += lk->nextents - bitmap_weight(lk->held, lk->nextents);
-	bitmap_fill(lk->held, lk->nextents);
-	bitmap_zero(lk->wanted, lk->nextents);
-	bitmap_zero(lk->announced, lk->nextents);
+	hablk_lt_take_all(&lk->t);
 	lk->seq++;
 	waits_done(lk);
 	take_waiting(lk, &bios);
@@ -323,10 +290,7 @@ void hablk_lock_drop_all(struct hablk_resource *res)
 	if (!lk->on)
 		return;
 	spin_lock_irq(&lk->lock);
-	bitmap_or(lk->releasing, lk->releasing, lk->held, lk->nextents);
-	lk->nreleasing = bitmap_weight(lk->releasing, lk->nextents);
-	bitmap_zero(lk->wanted, lk->nextents);
-	bitmap_zero(lk->announced, lk->nextents);
+	hablk_lt_drop_all(&lk->t);
 	list_for_each_entry_safe(w, tmp, &lk->wait_runs, list) {	/* no grant ends them */
 		list_del(&w->list);
 		kfree(w);
@@ -352,7 +316,7 @@ void hablk_lock_fail_waiting(struct hablk_resource *res)
 /* A write left its interval: a release may be drained now. */
 void hablk_lock_iv_left(struct hablk_resource *res)
 {
-	if (READ_ONCE(res->locks.nreleasing))
+	if (READ_ONCE(res->locks.t.nreleasing))
 		queue_work(res->wq, &res->locks.work);
 }
 
@@ -376,41 +340,37 @@ static bool busy(struct hablk_resource *res, u64 first, u64 last)
 static void finish_releases(struct hablk_resource *res)
 {
 	struct hablk_locks *lk = &res->locks;
-	u64 e = 0, end, n;
+	u64 e = 0, end, n, count;
+	bool none;
 
 	for (;;) {
 		spin_lock_irq(&lk->lock);
-		e = find_next_bit(lk->releasing, lk->nextents, e);
-		if (e >= lk->nextents) {
-			spin_unlock_irq(&lk->lock);
-			break;
-		}
-		end = find_next_zero_bit(lk->releasing, lk->nextents, e);
+		e = hablk_lt_next_run(&lk->t, lk->t.releasing, e, &count);
+		none = e >= lk->t.nextents;
 		spin_unlock_irq(&lk->lock);
+		if (none)
+			break;
+		end = e + count;
 		/* the first extent of the run that still has writes ends it */
 		for (n = e; n < end && !busy(res, n, n); n++)
 			;
 		if (n > e) {
 			spin_lock_irq(&lk->lock);
-			bitmap_clear(lk->releasing, e, n - e);
-			bitmap_clear(lk->held, e, n - e);
-			lk->nreleasing -= n - e;
-			lk->releases += n - e;
+			hablk_lt_released(&lk->t, e, n - e);
 			spin_unlock_irq(&lk->lock);
 			hablk_genl_lock_event(res, HABLK_LOCK_RELEASED, e, n - e);
 		}
 		e = n == e ? n + 1 : n;
 	}
 	/* asked to release what it did not hold: said so at once */
-	for (e = 0;; e = end) {
+	for (e = 0;; e += count) {
 		spin_lock_irq(&lk->lock);
-		e = find_next_bit(lk->unheld, lk->nextents, e);
-		end = e < lk->nextents ? find_next_zero_bit(lk->unheld, lk->nextents, e) : e;
-		bitmap_clear(lk->unheld, e, end - e);
+		e = hablk_lt_take_unheld(&lk->t, e, &count);
+		none = e >= lk->t.nextents;
 		spin_unlock_irq(&lk->lock);
-		if (e >= lk->nextents)
+		if (none)
 			break;
-		hablk_genl_lock_event(res, HABLK_LOCK_RELEASED, e, end - e);
+		hablk_genl_lock_event(res, HABLK_LOCK_RELEASED, e, count);
 	}
 }
 
@@ -419,42 +379,28 @@ static void announce(struct hablk_resource *res)
 {
 	struct hablk_locks *lk = &res->locks;
 	struct lock_wait *w;
-	u64 e = 0, end;
-	bool any = false;
+	u64 e = 0, count;
+	bool any = false, none;
 
-	for (;; e = end) {
+	for (;; e += count) {
 		w = kmalloc(sizeof(*w), GFP_NOIO | __GFP_NOWARN);
 		spin_lock_irq(&lk->lock);
-		/* a run of wanted extents hablkd has not heard of */
-		for (;;) {
-			e = find_next_bit(lk->wanted, lk->nextents, e);
-			end = e;
-			if (e >= lk->nextents)
-				break;
-			if (test_bit(e, lk->announced)) {
-				e = find_next_zero_bit(lk->announced, lk->nextents, e);
-				continue;
-			}
-			end = min(find_next_zero_bit(lk->wanted, lk->nextents, e),
-				  find_next_bit(lk->announced, lk->nextents, e));
-			break;
+		/* a run of wanted extents hablkd has not heard of, now told */
+		e = hablk_lt_announce_next(&lk->t, e, &count);
+		none = e >= lk->t.nextents;
+		if (!none && w) {
+			w->first = e;
+			w->count = count;
+			w->since = ktime_get();
+			list_add_tail(&w->list, &lk->wait_runs);
+			w = NULL;
 		}
-		if (e < lk->nextents) {
-			bitmap_set(lk->announced, e, end - e);
-			if (w) {
-				w->first = e;
-				w->count = end - e;
-				w->since = ktime_get();
-				list_add_tail(&w->list, &lk->wait_runs);
-				w = NULL;
-			}
-		}
-		any |= !bitmap_empty(lk->wanted, lk->nextents);
+		any |= hablk_lt_any(&lk->t, lk->t.wanted);
 		spin_unlock_irq(&lk->lock);
 		kfree(w);
-		if (e >= lk->nextents)
+		if (none)
 			break;
-		hablk_genl_lock_event(res, HABLK_LOCK_WANT, e, end - e);
+		hablk_genl_lock_event(res, HABLK_LOCK_WANT, e, count);
 	}
 	if (any)
 		queue_delayed_work(res->wq, &lk->reannounce, REANNOUNCE);
@@ -477,17 +423,17 @@ static void reannounce(struct work_struct *work)
 	struct hablk_resource *res = container_of(to_delayed_work(work), struct hablk_resource,
 						  locks.reannounce);
 	struct hablk_locks *lk = &res->locks;
-	bool any = false;
-	u64 e, end;
+	bool any = false, none;
+	u64 e, count;
 
-	for (e = 0;; e = end) {
+	for (e = 0;; e += count) {
 		spin_lock_irq(&lk->lock);
-		e = find_next_bit(lk->wanted, lk->nextents, e);
-		end = e < lk->nextents ? find_next_zero_bit(lk->wanted, lk->nextents, e) : e;
+		e = hablk_lt_next_run(&lk->t, lk->t.wanted, e, &count);
+		none = e >= lk->t.nextents;
 		spin_unlock_irq(&lk->lock);
-		if (e >= lk->nextents)
+		if (none)
 			break;
-		hablk_genl_lock_event(res, HABLK_LOCK_WANT, e, end - e);
+		hablk_genl_lock_event(res, HABLK_LOCK_WANT, e, count);
 		any = true;
 	}
 	if (any)
@@ -503,9 +449,9 @@ bool hablk_lock_peer_may_write(struct hablk_resource *res, sector_t sector, u32 
 
 	if (!lk->on || !size)
 		return true;
-	extents_of(lk, sector, size, &first, &last);
+	hablk_lt_extents(&lk->t, lk->shift, sector, size, &first, &last);
 	spin_lock_irq(&lk->lock);
-	ok = find_next_bit(lk->held, last + 1, first) > last;
+	ok = !hablk_lt_any_held(&lk->t, first, last);
 	spin_unlock_irq(&lk->lock);
 	return ok;
 }
@@ -516,10 +462,10 @@ void hablk_lock_stats(struct hablk_resource *res, struct hablk_lock_stats *s)
 	struct hablk_locks *lk = &res->locks;
 
 	spin_lock_irq(&lk->lock);
-	s->held = bitmap_weight(lk->held, lk->nextents);
+	s->held = hablk_lt_weight(&lk->t, lk->t.held);
 	s->waiters = lk->nwaiting;
-	s->grants = lk->grants;
-	s->releases = lk->releases;
+	s->grants = lk->t.grants;
+	s->releases = lk->t.releases;
 	s->waits = lk->waits;
 	s->wait_us = lk->wait_us;
 	spin_unlock_irq(&lk->lock);
@@ -532,14 +478,12 @@ void hablk_lock_stats(struct hablk_resource *res, struct hablk_lock_stats *s)
 u64 hablk_lock_next_run(struct hablk_resource *res, u8 op, u64 from, u64 *count)
 {
 	struct hablk_locks *lk = &res->locks;
-	unsigned long *map = op == HABLK_LOCK_WANT ? lk->wanted :
-			     op == HABLK_LOCK_RELEASING ? lk->releasing : lk->held;
-	u64 e, end;
+	u64 e;
 
 	spin_lock_irq(&lk->lock);
-	e = find_next_bit(map, lk->nextents, from);
-	end = e < lk->nextents ? find_next_zero_bit(map, lk->nextents, e) : e;
+	e = hablk_lt_next_run(&lk->t, op == HABLK_LOCK_WANT ? lk->t.wanted :
+			      op == HABLK_LOCK_RELEASING ? lk->t.releasing : lk->t.held,
+			      from, count);
 	spin_unlock_irq(&lk->lock);
-	*count = end - e;
 	return e;
 }

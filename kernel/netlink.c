@@ -591,7 +591,7 @@ static int hablk_nl_locks_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	}
 	while (cb->args[0] < ARRAY_SIZE(kinds)) {
 		e = hablk_lock_next_run(res, kinds[cb->args[0]], cb->args[1], &count);
-		if (e >= res->locks.nextents) {
+		if (e >= res->locks.t.nextents) {
 			cb->args[0]++;
 			cb->args[1] = 0;
 			continue;

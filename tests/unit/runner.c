@@ -10,7 +10,7 @@
 
 static Suite *(*const suites[])(void) = {
 	config_suite, wire_suite, sync_rules_suite, md_suite, hablkd_suite, nl_suite,
-	print_suite, view_suite, dlm_suite,
+	print_suite, view_suite, dlm_suite, locktable_suite,
 };
 
 int main(int argc, char **argv)

@@ -15,5 +15,6 @@ Suite *nl_suite(void);		/* userspace/nl.c: status replies and events read by pol
 Suite *print_suite(void);	/* userspace/print.c: the text-or-JSON printer */
 Suite *view_suite(void);	/* userspace/view.c: hablkd's RES.json */
 Suite *dlm_suite(void);		/* userspace/dlm.c, chan.c, lkmsg.c: two primaries' locks */
+Suite *locktable_suite(void);	/* kernel/lock_table.c: the kernel's lock table */
 
 #endif /* HABLK_TEST_SUITES_H */
