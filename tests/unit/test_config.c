@@ -197,10 +197,13 @@ START_TEST(two_primaries_with_protocol_c)
 
 	ck_assert(r->allow_two_primaries);
 	ck_assert_uint_eq(r->lock_extent, 1U << 20);	/* the default */
+	hablk_config_free(&cfg);
 	r = load_ok(HEAD "  allow-two-primaries yes\n  lock-extent 64K\n" ALPHA BETA "}\n");
 	ck_assert_uint_eq(r->lock_extent, 64U << 10);
+	hablk_config_free(&cfg);
 	r = load_ok(HEAD "  lock-extent 1G\n" ALPHA BETA "}\n");
 	ck_assert_uint_eq(r->lock_extent, 1U << 30);
+	hablk_config_free(&cfg);
 	r = load_ok(HEAD "  lock-extent 4194304\n" ALPHA BETA "}\n");
 	ck_assert_uint_eq(r->lock_extent, 4U << 20);
 }
