@@ -650,6 +650,7 @@ struct hablk_locks {
 	unsigned int nwaiting;
 	struct list_head wait_runs;	/* when each run of wants was told to hablkd */
 	struct work_struct work;	/* tells hablkd what is wanted, finishes releases */
+	struct mutex finish;		/* one finish_releases() at a time: work or command */
 	struct delayed_work reannounce;	/* wants unanswered for a while: told again */
 	u64 seq;			/* the newest grant's sequence number */
 	u64 waits, wait_us;		/* for the status, with t.grants, t.releases */

@@ -25,6 +25,8 @@ struct lock_wait {
 };
 
 static void lock_work(struct work_struct *work);
+static void announce(struct hablk_resource *res);
+static void finish_releases(struct hablk_resource *res);
 static void reannounce(struct work_struct *work);
 
 void hablk_lock_init(struct hablk_resource *res)
@@ -35,6 +37,7 @@ void hablk_lock_init(struct hablk_resource *res)
 	bio_list_init(&lk->waiting);
 	INIT_LIST_HEAD(&lk->wait_runs);
 	INIT_WORK(&lk->work, lock_work);
+	mutex_init(&lk->finish);
 	INIT_DELAYED_WORK(&lk->reannounce, reannounce);
 }
 
@@ -144,7 +147,9 @@ bool hablk_lock_missing(struct hablk_resource *res, sector_t sector, u32 size)
 
 /*
  * Park @bio until this node holds its extents, and have hablkd asked for
- * them. False if they are held by now (the caller submits it again).
+ * them: told here, in the submitter's context (which may sleep), so the
+ * request leaves without waiting for a worker. False if they are held by
+ * now (the caller submits it again).
  */
 bool hablk_lock_park(struct hablk_resource *res, struct bio *bio)
 {
@@ -166,7 +171,7 @@ bool hablk_lock_park(struct hablk_resource *res, struct bio *bio)
 	want = hablk_lt_want(&lk->t, first, last);
 	spin_unlock_irqrestore(&lk->lock, flags);
 	if (want)
-		queue_work(res->wq, &lk->work);
+		announce(res);
 	return true;
 }
 
@@ -220,13 +225,20 @@ static int release(struct hablk_resource *res, u64 first, u64 count)
 	struct hablk_locks *lk = &res->locks;
 	bool ok;
 
-	/* not held: answered at once, by the work (it finds no interval there) */
 	spin_lock_irq(&lk->lock);
 	ok = hablk_lt_release(&lk->t, first, count);
 	spin_unlock_irq(&lk->lock);
 	if (!ok)
 		return -ERANGE;
-	queue_work(res->wq, &lk->work);
+	/*
+	 * Extents without a write in flight (and those not held) are given up
+	 * here: their event is queued before the command's ack, so hablkd
+	 * answers the peer at once. The rest finish in the work, when their
+	 * last write leaves (hablk_lock_iv_left).
+	 */
+	mutex_lock(&lk->finish);
+	finish_releases(res);
+	mutex_unlock(&lk->finish);
 	return 0;
 }
 
@@ -374,7 +386,11 @@ static void finish_releases(struct hablk_resource *res)
 	}
 }
 
-/* Wants not yet told to hablkd: tell them, a run at a time, and note when. */
+/*
+ * Wants not yet told to hablkd: tell them, a run at a time, and note when.
+ * From a parking write and from the work; each run is told once (marked
+ * announced under the lock).
+ */
 static void announce(struct hablk_resource *res)
 {
 	struct hablk_locks *lk = &res->locks;
@@ -410,7 +426,9 @@ static void lock_work(struct work_struct *work)
 {
 	struct hablk_resource *res = container_of(work, struct hablk_resource, locks.work);
 
+	mutex_lock(&res->locks.finish);
 	finish_releases(res);
+	mutex_unlock(&res->locks.finish);
 	announce(res);
 }
 
