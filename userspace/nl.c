@@ -81,6 +81,13 @@ int hablk_nl_open(struct hablk_nl *nl)
 		nl->sk = NULL;
 		return -ECONNREFUSED;
 	}
+	/*
+	 * A buffer larger than any message the kernel sends (a dump's skb is
+	 * at most 32 KiB): one recvmsg() per read, without libnl's MSG_PEEK
+	 * call before each (lock events and lock commands are on a handover's
+	 * path).
+	 */
+	nl_socket_set_msg_buf_size(nl->sk, 64 << 10);
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	nl->family = genl_ctrl_resolve(nl->sk, HABLK_GENL_NAME);
