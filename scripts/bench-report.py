@@ -123,6 +123,36 @@ drbd_out = replicated(db, "C")
 drbd_out["version"] = str(db.get("version", ""))
 drbd_out["tuning"] = ("net: max-buffers 8000, max-epoch-size 8000, sndbuf-size 0, rcvbuf-size 0; "
                       "disk: c-plan-ahead 0, resync-rate 1000M, al-extents 1237, disk-flushes no, md-flushes no")
+# Two primaries (section 4c): alpha alone against hablk C; the handover against req/resp;
+# both nodes at once against alpha alone; stripes by lock extent.
+hd, du = r["hablk_dual"], r["dual"]
+extents = [("64K", r["dual_64K"]), ("1M", du), ("16M", r["dual_16M"])]
+main = {"seq": "mb_s", "qd1": "iops", "qd16": "iops", "qd64": "iops", "rr16": "iops"}
+ratios_dual = {
+    "one_writer_vs_hablk_c": {jobs[j]: div(hd[j + "." + m], hb[j + "." + m]) for j, m in main.items()},
+    "handover_vs_rr": div(du["handover_us"], link["rr_mean_us"]),
+    "disjoint_seq_sum_vs_one_writer": div(du["seq.sum_mb_s"], hd["seq.mb_s"]),
+    "disjoint_seq_sum_vs_iperf3": div(du["seq.sum_mb_s"], link["iperf3_mb_s"]),
+    "disjoint_qd16_sum_vs_one_writer": div(du["qd16.sum_iops"], hd["qd16.iops"]),
+}
+def both(d, key):
+    return {"alpha": {"iops": d[key + ".alpha_iops"], "mb_s": d[key + ".alpha_mb_s"]},
+            "beta": {"iops": d[key + ".beta_iops"], "mb_s": d[key + ".beta_mb_s"]},
+            "sum": {"iops": d[key + ".sum_iops"], "mb_s": d[key + ".sum_mb_s"]},
+            "lock_ops_per_s": d[key + ".lock_ops_s"],
+            "cpu_busy_percent": {"alpha": d[key + ".cpu_alpha"], "beta": d[key + ".cpu_beta"]},
+            "host_busy_percent": d[key + ".host_busy"], "host_steal_percent": d[key + ".host_steal"]}
+dual_out = dict(fio(hd), setup="allow-two-primaries, hablkd on both, lock extent 1 MiB; "
+                               "the fio suite with alpha alone writing",
+                stayed_connected=bool(hd["connected_after"]),
+                handover={"mean_wait_us": du["handover_us"], "writes_waited": du["handover_waits"],
+                          "setup": "one 4 KiB write at a time in one extent, alpha and beta in turn"},
+                disjoint_halves={"seq_write_1m_qd8": both(du, "seq"),
+                                 "randwrite_4k_qd16": both(du, "qd16")},
+                stripes_4m={e: dict(both(d, "stripes"), handover_mean_wait_us=d["handover_us"])
+                            for e, d in extents},
+                ratios=ratios_dual)
+
 out = {
     "date": date, "kernel": kver, "commit": commit,
     "setup": {"vms": "alpha, beta: QEMU TCG, 1 vCPU, %s MiB" % mem, "link": "QEMU UDP socket",
@@ -186,36 +216,6 @@ out = {
     "ratios_drbd": ratios_drbd,
     "hablk_vs_drbd": vs_drbd,
 }
-# Two primaries (section 4c): alpha alone against hablk C; the handover against req/resp;
-# both nodes at once against alpha alone; stripes by lock extent.
-hd, du = r["hablk_dual"], r["dual"]
-extents = [("64K", r["dual_64K"]), ("1M", du), ("16M", r["dual_16M"])]
-main = {"seq": "mb_s", "qd1": "iops", "qd16": "iops", "qd64": "iops", "rr16": "iops"}
-ratios_dual = {
-    "one_writer_vs_hablk_c": {jobs[j]: div(hd[j + "." + m], hb[j + "." + m]) for j, m in main.items()},
-    "handover_vs_rr": div(du["handover_us"], link["rr_mean_us"]),
-    "disjoint_seq_sum_vs_one_writer": div(du["seq.sum_mb_s"], hd["seq.mb_s"]),
-    "disjoint_seq_sum_vs_iperf3": div(du["seq.sum_mb_s"], link["iperf3_mb_s"]),
-    "disjoint_qd16_sum_vs_one_writer": div(du["qd16.sum_iops"], hd["qd16.iops"]),
-}
-def both(d, key):
-    return {"alpha": {"iops": d[key + ".alpha_iops"], "mb_s": d[key + ".alpha_mb_s"]},
-            "beta": {"iops": d[key + ".beta_iops"], "mb_s": d[key + ".beta_mb_s"]},
-            "sum": {"iops": d[key + ".sum_iops"], "mb_s": d[key + ".sum_mb_s"]},
-            "lock_ops_per_s": d[key + ".lock_ops_s"],
-            "cpu_busy_percent": {"alpha": d[key + ".cpu_alpha"], "beta": d[key + ".cpu_beta"]},
-            "host_busy_percent": d[key + ".host_busy"], "host_steal_percent": d[key + ".host_steal"]}
-dual_out = dict(fio(hd), setup="allow-two-primaries, hablkd on both, lock extent 1 MiB; "
-                               "the fio suite with alpha alone writing",
-                stayed_connected=bool(hd["connected_after"]),
-                handover={"mean_wait_us": du["handover_us"], "writes_waited": du["handover_waits"],
-                          "setup": "one 4 KiB write at a time in one extent, alpha and beta in turn"},
-                disjoint_halves={"seq_write_1m_qd8": both(du, "seq"),
-                                 "randwrite_4k_qd16": both(du, "qd16")},
-                stripes_4m={e: dict(both(d, "stripes"), handover_mean_wait_us=d["handover_us"])
-                            for e, d in extents},
-                ratios=ratios_dual)
-
 def rounded(x):
     if isinstance(x, dict):
         return {k: rounded(v) for k, v in x.items()}
