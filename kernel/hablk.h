@@ -148,7 +148,6 @@ struct hablk_st {
 	u64 peer_size_sectors;		/* usable size of the peer's disk */
 	struct hablk_sb_side peer_sb;	/* the peer's split-brain facts, from its STATE */
 	u8 peer_bm_shift;		/* its bitmap granularity (log2 bytes), 0: no disk */
-	u8 peer_lock_shift;		/* its lock extent (log2 bytes), 0: one primary */
 	int open_count;			/* opens of the device */
 	u64 primary_since;		/* wall-clock seconds of the last promotion */
 	bool solo_ready;		/* a generation for writing alone is on disk */

@@ -281,7 +281,6 @@ static void take_peer_facts(struct hablk_resource *res, const struct hablk_p_sta
 	res->st.peer_sb.primary = st->role == HABLK_ROLE_PRIMARY;
 	res->st.peer_sb.policy = st->after_sb;
 	res->st.peer_bm_shift = st->bm_shift;
-	res->st.peer_lock_shift = st->lock_shift;
 }
 
 /* A P_STATE from the peer: at connect (@initial) or after a change. */
