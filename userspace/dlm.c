@@ -606,8 +606,6 @@ void hablk_dlm_peer_secondary(struct hablk_dlm *d, uint64_t now)
 
 void hablk_dlm_alone(struct hablk_dlm *d, bool alone, uint64_t now)
 {
-	struct hablk_dlm_msg m = { .type = HABLK_DLM_RESYNC };
-
 	if (alone == d->alone)
 		return;
 	d->alone = alone;
@@ -630,11 +628,7 @@ void hablk_dlm_alone(struct hablk_dlm *d, bool alone, uint64_t now)
 		return;
 	}
 	/* together again: the master learns the follower's holdings (all, if it is us) */
-	if (d->master)
-		resync(d);
-	else if (d->session)
-		d->ops->send(d->ctx, &m);
-	process(d, now);
+	hablk_dlm_resync(d, now);
 }
 
 /*
