@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -356,13 +357,35 @@ static void view_fill(const struct hablkd_res *c, uint64_t now, struct hablk_vie
 	}
 }
 
+int hablkd_replace_file(const char *path, const char *text)
+{
+	char tmp[PATH_MAX];
+	bool ok;
+	FILE *f;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	f = fopen(tmp, "w");
+	ok = f && fputs(text, f) >= 0;
+	if (f)
+		ok = !fclose(f) && ok;
+	if (!ok || rename(tmp, path)) {
+		int err = errno;
+
+		unlink(tmp);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
 /* RUN_DIR/RES.json, replaced when it changes: the view for hablkadm status and events. */
 static void write_view(struct hablkd_res *c, uint64_t now)
 {
 	struct hablk_view v;
-	char path[512], tmp[520], *json;
-	bool ok;
-	FILE *f;
+	char path[512], *json;
 
 	view_fill(c, now, &v);
 	json = hablk_view_json(&v);
@@ -371,14 +394,8 @@ static void write_view(struct hablkd_res *c, uint64_t now)
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/%s.json", c->d->run_dir, c->r->name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	ok = f && fputs(json, f) >= 0;
-	if (f)
-		ok = !fclose(f) && ok;
-	if (!ok || rename(tmp, path)) {
+	if (hablkd_replace_file(path, json)) {
 		hablkd_log(LOG_WARNING, "%s: cannot write %s: %s", c->r->name, path, strerror(errno));
-		unlink(tmp);
 		free(json);
 		return;
 	}
@@ -412,10 +429,8 @@ static void tick(struct hablkd *d, uint64_t now)
 static int loop(struct hablkd *d)
 {
 	struct pollfd pfd[HABLKD_MAX_WATCH];
-	uint64_t next = 0, now;
+	uint64_t next = 0, now, wake;
 	int i, n, nfds;
-
-	uint64_t wake;
 
 	while (!stop) {
 		now = now_ms();

@@ -147,6 +147,8 @@ int hablkd_watch(struct hablkd *d, int fd, void (*fn)(struct hablkd *d, void *ar
 		 void *arg);
 /* The voter of c with node id id, or NULL. */
 const struct hablk_node *hablkd_node(const struct hablkd_res *c, int id);
+/* Replace path with text (written to path.tmp, then renamed): 0, or -1 with errno set. */
+int hablkd_replace_file(const char *path, const char *text);
 /* The address of path (HABLK_HB_PATH_*) for node n; false if n has no such path. */
 bool hablkd_path_addr(const struct hablk_node *n, int path, struct sockaddr_storage *out,
 		      socklen_t *len);

@@ -406,12 +406,11 @@ void hablkd_locks_timers(struct hablkd *d, uint64_t now)
 void hablkd_locks_write(struct hablkd_res *c)
 {
 	struct hablkd_locks *lk = &c->locks;
-	char path[512], tmp[520], *text = NULL;
+	char path[512], *text = NULL;
 	const char *sep = "";
 	uint64_t e, n;
 	size_t len = 0;
 	FILE *f;
-	bool ok;
 
 	if (!lk->ready || !lk->dlm.master)
 		return;
@@ -430,13 +429,7 @@ void hablkd_locks_write(struct hablkd_res *c)
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/%s.locks", c->d->run_dir, c->r->name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	ok = f && fputs(text, f) >= 0;
-	if (f)
-		ok = !fclose(f) && ok;
-	if (!ok || rename(tmp, path)) {
-		unlink(tmp);
+	if (hablkd_replace_file(path, text)) {
 		free(text);
 		return;
 	}
